@@ -1,0 +1,1 @@
+"""ShopDesk core: domain rules, services, persistence and jobs. Never imports aiogram."""

@@ -1,0 +1,73 @@
+"""Creating accounts (the CLI and the demo are the only ways in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.accounts.models import Account
+from core.audit.service import record
+from core.db.uow import UnitOfWork
+from core.errors import InvalidInput
+from core.members.models import Member, MemberStatus, Role
+from core.members.permissions import BUILTIN_ROLES, OWNER
+from core.settings import check_timezone
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    name: str
+    owner_telegram_id: int
+    owner_name: str = "Owner"
+    tariff_code: str = "standard"
+    timezone: str = "Europe/Moscow"
+    locale: str = "ru"
+
+
+async def create_account(uow: UnitOfWork, cmd: NewAccount) -> Account:
+    name = cmd.name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("account_name")
+    if cmd.owner_telegram_id <= 0:
+        raise InvalidInput("telegram_id")
+    try:
+        check_timezone(cmd.timezone)
+    except ValueError:
+        raise InvalidInput("timezone", value=cmd.timezone) from None
+    now = uow.clock.now()
+    account = Account(
+        name=name,
+        tariff_code=cmd.tariff_code,
+        timezone=cmd.timezone,
+        locale=cmd.locale,
+        currency="RUB",
+        created_at=now,
+    )
+    uow.session.add(account)
+    await uow.session.flush()
+    roles = {
+        code: Role(account_id=account.id, code=code, builtin=True, permissions=sorted(perms))
+        for code, perms in BUILTIN_ROLES.items()
+    }
+    uow.session.add_all(roles.values())
+    await uow.session.flush()
+    owner = Member(
+        account_id=account.id,
+        telegram_id=cmd.owner_telegram_id,
+        full_name=cmd.owner_name,
+        role_id=roles[OWNER].id,
+        status=MemberStatus.ACTIVE,
+        joined_at=now,
+    )
+    uow.session.add(owner)
+    await uow.session.flush()
+    record(
+        uow,
+        account_id=account.id,
+        actor_id=None,
+        action="account.created",
+        subject_type="account",
+        subject_id=account.id,
+        after={"name": name, "owner_telegram_id": cmd.owner_telegram_id},
+    )
+    await uow.commit()
+    return account

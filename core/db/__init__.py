@@ -1,0 +1,1 @@
+"""Persistence: engine, declarative base, unit of work and migrations."""

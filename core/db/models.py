@@ -1,0 +1,8 @@
+"""Imports every feature's models so `Base.metadata` is complete (migrations, tests)."""
+
+from core.accounts.models import Account
+from core.audit.models import AuditEntry
+from core.db.base import Base
+from core.members.models import Invite, Member, Role
+
+__all__ = ["Account", "AuditEntry", "Base", "Invite", "Member", "Role"]

@@ -1,0 +1,31 @@
+"""Who is asking: a member resolved fresh for every update, job or CLI call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.errors import PermissionDenied
+from core.members.permissions import OWNER, Perm
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    member_id: int
+    account_id: int
+    telegram_id: int
+    role_code: str
+    permissions: frozenset[Perm]
+    locale: str
+    timezone: str
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role_code == OWNER
+
+    def can(self, perm: Perm) -> bool:
+        return perm in self.permissions
+
+    def require(self, *perms: Perm) -> None:
+        for perm in perms:
+            if perm not in self.permissions:
+                raise PermissionDenied(permission=perm.value)

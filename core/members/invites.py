@@ -1,0 +1,133 @@
+"""Single-use invite links: ≥128 random bits, stored hashed, expiring."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from core.accounts.models import Account
+from core.audit.service import record
+from core.db.uow import UnitOfWork
+from core.errors import Conflict, InvalidInput
+from core.members.access import load_member
+from core.members.actor import Actor
+from core.members.models import Invite, Member, MemberStatus
+from core.members.permissions import MANAGER, Perm
+from core.members.service import check_grantable, get_role
+
+TOKEN_BYTES = 24  # 192 bits; 32 URL-safe characters fit Telegram's 64-character start payload
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedInvite:
+    token: str
+    invite: Invite
+    role_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    member: Member
+    account: Account
+    rejoined: bool
+
+
+async def create_invite(
+    uow: UnitOfWork, actor: Actor, role_code: str | None, *, ttl: timedelta
+) -> CreatedInvite:
+    actor.require(Perm.USERS_MANAGE)
+    role = await get_role(uow, actor.account_id, role_code or MANAGER)
+    check_grantable(actor, role)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = uow.clock.now()
+    invite = Invite(
+        account_id=actor.account_id,
+        token_hash=hash_token(token),
+        role_id=role.id,
+        created_by=actor.member_id,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    uow.session.add(invite)
+    await uow.session.flush()
+    record(
+        uow,
+        account_id=actor.account_id,
+        actor_id=actor.member_id,
+        action="invite.created",
+        subject_type="invite",
+        subject_id=invite.id,
+        after={"role": role.code, "expires_at": invite.expires_at.isoformat()},
+    )
+    await uow.commit()
+    return CreatedInvite(token, invite, role.code)
+
+
+async def accept_invite(
+    uow: UnitOfWork, token: str, *, telegram_id: int, username: str | None, full_name: str
+) -> Joined:
+    token = token.strip()
+    if not 16 <= len(token) <= 64:
+        raise InvalidInput("invite_unknown")
+    invite = (
+        await uow.session.scalars(select(Invite).where(Invite.token_hash == hash_token(token)))
+    ).first()
+    now = uow.clock.now()
+    if invite is None:
+        raise InvalidInput("invite_unknown")
+    if invite.used_at is not None:
+        raise InvalidInput("invite_used")
+    if invite.expires_at <= now:
+        raise InvalidInput("invite_expired")
+    current = await load_member(uow, telegram_id)
+    if current is not None:
+        member, account = current
+        if account.id == invite.account_id:
+            raise Conflict("already_member", account=account.name)
+        raise Conflict("member_elsewhere", account=account.name)
+    # Compare-and-set: of two people racing with one link, exactly one gets in.
+    claimed = await uow.session.execute(
+        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise InvalidInput("invite_used")
+    account = await uow.session.get(Account, invite.account_id)
+    member = (
+        await uow.session.scalars(
+            select(Member).where(
+                Member.account_id == invite.account_id, Member.telegram_id == telegram_id
+            )
+        )
+    ).first()
+    rejoined = member is not None
+    if member is None:
+        member = Member(account_id=invite.account_id, telegram_id=telegram_id, joined_at=now)
+        uow.session.add(member)
+    member.username, member.full_name = username, full_name[:200]
+    member.role_id = invite.role_id
+    member.status = MemberStatus.ACTIVE
+    member.block_notice_sent = False
+    await uow.session.flush()
+    await uow.session.execute(
+        update(Invite).where(Invite.id == invite.id).values(used_by=member.id)
+    )
+    record(
+        uow,
+        account_id=invite.account_id,
+        actor_id=member.id,
+        action="member.joined",
+        subject_type="member",
+        subject_id=member.id,
+        after={"role_id": invite.role_id, "invite_id": invite.id},
+    )
+    await uow.commit()
+    await uow.session.refresh(member, ["role"])
+    return Joined(member, account, rejoined)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db.base import Base, BigId, UTCDateTime
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    REMOVED = "removed"
+
+
+class Role(Base):
+    """A named set of permissions; built-in ones are created with the account."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("account_id", "code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("account_id", "telegram_id"),
+        Index("ix_members_telegram_id", "telegram_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    username: Mapped[str | None] = mapped_column(String(64))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"))
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.ACTIVE)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    blocked_reason: Mapped[str | None] = mapped_column(String(500))
+    # Set when the blocked member has been told once; cleared on unblock.
+    block_notice_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    role: Mapped[Role] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def display_name(self) -> str:
+        return f"@{self.username}" if self.username else self.full_name
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))

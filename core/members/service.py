@@ -1,0 +1,249 @@
+"""Members: list, card, block, unblock, role change, removal, ownership, language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+
+from core.audit.service import record
+from core.db.uow import UnitOfWork
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.members.actor import Actor
+from core.members.models import Member, MemberStatus, Role
+from core.members.permissions import ADMIN, OWNER, Perm, parse_perms
+
+USERS_PAGE_SIZE = 8
+LOCALES = ("ru", "en")
+
+
+class MemberAction(StrEnum):
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    ROLE = "role"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class MembersPage:
+    members: list[Member]
+    page: int
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCard:
+    member: Member
+    actions: tuple[MemberAction, ...]
+
+
+async def get_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+    """A member of the actor's own account; anything else is 'not found'."""
+    member = await uow.session.get(Member, member_id)
+    if member is None or member.account_id != actor.account_id:
+        raise NotFound("member")
+    if member.status == MemberStatus.REMOVED:
+        raise NotFound("member")
+    return member
+
+
+async def find_member(uow: UnitOfWork, actor: Actor, ref: str) -> Member:
+    """'@username' or a Telegram id, within the actor's account."""
+    ref = ref.strip()
+    query = select(Member).where(
+        Member.account_id == actor.account_id, Member.status != MemberStatus.REMOVED
+    )
+    if ref.startswith("@") and len(ref) > 1:
+        query = query.where(func.lower(Member.username) == ref[1:].lower())
+    elif ref.isdigit() and len(ref) <= 19:
+        query = query.where(Member.telegram_id == int(ref))
+    else:
+        raise InvalidInput("member_ref", ref=ref[:64])
+    member = (await uow.session.scalars(query.limit(1))).first()
+    if member is None:
+        raise NotFound("member", ref=ref[:64])
+    return member
+
+
+async def list_members(uow: UnitOfWork, actor: Actor, page: int = 0) -> MembersPage:
+    actor.require(Perm.USERS_MANAGE)
+    if page < 0:
+        raise InvalidInput("page_gone")
+    rows = list(
+        await uow.session.scalars(
+            select(Member)
+            .where(Member.account_id == actor.account_id, Member.status != MemberStatus.REMOVED)
+            .order_by(Member.id)
+            .offset(page * USERS_PAGE_SIZE)
+            .limit(USERS_PAGE_SIZE + 1)
+        )
+    )
+    if page > 0 and not rows:
+        raise InvalidInput("page_gone")
+    return MembersPage(rows[:USERS_PAGE_SIZE], page, len(rows) > USERS_PAGE_SIZE)
+
+
+def _check_can_act(actor: Actor, target: Member) -> None:
+    actor.require(Perm.USERS_MANAGE)
+    if target.id == actor.member_id:
+        raise PermissionDenied("self_action")
+    if target.role.code == OWNER:
+        raise PermissionDenied("owner_protected")
+    target_perms = parse_perms(target.role.permissions)
+    if Perm.USERS_MANAGE in target_perms and not actor.can(Perm.BILLING_MANAGE):
+        raise PermissionDenied("admin_protected")
+
+
+def allowed_actions(actor: Actor, target: Member) -> tuple[MemberAction, ...]:
+    try:
+        _check_can_act(actor, target)
+    except PermissionDenied:
+        return ()
+    toggle = MemberAction.UNBLOCK if target.status == MemberStatus.BLOCKED else MemberAction.BLOCK
+    return (toggle, MemberAction.ROLE, MemberAction.REMOVE)
+
+
+async def member_card(uow: UnitOfWork, actor: Actor, member_id: int) -> MemberCard:
+    actor.require(Perm.USERS_MANAGE)
+    member = await get_member(uow, actor, member_id)
+    return MemberCard(member, allowed_actions(actor, member))
+
+
+def _audit_member(
+    uow: UnitOfWork, actor: Actor, member: Member, action: str, before, after, reason=None
+) -> None:
+    record(
+        uow,
+        account_id=actor.account_id,
+        actor_id=actor.member_id,
+        action=action,
+        subject_type="member",
+        subject_id=member.id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise InvalidInput("reason_too_long", limit=500)
+    return reason or None
+
+
+async def block_member(
+    uow: UnitOfWork, actor: Actor, member_id: int, reason: str | None = None
+) -> Member:
+    member = await get_member(uow, actor, member_id)
+    _check_can_act(actor, member)
+    reason = _clean_reason(reason)
+    if member.status == MemberStatus.BLOCKED:
+        raise InvalidInput("already_blocked", name=member.display_name)
+    member.status = MemberStatus.BLOCKED
+    member.blocked_reason = reason
+    member.block_notice_sent = False
+    _audit_member(
+        uow, actor, member, "member.blocked", {"status": "active"}, {"status": "blocked"}, reason
+    )
+    await uow.commit()
+    return member
+
+
+async def unblock_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+    member = await get_member(uow, actor, member_id)
+    _check_can_act(actor, member)
+    if member.status != MemberStatus.BLOCKED:
+        raise InvalidInput("not_blocked", name=member.display_name)
+    member.status = MemberStatus.ACTIVE
+    member.blocked_reason = None
+    member.block_notice_sent = False
+    _audit_member(
+        uow, actor, member, "member.unblocked", {"status": "blocked"}, {"status": "active"}
+    )
+    await uow.commit()
+    return member
+
+
+async def get_role(uow: UnitOfWork, account_id: int, code: str) -> Role:
+    role = (
+        await uow.session.scalars(
+            select(Role).where(Role.account_id == account_id, Role.code == code.strip().lower())
+        )
+    ).first()
+    if role is None:
+        raise NotFound("role", role=code[:40])
+    return role
+
+
+async def list_roles(uow: UnitOfWork, actor: Actor) -> list[Role]:
+    return list(
+        await uow.session.scalars(
+            select(Role).where(Role.account_id == actor.account_id).order_by(Role.id)
+        )
+    )
+
+
+def check_grantable(actor: Actor, role: Role) -> None:
+    """Nobody hands out the owner role, or permissions they do not hold themselves."""
+    if role.code == OWNER:
+        raise PermissionDenied("owner_role")
+    if not parse_perms(role.permissions) <= actor.permissions:
+        raise PermissionDenied("role_too_high", role=role.code)
+
+
+async def change_role(uow: UnitOfWork, actor: Actor, member_id: int, role_code: str) -> Member:
+    member = await get_member(uow, actor, member_id)
+    _check_can_act(actor, member)
+    role = await get_role(uow, actor.account_id, role_code)
+    check_grantable(actor, role)
+    if role.id == member.role_id:
+        raise InvalidInput("same_role", role=role.code)
+    before = member.role.code
+    member.role_id = role.id
+    member.role = role
+    _audit_member(uow, actor, member, "member.role_changed", {"role": before}, {"role": role.code})
+    await uow.commit()
+    return member
+
+
+async def remove_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+    member = await get_member(uow, actor, member_id)
+    _check_can_act(actor, member)
+    before = member.status
+    member.status = MemberStatus.REMOVED
+    _audit_member(uow, actor, member, "member.removed", {"status": before}, {"status": "removed"})
+    await uow.commit()
+    return member
+
+
+async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+    if not actor.is_owner:
+        raise PermissionDenied("owner_only")
+    member = await get_member(uow, actor, member_id)
+    if member.id == actor.member_id:
+        raise PermissionDenied("self_action")
+    if member.status != MemberStatus.ACTIVE:
+        raise InvalidInput("member_blocked", name=member.display_name)
+    me = await get_member(uow, actor, actor.member_id)
+    owner_role = await get_role(uow, actor.account_id, OWNER)
+    admin_role = await get_role(uow, actor.account_id, ADMIN)
+    previous = member.role.code
+    member.role_id, member.role = owner_role.id, owner_role
+    me.role_id, me.role = admin_role.id, admin_role
+    _audit_member(
+        uow, actor, member, "account.ownership_transferred", {"role": previous}, {"role": OWNER}
+    )
+    await uow.commit()
+    return member
+
+
+async def set_locale(uow: UnitOfWork, actor: Actor, locale: str) -> str:
+    locale = locale.strip().lower()
+    if locale not in LOCALES:
+        raise InvalidInput("locale", locale=locale[:8])
+    member = await get_member(uow, actor, actor.member_id)
+    member.locale = locale
+    await uow.commit()
+    return locale
