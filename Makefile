@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint locales migrate clean
+.PHONY: run test lint locales locales-update migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	touch $@ $(VENV)/.installed
 
 locales: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -d locales -D messages --use-fuzzy -f -q
+	$(VENV)/bin/pybabel compile -d locales -D messages
 
 run: $(VENV)/.installed locales
 	$(PY) -m bot run
@@ -35,3 +35,9 @@ test: $(VENV)/.installed-dev locales
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Re-extract user-facing strings and merge them into both catalogs (then translate the new ones).
+locales-update: $(VENV)/.installed-dev
+	$(VENV)/bin/pybabel extract -k _ -k __ -k gettext -k lazy_gettext --no-location --sort-output -o locales/messages.pot bot
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --no-location
+	$(PY) -c 'from bot.i18n import fill_source_locale; fill_source_locale()'

@@ -42,9 +42,9 @@ async def get_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
     """A member of the actor's own account; anything else is 'not found'."""
     member = await uow.session.get(Member, member_id)
     if member is None or member.account_id != actor.account_id:
-        raise NotFound("member")
+        raise NotFound("member_not_found")
     if member.status == MemberStatus.REMOVED:
-        raise NotFound("member")
+        raise NotFound("member_not_found")
     return member
 
 
@@ -62,7 +62,7 @@ async def find_member(uow: UnitOfWork, actor: Actor, ref: str) -> Member:
         raise InvalidInput("member_ref", ref=ref[:64])
     member = (await uow.session.scalars(query.limit(1))).first()
     if member is None:
-        raise NotFound("member", ref=ref[:64])
+        raise NotFound("member_not_found", ref=ref[:64])
     return member
 
 
@@ -173,11 +173,12 @@ async def get_role(uow: UnitOfWork, account_id: int, code: str) -> Role:
         )
     ).first()
     if role is None:
-        raise NotFound("role", role=code[:40])
+        raise NotFound("role_not_found", role=code[:40])
     return role
 
 
 async def list_roles(uow: UnitOfWork, actor: Actor) -> list[Role]:
+    actor.require(Perm.USERS_MANAGE)
     return list(
         await uow.session.scalars(
             select(Role).where(Role.account_id == actor.account_id).order_by(Role.id)
@@ -194,9 +195,19 @@ def check_grantable(actor: Actor, role: Role) -> None:
 
 
 async def change_role(uow: UnitOfWork, actor: Actor, member_id: int, role_code: str) -> Member:
+    return await _set_role(uow, actor, member_id, await get_role(uow, actor.account_id, role_code))
+
+
+async def change_role_by_id(uow: UnitOfWork, actor: Actor, member_id: int, role_id: int) -> Member:
+    role = await uow.session.get(Role, role_id)
+    if role is None or role.account_id != actor.account_id:
+        raise NotFound("role_not_found", role=str(role_id))
+    return await _set_role(uow, actor, member_id, role)
+
+
+async def _set_role(uow: UnitOfWork, actor: Actor, member_id: int, role: Role) -> Member:
     member = await get_member(uow, actor, member_id)
     _check_can_act(actor, member)
-    role = await get_role(uow, actor.account_id, role_code)
     check_grantable(actor, role)
     if role.id == member.role_id:
         raise InvalidInput("same_role", role=role.code)

@@ -1,0 +1,72 @@
+"""The request history as text: who, what, before → after, when (in the account's zone)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.audit.callbacks import HistoryPage as HistoryPageCb
+from bot.format import q, when
+from core.audit.service import HistoryPage, HistoryRow
+
+ACTIONS = {
+    "account.created": __("account created"),
+    "account.ownership_transferred": __("ownership transferred"),
+    "invite.created": __("invite created"),
+    "member.joined": __("member joined"),
+    "member.blocked": __("member blocked"),
+    "member.unblocked": __("member unblocked"),
+    "member.role_changed": __("role changed"),
+    "member.removed": __("member removed"),
+}
+
+
+def action_name(action: str) -> str:
+    name = ACTIONS.get(action)
+    return str(name) if name is not None else action
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    before, after = before or {}, after or {}
+    parts = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old is None:
+            parts.append(f"{q(key)}: {q(new)}")
+        elif old != new:
+            parts.append(f"{q(key)}: {q(old)} → {q(new)}")
+    return "; ".join(parts)
+
+
+def row(entry: HistoryRow, timezone: str) -> str:
+    who = q(entry.actor_name) if entry.actor_name else _("system")
+    subject = (
+        f"{entry.subject_type} #{entry.subject_id}" if entry.subject_id else entry.subject_type
+    )
+    line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
+    line += f" · {q(subject)}"
+    changes = _changes(entry.before, entry.after)
+    if changes:
+        line += f"\n    {changes}"
+    if entry.reason:
+        line += "\n    " + _("reason: {reason}").format(reason=q(entry.reason))
+    return line
+
+
+def history(page: HistoryPage, timezone: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    title = _("<b>Request history</b>, page {page}").format(page=page.page + 1)
+    if not page.rows:
+        return title + "\n" + _("Nothing here yet."), None
+    text = "\n".join([title, *(row(entry, timezone) for entry in page.rows)])
+    member = page.member_id or 0
+    nav = []
+    if page.page > 0:
+        cb = HistoryPageCb(page=page.page - 1, member_id=member)
+        nav.append(InlineKeyboardButton(text=_("◀ Newer"), callback_data=cb.pack()))
+    if page.has_next:
+        cb = HistoryPageCb(page=page.page + 1, member_id=member)
+        nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
+    return text, InlineKeyboardMarkup(inline_keyboard=[nav]) if nav else None

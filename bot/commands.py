@@ -1,0 +1,57 @@
+"""Every command, who may use it, and its description — for /help and the command menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
+
+from bot.i18n import LOCALES
+from core.members.actor import Actor
+from core.members.permissions import Perm
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    description: LazyProxy
+    perms: tuple[Perm, ...] = ()  # any one of them suffices; empty: every member
+    owner_only: bool = False
+
+    def allowed(self, actor: Actor) -> bool:
+        if self.owner_only:
+            return actor.is_owner
+        return not self.perms or any(actor.can(p) for p in self.perms)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", __("what I can do for you")),
+    Command("lang", __("language: русский / English")),
+    Command("users", __("members, their roles and status"), (Perm.USERS_MANAGE,)),
+    Command("invite", __("invite link: /invite [role]"), (Perm.USERS_MANAGE,)),
+    Command("block", __("block a member: /block @name [reason]"), (Perm.USERS_MANAGE,)),
+    Command("unblock", __("unblock a member: /unblock @name"), (Perm.USERS_MANAGE,)),
+    Command("role", __("change a role: /role @name manager"), (Perm.USERS_MANAGE,)),
+    Command("remove", __("remove a member: /remove @name"), (Perm.USERS_MANAGE,)),
+    Command("roles", __("roles and their permissions"), (Perm.USERS_MANAGE,)),
+    Command(
+        "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
+    ),
+    Command("transfer", __("hand the account over: /transfer @name"), owner_only=True),
+)
+
+
+def commands_for(actor: Actor) -> list[Command]:
+    return [c for c in COMMANDS if c.allowed(actor)]
+
+
+async def set_bot_commands(bot: Bot, i18n: I18n) -> None:
+    """The menu in both languages; the default (no language) is the default locale."""
+    for language in (*LOCALES, None):
+        with i18n.context(), i18n.use_locale(language or i18n.default_locale):
+            menu = [BotCommand(command=c.name, description=str(c.description)) for c in COMMANDS]
+        await bot.set_my_commands(menu, language_code=language)

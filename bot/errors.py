@@ -1,0 +1,95 @@
+"""The one place domain errors become localized replies; anything unexpected gets an apology."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.format import q
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "permission_denied": __("You don't have permission for this."),
+    "self_action": __("You can't do that to yourself."),
+    "owner_protected": __("Nobody can block, demote or remove the account owner."),
+    "admin_protected": __("Only the owner can block, demote or remove another admin."),
+    "owner_role": __(
+        "The owner role can't be given out. The owner can hand it over with /transfer."
+    ),
+    "owner_only": __("Only the account owner can do this."),
+    "role_too_high": __("You can't give the role {role}: it has permissions you don't hold."),
+    "member_not_found": __("No such member in your account: {ref}. See /users."),
+    "role_not_found": __("No such role: {role}. See /roles."),
+    "member_ref": __("Name a member as @username or by Telegram id, e.g. /block @anna."),
+    "page_gone": __("That page no longer exists. Open the list again."),
+    "already_blocked": __("{name} is already blocked."),
+    "not_blocked": __("{name} is not blocked."),
+    "same_role": __("The member already has the role {role}."),
+    "member_blocked": __("{name} is blocked; unblock them first."),
+    "locale": __("Unknown language {locale}. Choose ru or en."),
+    "reason_too_long": __("The reason is too long: at most {limit} characters."),
+    "invite_unknown": __("This invite link is not valid. Ask your admin for a new one."),
+    "invite_used": __("This invite link has already been used. Ask your admin for a new one."),
+    "invite_expired": __("This invite link has expired. Ask your admin for a new one."),
+    "already_member": __("You are already a member of {account}. See /help."),
+    "member_elsewhere": __(
+        "You are already a member of {account}. Ask its admin to remove you before joining "
+        "another account."
+    ),
+    "account_name": __("The account name must be 1–200 characters."),
+    "telegram_id": __("A Telegram id is a positive number."),
+    "timezone": __("Unknown time zone {value}, e.g. Europe/Moscow."),
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def error_text(error: DomainError) -> str:
+    template = MESSAGES.get(error.code)
+    if template is None:
+        log.error("no message for domain error %r", error.code)
+        return _("This can't be done.")
+    params = _Blank({k: q(v) for k, v in error.params.items()})
+    return str(template).format_map(params)
+
+
+async def _reply(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        elif update.message is not None:
+            await update.message.answer(text)
+    except TelegramAPIError:
+        log.warning("could not deliver an error reply for update %s", update.update_id)
+
+
+async def on_domain_error(event: ErrorEvent, i18n: I18n, **data: Any) -> None:
+    with i18n.context(), i18n.use_locale(data.get("locale", i18n.default_locale)):
+        await _reply(event, error_text(event.exception))
+
+
+async def on_unexpected_error(event: ErrorEvent, i18n: I18n, **data: Any) -> None:
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    with i18n.context(), i18n.use_locale(data.get("locale", i18n.default_locale)):
+        await _reply(event, _("Sorry, something went wrong. Please try again."))
+
+
+def build_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
+    router.errors.register(on_unexpected_error)
+    return router

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MemberOp(StrEnum):
+    CARD = "card"
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    ROLES = "roles"  # open the role picker
+    SET_ROLE = "setrole"
+    REMOVE = "remove"  # ask to confirm
+    REMOVE_YES = "rmyes"
+
+
+class UsersPage(CallbackData, prefix="users"):
+    page: int
+
+
+class MemberCb(CallbackData, prefix="mb"):
+    op: MemberOp
+    member_id: int
+    role_id: int = 0

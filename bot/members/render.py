@@ -1,0 +1,173 @@
+"""Texts and keyboards of /users, member cards, invites and the block notice."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.audit.callbacks import HistoryPage
+from bot.format import q, when
+from bot.members.callbacks import MemberCb, MemberOp, UsersPage
+from core.members.models import Member, MemberStatus, Role
+from core.members.service import MemberAction, MemberCard, MembersPage
+
+ROLE_NAMES = {"owner": __("owner"), "admin": __("admin"), "manager": __("manager")}
+STATUS_NAMES = {
+    MemberStatus.ACTIVE: __("active"),
+    MemberStatus.BLOCKED: __("blocked"),
+    MemberStatus.REMOVED: __("removed"),
+}
+STATUS_ICONS = {MemberStatus.ACTIVE: "🟢", MemberStatus.BLOCKED: "⛔", MemberStatus.REMOVED: "▫️"}
+
+
+def role_name(code: str) -> str:
+    name = ROLE_NAMES.get(code)
+    return str(name) if name is not None else code
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(status, status))
+
+
+def blocked_notice() -> str:
+    return _("Your access to this account has been blocked by its admin. Ask them to unblock you.")
+
+
+def stranger_notice() -> str:
+    return _(
+        "This is ShopDesk, the back office of online shops. Only members invited by their "
+        "shop's admin can use it: ask your admin for an invite link."
+    )
+
+
+def welcome(member: Member, account_name: str) -> str:
+    return _(
+        "Welcome to {account}, {name}! Your role: {role}. See /help for what you can do."
+    ).format(account=q(account_name), name=q(member.full_name), role=role_name(member.role.code))
+
+
+def users_list(page: MembersPage) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for member in page.members:
+        label = "{icon} {name} · {role}".format(
+            icon=STATUS_ICONS.get(member.status, ""),
+            name=member.display_name,
+            role=role_name(member.role.code),
+        )
+        builder.button(
+            text=label[:64], callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id)
+        )
+    builder.adjust(1)
+    nav = []
+    if page.page > 0:
+        nav.append(
+            InlineKeyboardButton(text="◀", callback_data=UsersPage(page=page.page - 1).pack())
+        )
+    if page.has_next:
+        nav.append(
+            InlineKeyboardButton(text="▶", callback_data=UsersPage(page=page.page + 1).pack())
+        )
+    if nav:
+        builder.row(*nav)
+    text = _("<b>Members</b> (page {page}). Tap a member to open their card.").format(
+        page=page.page + 1
+    )
+    return text, builder.as_markup()
+
+
+_ACTION_LABELS = {
+    MemberAction.BLOCK: (__("⛔ Block"), MemberOp.BLOCK),
+    MemberAction.UNBLOCK: (__("✅ Unblock"), MemberOp.UNBLOCK),
+    MemberAction.ROLE: (__("🎭 Role"), MemberOp.ROLES),
+    MemberAction.REMOVE: (__("🗑 Remove"), MemberOp.REMOVE),
+}
+
+
+def member_card(card: MemberCard, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+    member = card.member
+    lines = [
+        f"<b>{q(member.full_name)}</b>",
+        _("Username: {username}").format(
+            username=q(f"@{member.username}") if member.username else "—"
+        ),
+        _("Telegram id: {id}").format(id=member.telegram_id),
+        _("Role: {role}").format(role=role_name(member.role.code)),
+        _("Status: {status}").format(status=status_name(member.status)),
+        _("Joined: {date}").format(date=when(member.joined_at, timezone)),
+    ]
+    if member.status == MemberStatus.BLOCKED and member.blocked_reason:
+        lines.append(_("Reason: {reason}").format(reason=q(member.blocked_reason)))
+    builder = InlineKeyboardBuilder()
+    for action in card.actions:
+        label, op = _ACTION_LABELS[action]
+        builder.button(text=str(label), callback_data=MemberCb(op=op, member_id=member.id))
+    builder.button(text=_("📜 History"), callback_data=HistoryPage(page=0, member_id=member.id))
+    builder.button(text=_("« Members"), callback_data=UsersPage(page=0))
+    builder.adjust(2)
+    return "\n".join(lines), builder.as_markup()
+
+
+def role_picker(member: Member, roles: list[Role]) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for role in roles:
+        mark = "• " if role.id == member.role_id else ""
+        builder.button(
+            text=mark + role_name(role.code),
+            callback_data=MemberCb(op=MemberOp.SET_ROLE, member_id=member.id, role_id=role.id),
+        )
+    builder.button(text=_("« Back"), callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id))
+    builder.adjust(1)
+    text = _("Choose a new role for {name}:").format(name=q(member.display_name))
+    return text, builder.as_markup()
+
+
+def remove_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🗑 Yes, remove"), callback_data=MemberCb(op=MemberOp.REMOVE_YES, member_id=member.id)
+    )
+    builder.button(text=_("« Back"), callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id))
+    text = _(
+        "Remove {name} from the account? Their history and orders stay; they lose access and "
+        "free their seat."
+    ).format(name=q(member.display_name))
+    return text, builder.as_markup()
+
+
+def done(action: str, member: Member) -> str:
+    name = q(member.display_name)
+    texts = {
+        "block": _("{name} is blocked. Their open orders stay assigned to them.").format(name=name),
+        "unblock": _("{name} is unblocked and has access again.").format(name=name),
+        "role": _("{name} is now {role}.").format(name=name, role=role_name(member.role.code)),
+        "remove": _("{name} has been removed from the account.").format(name=name),
+        "transfer": _("{name} is now the owner; you are an admin.").format(name=name),
+    }
+    return texts[action]
+
+
+def invite_created(link: str, role_code: str, expires: str) -> str:
+    return _(
+        "Invite link for a new {role} (single use, valid until {expires}):\n{link}\n\n"
+        "Send it to the person you are inviting."
+    ).format(role=role_name(role_code), expires=expires, link=link)
+
+
+def roles_list(roles: list[Role]) -> str:
+    lines = [_("<b>Roles</b>")]
+    for role in roles:
+        lines.append(f"\n<b>{q(role_name(role.code))}</b>: " + ", ".join(sorted(role.permissions)))
+    return "\n".join(lines)
+
+
+def usage(command: str) -> str:
+    examples = {
+        "block": _("Usage: /block @username [reason] — or pick a member in /users."),
+        "unblock": _("Usage: /unblock @username — or pick a member in /users."),
+        "role": _("Usage: /role @username manager — roles: see /roles."),
+        "remove": _("Usage: /remove @username — or pick a member in /users."),
+        "transfer": _("Usage: /transfer @username — the new owner must be an active member."),
+    }
+    return examples[command]

@@ -1,0 +1,170 @@
+"""/users, /invite, /block, /unblock, /role, /remove, /roles, /transfer and the member card."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.deep_linking import create_start_link
+
+from bot.format import when
+from bot.members import render
+from bot.members.callbacks import MemberCb, MemberOp, UsersPage
+from core.db.uow import UnitOfWork
+from core.members import service
+from core.members.actor import Actor
+from core.members.invites import create_invite
+from core.settings import Settings
+
+
+async def cmd_users(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    text, markup = render.users_list(await service.list_members(uow, actor))
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_users_page(
+    query: CallbackQuery, callback_data: UsersPage, uow: UnitOfWork, actor: Actor
+) -> None:
+    text, markup = render.users_list(await service.list_members(uow, actor, callback_data.page))
+    await query.message.edit_text(text, reply_markup=markup)
+    await query.answer()
+
+
+async def _show_card(
+    query: CallbackQuery, uow: UnitOfWork, actor: Actor, member_id: int, toast: str | None = None
+) -> None:
+    card = await service.member_card(uow, actor, member_id)
+    text, markup = render.member_card(card, actor.timezone)
+    await query.message.edit_text(text, reply_markup=markup)
+    await query.answer(toast)
+
+
+async def on_member(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    member_id, op = callback_data.member_id, callback_data.op
+    if op == MemberOp.CARD:
+        await _show_card(query, uow, actor, member_id)
+    elif op == MemberOp.BLOCK:
+        member = await service.block_member(uow, actor, member_id)
+        await _show_card(query, uow, actor, member_id, render.done("block", member))
+    elif op == MemberOp.UNBLOCK:
+        member = await service.unblock_member(uow, actor, member_id)
+        await _show_card(query, uow, actor, member_id, render.done("unblock", member))
+    elif op == MemberOp.ROLES:
+        card = await service.member_card(uow, actor, member_id)
+        text, markup = render.role_picker(card.member, await service.list_roles(uow, actor))
+        await query.message.edit_text(text, reply_markup=markup)
+        await query.answer()
+    elif op == MemberOp.SET_ROLE:
+        member = await service.change_role_by_id(uow, actor, member_id, callback_data.role_id)
+        await _show_card(query, uow, actor, member_id, render.done("role", member))
+    elif op == MemberOp.REMOVE:
+        card = await service.member_card(uow, actor, member_id)
+        text, markup = render.remove_confirm(card.member)
+        await query.message.edit_text(text, reply_markup=markup)
+        await query.answer()
+    elif op == MemberOp.REMOVE_YES:
+        member = await service.remove_member(uow, actor, member_id)
+        await query.message.edit_text(render.done("remove", member))
+        await query.answer()
+
+
+async def cmd_invite(
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    role = (command.args or "").strip() or None
+    ttl = timedelta(hours=settings.invite_ttl_hours)
+    created = await create_invite(uow, actor, role, ttl=ttl)
+    link = await create_start_link(bot, created.token)
+    expires = when(created.invite.expires_at, actor.timezone)
+    await message.answer(render.invite_created(link, created.role_code, expires))
+
+
+def _split(command: CommandObject) -> tuple[str, str]:
+    ref, _, rest = (command.args or "").strip().partition(" ")
+    return ref, rest.strip()
+
+
+async def cmd_block(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    ref, reason = _split(command)
+    if not ref:
+        await message.answer(render.usage("block"))
+        return
+    target = await service.find_member(uow, actor, ref)
+    member = await service.block_member(uow, actor, target.id, reason)
+    await message.answer(render.done("block", member))
+
+
+async def cmd_unblock(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    ref, _rest = _split(command)
+    if not ref:
+        await message.answer(render.usage("unblock"))
+        return
+    target = await service.find_member(uow, actor, ref)
+    member = await service.unblock_member(uow, actor, target.id)
+    await message.answer(render.done("unblock", member))
+
+
+async def cmd_role(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
+    ref, role = _split(command)
+    if not ref or not role:
+        await message.answer(render.usage("role"))
+        return
+    target = await service.find_member(uow, actor, ref)
+    member = await service.change_role(uow, actor, target.id, role)
+    await message.answer(render.done("role", member))
+
+
+async def cmd_remove(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    ref, _rest = _split(command)
+    if not ref:
+        await message.answer(render.usage("remove"))
+        return
+    target = await service.find_member(uow, actor, ref)
+    text, markup = render.remove_confirm(await service.get_member(uow, actor, target.id))
+    await message.answer(text, reply_markup=markup)
+
+
+async def cmd_transfer(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    ref, _rest = _split(command)
+    if not ref:
+        await message.answer(render.usage("transfer"))
+        return
+    target = await service.find_member(uow, actor, ref)
+    member = await service.transfer_ownership(uow, actor, target.id)
+    await message.answer(render.done("transfer", member))
+
+
+async def cmd_roles(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    await message.answer(render.roles_list(await service.list_roles(uow, actor)))
+
+
+def build_router() -> Router:
+    router = Router(name="members")
+    router.message.register(cmd_users, Command("users"))
+    router.message.register(cmd_invite, Command("invite"))
+    router.message.register(cmd_block, Command("block"))
+    router.message.register(cmd_unblock, Command("unblock"))
+    router.message.register(cmd_role, Command("role"))
+    router.message.register(cmd_remove, Command("remove"))
+    router.message.register(cmd_roles, Command("roles"))
+    router.message.register(cmd_transfer, Command("transfer"))
+    router.callback_query.register(on_users_page, UsersPage.filter())
+    router.callback_query.register(on_member, MemberCb.filter())
+    return router

@@ -1,0 +1,123 @@
+"""A small Bot API stand-in served on 127.0.0.1 for end-to-end tests of the real process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 123456
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class TelegramStandIn:
+    token: str = f"{BOT_ID}:TEST-token-for-loopback-only"
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+        self.new_call = asyncio.Event()
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self.base
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def push_message(self, user_id: int, text: str, first_name: str = "Tester") -> None:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "ru"}
+        self.updates.append(
+            {
+                "update_id": next(self._update_ids),
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private", "first_name": first_name},
+                    "from": user,
+                    "text": text,
+                },
+            }
+        )
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method.lower() == method.lower()]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 20) -> list[Call]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.calls_of(method)) < count:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"{method} x{count} not seen; calls: {self.calls}")
+            self.new_call.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.new_call.wait(), min(remaining, 0.5))
+        return self.calls_of(method)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = {k: _maybe_json(v) for k, v in (await request.post()).items()}
+        self.calls.append(Call(method, params))
+        self.new_call.set()
+        return web.json_response({"ok": True, "result": await self._result(method, params)})
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        name = method.lower()
+        if name == "getme":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "ShopDesk",
+                "username": "shopdesk_standin_bot",
+            }
+        if name == "getupdates":
+            offset = int(params.get("offset") or 0)
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if not pending:
+                await asyncio.sleep(0.05)
+            return pending
+        if name in {"sendmessage", "editmessagetext"}:
+            return {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "text": params.get("text", ""),
+            }
+        return True
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
