@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("role", __("change a role: /role @name manager"), (Perm.USERS_MANAGE,)),
     Command("remove", __("remove a member: /remove @name"), (Perm.USERS_MANAGE,)),
     Command("roles", __("roles and their permissions"), (Perm.USERS_MANAGE,)),
+    Command("newrole", __("custom role: /newrole code base +perm -perm"), (Perm.USERS_MANAGE,)),
     Command(
         "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
     ),

@@ -46,6 +46,13 @@ MESSAGES = {
         "You are already a member of {account}. Ask its admin to remove you before joining "
         "another account."
     ),
+    "role_code": __(
+        "A role code is 2–30 latin letters, digits or _, starting with a letter, and not a "
+        "built-in role: {role}"
+    ),
+    "role_base_owner": __("A custom role can't be based on the owner role."),
+    "perm_change": __("Write permission changes as +name or -name (see /roles): {change}"),
+    "role_exists": __("The role {role} already exists."),
     "account_name": __("The account name must be 1–200 characters."),
     "telegram_id": __("A Telegram id is a positive number."),
     "timezone": __("Unknown time zone {value}, e.g. Europe/Moscow."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -67,3 +68,19 @@ def _placeholders(text: str) -> list[str]:
     import string
 
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+_TAG = re.compile(r"</?([a-zA-Z]+)[^>]*>")
+_ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a", "blockquote"}
+
+
+def test_catalog_texts_are_valid_telegram_html():
+    """Messages are sent in HTML mode: a stray '<' would make Telegram refuse the message."""
+    for locale in ("ru", "en"):
+        for msgid, msgstr in _catalog(locale).items():
+            for text in (msgid, msgstr):
+                if not isinstance(text, str):
+                    continue
+                tags = _TAG.findall(text)
+                assert set(tags) <= _ALLOWED_TAGS, (locale, text)
+                assert text.count("<") == len(tags), (locale, text)

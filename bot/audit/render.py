@@ -21,6 +21,7 @@ ACTIONS = {
     "member.unblocked": __("member unblocked"),
     "member.role_changed": __("role changed"),
     "member.removed": __("member removed"),
+    "role.created": __("role created"),
 }
 
 

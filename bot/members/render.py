@@ -162,6 +162,12 @@ def roles_list(roles: list[Role]) -> str:
     return "\n".join(lines)
 
 
+def role_created(role: Role) -> str:
+    return _("Role {role} created: {permissions}. Give it with /role @name {role}.").format(
+        role=q(role.code), permissions=", ".join(sorted(role.permissions))
+    )
+
+
 def usage(command: str) -> str:
     examples = {
         "block": _("Usage: /block @username [reason] — or pick a member in /users."),
@@ -169,5 +175,9 @@ def usage(command: str) -> str:
         "role": _("Usage: /role @username manager — roles: see /roles."),
         "remove": _("Usage: /remove @username — or pick a member in /users."),
         "transfer": _("Usage: /transfer @username — the new owner must be an active member."),
+        "newrole": _(
+            "Usage: /newrole CODE BASE_ROLE [+permission …] [-permission …], e.g. "
+            "/newrole senior manager +orders.assign. Permissions: see /roles."
+        ),
     }
     return examples[command]

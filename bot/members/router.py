@@ -16,6 +16,7 @@ from core.db.uow import UnitOfWork
 from core.members import service
 from core.members.actor import Actor
 from core.members.invites import create_invite
+from core.members.roles import create_role
 from core.settings import Settings
 
 
@@ -151,6 +152,17 @@ async def cmd_transfer(
     await message.answer(render.done("transfer", member))
 
 
+async def cmd_newrole(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) < 2:
+        await message.answer(render.usage("newrole"))
+        return
+    role = await create_role(uow, actor, parts[0], parts[1], parts[2:])
+    await message.answer(render.role_created(role))
+
+
 async def cmd_roles(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await message.answer(render.roles_list(await service.list_roles(uow, actor)))
 
@@ -164,6 +176,7 @@ def build_router() -> Router:
     router.message.register(cmd_role, Command("role"))
     router.message.register(cmd_remove, Command("remove"))
     router.message.register(cmd_roles, Command("roles"))
+    router.message.register(cmd_newrole, Command("newrole"))
     router.message.register(cmd_transfer, Command("transfer"))
     router.callback_query.register(on_users_page, UsersPage.filter())
     router.callback_query.register(on_member, MemberCb.filter())

@@ -121,3 +121,48 @@ async def test_history_shows_entries_in_account_zone(client, shop):
     # T0 is 09:00 UTC → 12:00 in Moscow.
     assert "22.11.2026 12:00" in reply.text
     assert "отпуск" in reply.text
+
+
+async def test_custom_role_by_command(client, shop, uows):
+    owner = client(OWNER)
+    reply = await owner.send("/newrole senior manager +orders.assign")
+    assert "senior" in reply.text and "orders.assign" in reply.text
+    await owner.send("/role @petya senior")
+    assert (await actor_for(uows, 3001)).can("orders.assign")
+    bad = await owner.send("/newrole senior2 manager orders.assign")
+    assert "+" in bad.text
+    assert "/newrole" in (await owner.send("/newrole")).text
+
+
+async def test_unexpected_error_is_logged_with_update_id_and_apologised(
+    client, shop, app, caplog, monkeypatch
+):
+    from core.members import service
+
+    async def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "list_members", explode)
+    reply = await client(2000).send("/users")
+    assert "что-то пошло не так" in reply.text
+    failed = [r for r in caplog.records if r.getMessage().startswith("update ")]
+    assert failed and "failed" in failed[0].getMessage()
+    # The bot keeps working.
+    assert "Ваша роль" in (await client(2000).send("/help")).text
+
+
+async def test_page_that_no_longer_exists(client, shop):
+    reply = await client(2000).press("users:7")
+    assert "страницы больше нет" in reply.alert
+
+
+async def test_blocked_member_inline_query_is_refused(client, shop, app):
+    from aiogram.methods import AnswerInlineQuery
+    from aiogram.types import InlineQuery, Update
+
+    await client(OWNER).send("/block @petya")
+    petya = client(3001, username="petya")
+    query = InlineQuery(id="q1", from_user=petya.user, query="order", offset="")
+    reply = await petya.feed(Update(update_id=999_001, inline_query=query))
+    answers = [r for r in reply.requests if isinstance(r, AnswerInlineQuery)]
+    assert answers and answers[0].results == []

@@ -207,3 +207,57 @@ async def test_transfer_ownership(uows):
         await service.transfer_ownership(uow, owner, admin.member_id)
     assert (await actor_for(uows, 2001)).is_owner
     assert (await actor_for(uows, owner.telegram_id)).role_code == "admin"
+
+
+async def test_custom_role_copies_base_with_toggles_and_can_be_assigned(uows):
+    from core.members.roles import create_role
+
+    owner = await new_account(uows)
+    manager = await join(uows, owner, 2001)
+    async with uows() as uow:
+        role = await create_role(
+            uow, owner, "Senior", "manager", ["+orders.assign", "-reports.own"]
+        )
+    assert role.code == "senior"
+    assert "orders.assign" in role.permissions and "reports.own" not in role.permissions
+    async with uows() as uow:
+        await service.change_role(uow, owner, manager.member_id, "senior")
+    senior = await actor_for(uows, 2001)
+    assert senior.can("orders.assign") and not senior.can("reports.own")
+
+
+@pytest.mark.parametrize(
+    ("code", "base", "changes", "error"),
+    [
+        ("admin", "manager", [], "role_code"),
+        ("x y", "manager", [], "role_code"),
+        ("helper", "owner", [], "role_base_owner"),
+        ("helper", "manager", ["+no.such"], "perm_change"),
+        ("helper", "manager", ["orders.assign"], "perm_change"),
+    ],
+)
+async def test_custom_role_bad_input_changes_nothing(uows, code, base, changes, error):
+    from core.members.roles import create_role
+
+    owner = await new_account(uows)
+    with pytest.raises(InvalidInput) as err:
+        async with uows() as uow:
+            await create_role(uow, owner, code, base, changes)
+    assert err.value.code == error
+    async with uows() as uow:
+        assert [r.code for r in await service.list_roles(uow, owner)] == [
+            "owner",
+            "admin",
+            "manager",
+        ]
+
+
+async def test_admin_cannot_create_role_with_billing(uows):
+    from core.members.roles import create_role
+
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2001, "admin")
+    with pytest.raises(PermissionDenied) as err:
+        async with uows() as uow:
+            await create_role(uow, admin, "cashier", "manager", ["+billing.manage"])
+    assert err.value.code == "role_too_high"
