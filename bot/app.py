@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -24,10 +25,13 @@ from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
+from bot.notifications import router as notifications_router
+from bot.notifications.sender import OutboxSender
 from bot.start import router as start_router
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
+from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ class App:
     scheduler: AsyncIOScheduler
     i18n: I18n
     clock: Clock
+    sender: OutboxSender
+    background: list[asyncio.Task] = field(default_factory=list)
 
 
 def build_routers() -> list[Router]:
@@ -59,6 +65,7 @@ def build_routers() -> list[Router]:
     )
     return [
         errors.build_router(),
+        notifications_router.build_router(),
         start_router.build_router(),
         for_members,
         fallback.build_router(),
@@ -90,15 +97,26 @@ def build_app(
     dp.update.outer_middleware(AccessMiddleware(i18n))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
     dp.include_routers(*build_routers())
-    app = App(settings, engine, uows, bot, dp, scheduler, i18n, clock)
+    limiter = RateLimiter(
+        Limits(
+            per_second=settings.send_per_second,
+            per_chat_per_second=settings.send_per_chat_per_second,
+            group_per_minute=settings.send_group_per_minute,
+        )
+    )
+    sender = OutboxSender(bot, uows, i18n, limiter)
+    app = App(settings, engine, uows, bot, dp, scheduler, i18n, clock, sender)
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)
         scheduler.start()
+        app.background.append(asyncio.create_task(sender.run(), name="outbox-sender"))
 
     async def on_shutdown() -> None:
         if scheduler.running:
             scheduler.shutdown(wait=True)
+        sender.stop()
+        await asyncio.gather(*app.background, return_exceptions=True)
         await engine.dispose()
 
     dp.startup.register(on_startup)

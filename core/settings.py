@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/Moscow"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     invite_ttl_hours: int = Field(default=48, ge=1, le=24 * 30)
+    send_per_second: float = Field(default=30, gt=0, le=1000)
+    send_per_chat_per_second: float = Field(default=1, gt=0, le=100)
+    send_group_per_minute: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("default_timezone")
     @classmethod

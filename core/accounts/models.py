@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String
+from sqlalchemy import Boolean, Date, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -20,4 +20,6 @@ class Account(Base):
     locale: Mapped[str] = mapped_column(String(8))
     currency: Mapped[str] = mapped_column(String(3), default="RUB")
     paid_through: Mapped[date | None] = mapped_column(Date)
+    # Alerts are held between 22:00 and 08:00 local time unless the account turns this off.
+    quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

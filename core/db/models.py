@@ -4,5 +4,15 @@ from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.base import Base
 from core.members.models import Invite, Member, Role
+from core.notifications.models import DeliveryAttempt, OutboxMessage
 
-__all__ = ["Account", "AuditEntry", "Base", "Invite", "Member", "Role"]
+__all__ = [
+    "Account",
+    "AuditEntry",
+    "Base",
+    "DeliveryAttempt",
+    "Invite",
+    "Member",
+    "OutboxMessage",
+    "Role",
+]

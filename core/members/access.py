@@ -63,7 +63,9 @@ async def check_access(
         member.block_notice_sent = True
         await uow.commit()
         return Access(actor=None, blocked=True, notify_blocked=True, locale=locale)
-    if member.username != username or member.full_name != full_name[:200]:
+    if member.username != username or member.full_name != full_name[:200] or member.unreachable:
+        # Writing again also makes a member who had blocked the bot reachable again.
         member.username, member.full_name = username, full_name[:200]
+        member.unreachable = False
         await uow.commit()
     return Access(actor=actor_from(member, account), locale=locale)

@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -47,6 +56,10 @@ class Member(Base):
     # Set when the blocked member has been told once; cleared on unblock.
     block_notice_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The member blocked the bot: nothing is sent to them until they write again.
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Admins opt in to account alerts (the owner always gets them).
+    alerts_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     role: Mapped[Role] = relationship(lazy="joined", innerjoin=True)
 

@@ -7,12 +7,14 @@ import contextlib
 import itertools
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 BOT_ID = 123456
+WINDOW = 0.95
 
 
 @dataclass
@@ -23,14 +25,28 @@ class Call:
 
 @dataclass
 class TelegramStandIn:
+    """Answers like the Bot API; optionally enforces send limits and scripted failures.
+
+    `per_second` / `per_chat_per_second` (sliding one-second windows): a send beyond them is
+    answered 429 with retry_after, as Telegram does. `script[chat_id]` is a list of answers
+    ("429", "403", "502") consumed one per send to that chat before it succeeds.
+    """
+
     token: str = f"{BOT_ID}:TEST-token-for-loopback-only"
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    per_second: float | None = None
+    per_chat_per_second: float | None = None
+    retry_after: int = 1
+    script: dict[int, list[str]] = field(default_factory=dict)
+    delivered: list[tuple[int, str]] = field(default_factory=list)
+    answered_429: int = 0
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._sends: deque[tuple[float, int]] = deque()
         self.base = ""
         self.new_call = asyncio.Event()
 
@@ -87,7 +103,57 @@ class TelegramStandIn:
         params = {k: _maybe_json(v) for k, v in (await request.post()).items()}
         self.calls.append(Call(method, params))
         self.new_call.set()
+        if method.lower() == "sendmessage":
+            refusal = self._refuse_send(int(params["chat_id"]))
+            if refusal is not None:
+                return refusal
+            self.delivered.append((int(params["chat_id"]), params.get("text", "")))
         return web.json_response({"ok": True, "result": await self._result(method, params)})
+
+    def _refuse_send(self, chat_id: int) -> web.Response | None:
+        scripted = self.script.get(chat_id)
+        if scripted:
+            answer = scripted.pop(0)
+            if answer == "429":
+                return self._too_many()
+            if answer == "403":
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    status=403,
+                )
+            return web.json_response(
+                {"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502
+            )
+        now = time.monotonic()
+        self._sends.append((now, chat_id))
+        # Windows a little under a second: arrival jitter on loopback is not the sender's fault.
+        while self._sends and self._sends[0][0] <= now - WINDOW:
+            self._sends.popleft()
+        if self.per_second and len(self._sends) > self.per_second:
+            self._sends.pop()
+            return self._too_many()
+        if self.per_chat_per_second:
+            in_chat = sum(1 for _, c in self._sends if c == chat_id)
+            if in_chat > self.per_chat_per_second:
+                self._sends.pop()
+                return self._too_many()
+        return None
+
+    def _too_many(self) -> web.Response:
+        self.answered_429 += 1
+        return web.json_response(
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {self.retry_after}",
+                "parameters": {"retry_after": self.retry_after},
+            },
+            status=429,
+        )
 
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         name = method.lower()

@@ -1,0 +1,105 @@
+"""Send-rate limits: overall per second, per chat, per group per minute, and 429 pauses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    group_per_minute: int = 20
+
+
+class RateLimiter:
+    """Grants send slots.
+
+    Sends to one chat run one at a time, in the order they asked, and the next may start only
+    a full interval after the previous one *finished* — so however the network delays a
+    request, two messages never reach one chat closer together than the limit. Across chats,
+    starts are spaced by the overall rate. A 429 pauses everyone for its retry_after.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limits = limits
+        self._now = now
+        self._sleep = sleep
+        self._next_global = 0.0
+        self._paused_until = 0.0
+        self._next_chat: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = defaultdict(deque)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def slot(self, chat_id: int, *, is_group: bool = False) -> AsyncIterator[None]:
+        self._users[chat_id] += 1
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._wait_for_chat(chat_id, is_group)
+                await self._wait_for_global()
+                try:
+                    yield
+                finally:
+                    self._sent(chat_id, is_group)
+        finally:
+            self._users[chat_id] -= 1
+            if not self._users[chat_id]:
+                del self._users[chat_id], self._locks[chat_id]
+                self._forget(chat_id)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._now() + seconds)
+
+    async def _wait_for_chat(self, chat_id: int, is_group: bool) -> None:
+        while True:
+            ready = max(self._next_chat.get(chat_id, 0.0), self._paused_until)
+            if is_group:
+                window = self._group_sends[chat_id]
+                while window and window[0] <= self._now() - 60:
+                    window.popleft()
+                if len(window) >= self.limits.group_per_minute:
+                    ready = max(ready, window[0] + 60)
+            delay = ready - self._now()
+            if delay <= 0:
+                return
+            await self._sleep(delay)
+
+    async def _wait_for_global(self) -> None:
+        while True:
+            # Reserve without awaiting in between, so concurrent senders never share a slot.
+            slot = max(self._now(), self._next_global, self._paused_until)
+            self._next_global = slot + 1 / self.limits.per_second
+            delay = slot - self._now()
+            if delay > 0:
+                await self._sleep(delay)
+            if self._now() >= self._paused_until:
+                return
+
+    def _sent(self, chat_id: int, is_group: bool) -> None:
+        done = self._now()
+        self._next_chat[chat_id] = done + 1 / self.limits.per_chat_per_second
+        if is_group:
+            self._group_sends[chat_id].append(done)
+
+    def _forget(self, chat_id: int) -> None:
+        """Drops a chat's state once nothing to it is waiting and its limits have lapsed."""
+        now = self._now()
+        if self._next_chat.get(chat_id, 0.0) <= now:
+            self._next_chat.pop(chat_id, None)
+        window = self._group_sends.get(chat_id)
+        if window is not None and (not window or window[-1] <= now - 60):
+            del self._group_sends[chat_id]
