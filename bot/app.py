@@ -21,6 +21,14 @@ from bot import errors, fallback
 from bot.audit import router as audit_router
 from bot.commands import set_bot_commands
 from bot.filters import IsMember
+from bot.guards import (
+    DuplicateUpdateMiddleware,
+    FloodMemory,
+    FloodMiddleware,
+    MemoryFloodMemory,
+    MemoryUpdateMemory,
+    UpdateMemory,
+)
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.members import router as members_router
@@ -50,6 +58,8 @@ class App:
     i18n: I18n
     clock: Clock
     sender: OutboxSender
+    update_memory: UpdateMemory
+    flood_memory: FloodMemory
     background: list[asyncio.Task] = field(default_factory=list)
 
 
@@ -93,6 +103,10 @@ def build_app(
     bot = build_bot(settings, session)
     scheduler = AsyncIOScheduler(timezone="UTC")
     dp = Dispatcher(storage=MemoryStorage(), settings=settings, clock=clock, i18n=i18n, uows=uows)
+    update_memory = MemoryUpdateMemory()
+    flood_memory = MemoryFloodMemory(per_second=settings.flood_per_second)
+    dp.update.outer_middleware(DuplicateUpdateMiddleware(update_memory))
+    dp.update.outer_middleware(FloodMiddleware(flood_memory, i18n))
     dp.update.outer_middleware(UnitOfWorkMiddleware(uows))
     dp.update.outer_middleware(AccessMiddleware(i18n))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
@@ -105,7 +119,9 @@ def build_app(
         )
     )
     sender = OutboxSender(bot, uows, i18n, limiter)
-    app = App(settings, engine, uows, bot, dp, scheduler, i18n, clock, sender)
+    app = App(
+        settings, engine, uows, bot, dp, scheduler, i18n, clock, sender, update_memory, flood_memory
+    )
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)

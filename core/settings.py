@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     send_per_second: float = Field(default=30, gt=0, le=1000)
     send_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     send_group_per_minute: int = Field(default=20, ge=1, le=1000)
+    flood_per_second: int = Field(default=20, ge=1, le=1000)
 
     @field_validator("default_timezone")
     @classmethod

@@ -1,0 +1,129 @@
+"""Guards in front of every update: repeats of an update_id, and members who flood the bot.
+
+Both keep their memory in the process here; a fleet shares it through Redis (same interface).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aiogram import BaseMiddleware
+from aiogram.types import Update
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import pick_locale
+
+
+class UpdateMemory(Protocol):
+    async def begin(self, update_id: int) -> bool:
+        """True if this update_id is new; it is then 'in progress'."""
+
+    async def finish(self, update_id: int, *, ok: bool) -> None:
+        """Done (remembered for the TTL), or failed (forgotten, so a redelivery runs again)."""
+
+
+class MemoryUpdateMemory:
+    """Bounded in size and in time."""
+
+    def __init__(
+        self,
+        *,
+        max_size: int = 50_000,
+        ttl: float = 3600,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_size, self.ttl, self._now = max_size, ttl, now
+        self._seen: OrderedDict[int, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    async def begin(self, update_id: int) -> bool:
+        now = self._now()
+        while self._seen and (
+            len(self._seen) >= self.max_size or next(iter(self._seen.values())) <= now - self.ttl
+        ):
+            self._seen.popitem(last=False)
+        if update_id in self._seen:
+            return False
+        self._seen[update_id] = now
+        return True
+
+    async def finish(self, update_id: int, *, ok: bool) -> None:
+        if not ok:
+            self._seen.pop(update_id, None)
+
+
+class DuplicateUpdateMiddleware(BaseMiddleware):
+    """Telegram may deliver an update again (webhook retry, polling restart): run it once."""
+
+    def __init__(self, memory: UpdateMemory) -> None:
+        self.memory = memory
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        if not await self.memory.begin(event.update_id):
+            return None
+        ok = False
+        try:
+            result = await handler(event, data)
+            ok = True
+            return result
+        finally:
+            await self.memory.finish(event.update_id, ok=ok)
+
+
+class FloodMemory(Protocol):
+    async def hit(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, notify): notify is True for the first refused update of a burst."""
+
+
+class MemoryFloodMemory:
+    def __init__(self, *, per_second: int = 20, now: Callable[[], float] = time.monotonic) -> None:
+        self.per_second, self._now = per_second, now
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: set[int] = set()
+
+    async def hit(self, user_id: int) -> tuple[bool, bool]:
+        now = self._now()
+        window = self._hits.setdefault(user_id, deque())
+        while window and window[0] <= now - 1:
+            window.popleft()
+        if len(window) >= self.per_second:
+            notify = user_id not in self._warned
+            self._warned.add(user_id)
+            return False, notify
+        window.append(now)
+        self._warned.discard(user_id)
+        if len(self._hits) > 10_000:
+            self._hits = {u: w for u, w in self._hits.items() if w and w[-1] > now - 1}
+        return True, False
+
+
+class FloodMiddleware(BaseMiddleware):
+    """More than N updates a second from one member: the rest are dropped, with one notice."""
+
+    def __init__(self, memory: FloodMemory, i18n: I18n) -> None:
+        self.memory, self.i18n = memory, i18n
+
+    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        allowed, notify = await self.memory.hit(user.id)
+        if allowed:
+            return await handler(event, data)
+        if event.callback_query is not None:
+            await event.callback_query.answer()
+        if notify:
+            with (
+                self.i18n.context(),
+                self.i18n.use_locale(pick_locale(data, self.i18n.default_locale)),
+            ):
+                await event.bot.send_message(
+                    user.id, _("You are sending too fast; I skipped some. Please slow down.")
+                )
+        return None
