@@ -21,7 +21,7 @@ locales: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d locales -D messages
 
 run: $(VENV)/.installed locales
-	$(PY) -m bot run
+	$(PY) -m bot up
 
 migrate: $(VENV)/.installed
 	$(PY) -m bot migrate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -39,6 +40,7 @@ from bot.start import router as start_router
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
+from core.jobs import Job, all_jobs
 from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
 
@@ -60,6 +62,7 @@ class App:
     sender: OutboxSender
     update_memory: UpdateMemory
     flood_memory: FloodMemory
+    jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
 
 
@@ -80,6 +83,33 @@ def build_routers() -> list[Router]:
         for_members,
         fallback.build_router(),
     ]
+
+
+def schedule_jobs(app: App) -> None:
+    """Every job runs once right away (catching up after downtime), then at its interval."""
+
+    async def run(job: Job) -> None:
+        try:
+            done = await job.run(app.uows)
+        except Exception:
+            log.exception("job %s failed", job.name)
+            return
+        if done:
+            log.info("job %s processed %s", job.name, done)
+            app.sender.wake()
+
+    for job in app.jobs:
+        app.scheduler.add_job(
+            run,
+            "interval",
+            args=[job],
+            id=job.name,
+            seconds=job.every.total_seconds(),
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -122,9 +152,11 @@ def build_app(
     app = App(
         settings, engine, uows, bot, dp, scheduler, i18n, clock, sender, update_memory, flood_memory
     )
+    app.jobs = all_jobs(settings)
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)
+        schedule_jobs(app)
         scheduler.start()
         app.background.append(asyncio.create_task(sender.run(), name="outbox-sender"))
 

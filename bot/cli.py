@@ -15,6 +15,10 @@ from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.settings import Settings, SettingsError, load_settings
 
+NO_TOKEN_DEMO = (
+    "No BOT_TOKEN yet, so here is the demo shop in your terminal; to run the real bot, copy "
+    ".env.example to .env, put your token from @BotFather there and run make run again."
+)
 NO_TOKEN = (
     "BOT_TOKEN is not set: copy .env.example to .env and put your bot's token from "
     "@BotFather there (or export BOT_TOKEN)."
@@ -26,6 +30,18 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="apply migrations and start the bot (long polling)")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser(
+        "up", help="run the bot if BOT_TOKEN is set, otherwise the demo console (make run)"
+    )
+    commands.add_parser("demo", help="create the demo account (idempotent)")
+    console = commands.add_parser("console", help="chat with the bot in the terminal (demo data)")
+    console.add_argument(
+        "--as",
+        dest="who",
+        default="owner",
+        choices=["owner", "admin", "manager1", "manager2", "manager3"],
+        help="who you are in the demo account (default: owner)",
+    )
     account = commands.add_parser("account", help="manage accounts").add_subparsers(
         dest="account_command", required=True, metavar="ACTION"
     )
@@ -71,6 +87,36 @@ async def account_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def demo(settings: Settings) -> int:
+    from core.demo import DEMO_NAME, ensure_demo
+
+    await migrate(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        made = await ensure_demo(
+            UnitOfWorkFactory(session_factory(engine), SystemClock()),
+            timezone=settings.default_timezone,
+        )
+    finally:
+        await engine.dispose()
+    state = "created" if made.created else "already there"
+    print(
+        f"Demo account {DEMO_NAME!r} {state} (id {made.account_id}). "
+        "Try it: python -m bot console [--as admin|manager1]"
+    )
+    return 0
+
+
+async def console(settings: Settings, who: str) -> int:
+    from bot.console.runner import run_console
+
+    if settings.log_level != "DEBUG":
+        logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
+    await migrate(settings)
+    await run_console(settings, who)
+    return 0
+
+
 async def run(settings: Settings) -> int:
     from bot.app import build_app  # aiogram is needed only for running the bot
 
@@ -98,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "account":
             return asyncio.run(account_create(settings, args))
+        if args.command == "demo":
+            return asyncio.run(demo(settings))
+        if args.command == "console":
+            return asyncio.run(console(settings, args.who))
+        if args.command == "up" and settings.bot_token is None:
+            print(NO_TOKEN_DEMO, file=sys.stderr)
+            return asyncio.run(console(settings, "owner"))
         if settings.bot_token is None:
             print(NO_TOKEN, file=sys.stderr)
             return 2

@@ -1,0 +1,224 @@
+"""An offline Bot API session and a chat client: the console and the tests talk through them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+
+BOT_USER = User(id=42, is_bot=True, first_name="ShopDesk", username="shopdesk_test_bot")
+_update_ids = itertools.count(1)
+
+
+@dataclass
+class Screen:
+    """What one chat shows: messages by id, as last sent or edited."""
+
+    messages: dict[int, Any] = field(default_factory=dict)
+
+
+class OfflineSession(BaseSession):
+    """Records every request and answers it the way Telegram would, without a network."""
+
+    def __init__(self, listener: Callable[[TelegramMethod[Any], int | None], None] | None = None):
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self.screens: dict[int, Screen] = {}
+        self._message_ids = itertools.count(1000)
+        # Told of every request with the id of the message it created or changed.
+        self.listener = listener
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+    def screen(self, chat_id: int) -> Screen:
+        return self.screens.setdefault(chat_id, Screen())
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None):
+        self.requests.append(method)
+        result = self._answer(method)
+        if self.listener is not None:
+            message_id = (
+                result.message_id
+                if isinstance(result, Message)
+                else getattr(method, "message_id", None)
+            )
+            self.listener(method, message_id)
+        return result
+
+    def _answer(self, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, GetMe):
+            return BOT_USER
+        if isinstance(method, SendMessage | SendPhoto | SendDocument):
+            message_id = next(self._message_ids)
+            self.screen(int(method.chat_id)).messages[message_id] = method
+            return Message(
+                message_id=message_id,
+                date=datetime.now(UTC),
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=BOT_USER,
+                text=getattr(method, "text", None),
+            )
+        if isinstance(method, EditMessageText):
+            self.screen(int(method.chat_id)).messages[method.message_id] = method
+            return True
+        if isinstance(method, EditMessageReplyMarkup):
+            screen = self.screen(int(method.chat_id))
+            shown = screen.messages.get(method.message_id)
+            if shown is not None:
+                shown.reply_markup = method.reply_markup
+            return True
+        return True
+
+
+@dataclass
+class Reply:
+    """The requests one update caused."""
+
+    requests: list[TelegramMethod[Any]]
+
+    @property
+    def messages(self) -> list[SendMessage | EditMessageText]:
+        return [r for r in self.requests if isinstance(r, SendMessage | EditMessageText)]
+
+    @property
+    def text(self) -> str:
+        assert self.messages, f"no message was sent; requests: {self.requests}"
+        return self.messages[-1].text
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.messages]
+
+    @property
+    def buttons(self) -> list[str]:
+        for message in reversed(self.messages):
+            if isinstance(message.reply_markup, InlineKeyboardMarkup):
+                return button_texts(message.reply_markup)
+        return []
+
+    @property
+    def alert(self) -> str | None:
+        answers = [r for r in self.requests if isinstance(r, AnswerCallbackQuery)]
+        return answers[-1].text if answers else None
+
+    @property
+    def answered_callback(self) -> bool:
+        return any(isinstance(r, AnswerCallbackQuery) for r in self.requests)
+
+
+def button_texts(markup: InlineKeyboardMarkup) -> list[str]:
+    return [button.text for row in markup.inline_keyboard for button in row]
+
+
+class ChatClient:
+    """One Telegram user talking to the bot in a private chat."""
+
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        user_id: int,
+        *,
+        first_name: str = "Test",
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "ru",
+    ) -> None:
+        self.dp, self.bot = dp, bot
+        self.session: OfflineSession = bot.session  # type: ignore[assignment]
+        self.user = User(
+            id=user_id,
+            is_bot=False,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        self.chat = Chat(id=user_id, type="private")
+        self._incoming_ids = itertools.count(1)
+
+    async def feed(self, update: Update) -> Reply:
+        start = len(self.session.requests)
+        await self.dp.feed_update(self.bot, update)
+        return Reply(self.session.requests[start:])
+
+    def message_update(self, text: str | None = None, **content: Any) -> Update:
+        message = Message(
+            message_id=next(self._incoming_ids),
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
+            text=text,
+            **content,
+        )
+        return Update(update_id=next(_update_ids), message=message)
+
+    async def send(self, text: str | None = None, **content: Any) -> Reply:
+        return await self.feed(self.message_update(text, **content))
+
+    def screen_messages(self) -> dict[int, Any]:
+        return self.session.screen(self.chat.id).messages
+
+    def find_button(self, label: str) -> tuple[int, str]:
+        """The newest message showing a button whose text contains `label`."""
+        for message_id, shown in sorted(self.screen_messages().items(), reverse=True):
+            markup = shown.reply_markup
+            if not isinstance(markup, InlineKeyboardMarkup):
+                continue
+            for row in markup.inline_keyboard:
+                for button in row:
+                    if label in button.text:
+                        return message_id, button.callback_data
+        raise AssertionError(f"no button {label!r} on screen")
+
+    async def click(self, label: str) -> Reply:
+        message_id, data = self.find_button(label)
+        return await self.press(data, message_id=message_id)
+
+    async def press(self, data: str, *, message_id: int | None = None) -> Reply:
+        """Presses raw callback data — forged or stale buttons included."""
+        if message_id is None:
+            message_id = max(self.screen_messages(), default=1)
+        shown = self.screen_messages().get(message_id)
+        message = Message(
+            message_id=message_id,
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=BOT_USER,
+            text=(getattr(shown, "text", None) or getattr(shown, "caption", None) or "…"),
+        )
+        query = CallbackQuery(
+            id=str(next(_update_ids)),
+            from_user=self.user,
+            chat_instance="ci",
+            message=message,
+            data=data,
+        )
+        return await self.feed(Update(update_id=next(_update_ids), callback_query=query))
