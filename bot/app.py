@@ -36,6 +36,7 @@ from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
+from bot.requests import ResilientRequests
 from bot.start import router as start_router
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
@@ -116,6 +117,7 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
+    session.middleware(ResilientRequests())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -50,6 +50,8 @@ class OfflineSession(BaseSession):
         self._message_ids = itertools.count(1000)
         # Told of every request with the id of the message it created or changed.
         self.listener = listener
+        # Tests make Telegram refuse the next request of a kind: {EditMessageText: [error, …]}.
+        self.failures: dict[type, list[Exception]] = {}
 
     async def close(self) -> None:
         pass
@@ -61,6 +63,9 @@ class OfflineSession(BaseSession):
         return self.screens.setdefault(chat_id, Screen())
 
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None):
+        queued = self.failures.get(type(method))
+        if queued:
+            raise queued.pop(0)
         self.requests.append(method)
         result = self._answer(method)
         if self.listener is not None:

@@ -19,6 +19,7 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 
 from bot.notifications.render import UnknownKind, render, renderers
+from bot.requests import background_send
 from core.db.uow import UnitOfWorkFactory
 from core.notifications import outbox
 from core.notifications.limits import RateLimiter
@@ -90,6 +91,7 @@ class OutboxSender:
         self._wake.set()
 
     async def _deliver(self, message: OutboxMessage, deadline: float) -> None:
+        background_send.set(True)  # this task's own context: 429s are ours to handle
         try:
             with self.i18n.context(), self.i18n.use_locale(message.locale):
                 text, markup = render(message.kind, message.params, self.renderers)
