@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -13,9 +13,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import errors, fallback
@@ -28,6 +30,8 @@ from bot.guards import (
     FloodMiddleware,
     MemoryFloodMemory,
     MemoryUpdateMemory,
+    RedisFloodMemory,
+    RedisUpdateMemory,
     UpdateMemory,
 )
 from bot.help import router as help_router
@@ -86,6 +90,25 @@ def build_routers() -> list[Router]:
     ]
 
 
+def build_shared_state(settings: Settings):
+    """FSM dialogs, update and flood memory: in this process, or in Redis for a fleet."""
+    if settings.redis_url is None:
+        return (
+            MemoryStorage(),
+            SimpleEventIsolation(),
+            MemoryUpdateMemory(),
+            MemoryFloodMemory(per_second=settings.flood_per_second),
+        )
+    redis = Redis.from_url(settings.redis_url)
+    return (
+        # Dialog state outlives a process restart; two updates of one member never interleave.
+        RedisStorage(redis, state_ttl=timedelta(days=7), data_ttl=timedelta(days=7)),
+        RedisEventIsolation(redis),
+        RedisUpdateMemory(redis),
+        RedisFloodMemory(redis, per_second=settings.flood_per_second),
+    )
+
+
 def schedule_jobs(app: App) -> None:
     """Every job runs once right away (catching up after downtime), then at its interval."""
 
@@ -134,9 +157,15 @@ def build_app(
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)
     scheduler = AsyncIOScheduler(timezone="UTC")
-    dp = Dispatcher(storage=MemoryStorage(), settings=settings, clock=clock, i18n=i18n, uows=uows)
-    update_memory = MemoryUpdateMemory()
-    flood_memory = MemoryFloodMemory(per_second=settings.flood_per_second)
+    storage, isolation, update_memory, flood_memory = build_shared_state(settings)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        clock=clock,
+        i18n=i18n,
+        uows=uows,
+    )
     dp.update.outer_middleware(DuplicateUpdateMiddleware(update_memory))
     dp.update.outer_middleware(FloodMiddleware(flood_memory, i18n))
     dp.update.outer_middleware(UnitOfWorkMiddleware(uows))
@@ -167,6 +196,7 @@ def build_app(
             scheduler.shutdown(wait=True)
         sender.stop()
         await asyncio.gather(*app.background, return_exceptions=True)
+        await dp.storage.close()
         await engine.dispose()
 
     dp.startup.register(on_startup)

@@ -127,3 +127,41 @@ class FloodMiddleware(BaseMiddleware):
                     user.id, _("You are sending too fast; I skipped some. Please slow down.")
                 )
         return None
+
+
+class RedisUpdateMemory:
+    """The processed-update memory shared by every bot process (SET NX with a TTL)."""
+
+    def __init__(self, redis, *, ttl: int = 3600, prefix: str = "shopdesk:update") -> None:
+        self.redis, self.ttl, self.prefix = redis, ttl, prefix
+
+    async def begin(self, update_id: int) -> bool:
+        return bool(await self.redis.set(f"{self.prefix}:{update_id}", 1, nx=True, ex=self.ttl))
+
+    async def finish(self, update_id: int, *, ok: bool) -> None:
+        if not ok:
+            await self.redis.delete(f"{self.prefix}:{update_id}")
+
+
+class RedisFloodMemory:
+    """Per-member counters per second, shared by every bot process."""
+
+    def __init__(
+        self,
+        redis,
+        *,
+        per_second: int = 20,
+        prefix: str = "shopdesk:flood",
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.redis, self.per_second, self.prefix, self._now = redis, per_second, prefix, now
+
+    async def hit(self, user_id: int) -> tuple[bool, bool]:
+        second = int(self._now())
+        key = f"{self.prefix}:{user_id}:{second}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            count, _ = await pipe.incr(key).expire(key, 2).execute()
+        if count <= self.per_second:
+            return True, False
+        warned = await self.redis.set(f"{self.prefix}:warned:{user_id}", 1, nx=True, ex=2)
+        return False, bool(warned)

@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     send_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     send_group_per_minute: int = Field(default=20, ge=1, le=1000)
     flood_per_second: int = Field(default=20, ge=1, le=1000)
+    redis_url: str | None = None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0")
+        return value
 
     @field_validator("default_timezone")
     @classmethod
