@@ -39,8 +39,9 @@ async def test_edit_of_a_vanished_message_is_sent_anew(client, shop, app, uows):
 
 async def test_short_429_on_a_reply_is_waited_out_once(client, shop, app):
     app.bot.session.failures[SendMessage] = [
-        TelegramRetryAfter(method=SendMessage(chat_id=1, text="x"), message="Too Many Requests",
-                           retry_after=0)
+        TelegramRetryAfter(
+            method=SendMessage(chat_id=1, text="x"), message="Too Many Requests", retry_after=0
+        )
     ]
     reply = await client(3001).send("/help")
     assert "Ваша роль" in reply.text
