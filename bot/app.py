@@ -36,6 +36,7 @@ from bot.guards import (
 )
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.lifecycle import InFlight
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
@@ -166,6 +167,8 @@ def build_app(
         i18n=i18n,
         uows=uows,
     )
+    in_flight = InFlight()
+    dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(DuplicateUpdateMiddleware(update_memory))
     dp.update.outer_middleware(FloodMiddleware(flood_memory, i18n))
     dp.update.outer_middleware(UnitOfWorkMiddleware(uows))
@@ -192,6 +195,9 @@ def build_app(
         app.background.append(asyncio.create_task(sender.run(), name="outbox-sender"))
 
     async def on_shutdown() -> None:
+        # Polling has stopped taking updates; let the ones in flight finish first.
+        if not await in_flight.wait_idle(settings.shutdown_grace_seconds):
+            log.warning("stopping with %s updates still in flight", in_flight.count)
         if scheduler.running:
             scheduler.shutdown(wait=True)
         sender.stop()

@@ -123,7 +123,14 @@ async def run(settings: Settings) -> int:
     await migrate(settings)
     app = build_app(settings)
     logging.getLogger(__name__).info("starting long polling")
-    await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+    await app.dp.start_polling(
+        app.bot,
+        handle_signals=True,
+        close_bot_session=True,
+        tasks_concurrency_limit=settings.max_concurrent_updates,
+        allowed_updates=app.dp.resolve_used_update_types(),
+    )
+    logging.getLogger(__name__).info("stopped cleanly")
     return 0
 
 

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     send_group_per_minute: int = Field(default=20, ge=1, le=1000)
     flood_per_second: int = Field(default=20, ge=1, le=1000)
     redis_url: str | None = None
+    max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
+    shutdown_grace_seconds: float = Field(default=15, ge=0, le=600)
 
     @field_validator("redis_url")
     @classmethod

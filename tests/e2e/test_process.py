@@ -58,7 +58,7 @@ async def test_new_user_joins_through_the_real_process(sqlite_url, tmp_path):
         languages = {c.params.get("language_code") for c in standin.calls_of("setMyCommands")}
         assert {"ru", "en"} <= languages
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -69,7 +69,8 @@ async def test_new_user_joins_through_the_real_process(sqlite_url, tmp_path):
         log.seek(0)
         output = log.read()
     assert standin.token not in output, "the bot token leaked into the log"
-    assert process.returncode is not None
+    assert process.returncode == 0, output[-2000:]
+    assert "stopped cleanly" in output
 
 
 async def test_run_without_token_names_env_example(tmp_path):

@@ -1,0 +1,32 @@
+"""Updates in flight, so a stopping process finishes what it started (bounded wait)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiogram import BaseMiddleware
+
+
+class InFlight(BaseMiddleware):
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler, event, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if not self.count:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True if everything in flight finished within `timeout` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        return self._idle.is_set()
