@@ -4,5 +4,6 @@ from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.base import Base
 from core.members.models import Invite, Member, Role
+from core.tariff.models import TariffPayment
 
-__all__ = ["Account", "AuditEntry", "Base", "Invite", "Member", "Role"]
+__all__ = ["Account", "AuditEntry", "Base", "Invite", "Member", "Role", "TariffPayment"]
