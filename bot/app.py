@@ -25,10 +25,13 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.start import router as start_router
+from bot.tariff import router as tariff_router
+from bot.tariff.middleware import ReadOnlyNoticeMiddleware
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.settings import Settings
+from core.tariff.catalog import Catalog, load_catalog
 
 log = logging.getLogger(__name__)
 # A token-shaped placeholder for the console and tests, where nothing reaches Telegram.
@@ -45,6 +48,7 @@ class App:
     scheduler: AsyncIOScheduler
     i18n: I18n
     clock: Clock
+    catalog: Catalog
 
 
 def build_routers() -> list[Router]:
@@ -56,6 +60,7 @@ def build_routers() -> list[Router]:
         help_router.build_router(),
         members_router.build_router(),
         audit_router.build_router(),
+        tariff_router.build_router(),
     )
     return [
         errors.build_router(),
@@ -85,12 +90,21 @@ def build_app(
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)
     scheduler = AsyncIOScheduler(timezone="UTC")
-    dp = Dispatcher(storage=MemoryStorage(), settings=settings, clock=clock, i18n=i18n, uows=uows)
+    catalog = load_catalog(settings.tariff_catalog)
+    dp = Dispatcher(
+        storage=MemoryStorage(),
+        settings=settings,
+        clock=clock,
+        i18n=i18n,
+        uows=uows,
+        catalog=catalog,
+    )
     dp.update.outer_middleware(UnitOfWorkMiddleware(uows))
     dp.update.outer_middleware(AccessMiddleware(i18n))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.update.outer_middleware(ReadOnlyNoticeMiddleware())
     dp.include_routers(*build_routers())
-    app = App(settings, engine, uows, bot, dp, scheduler, i18n, clock)
+    app = App(settings, engine, uows, bot, dp, scheduler, i18n, clock, catalog)
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)

@@ -21,6 +21,9 @@ ACTIONS = {
     "member.unblocked": __("member unblocked"),
     "member.role_changed": __("role changed"),
     "member.removed": __("member removed"),
+    "tariff.prepaid": __("subscription prepaid"),
+    "tariff.seats_changed": __("paid seats changed"),
+    "tariff.plan_changed": __("tariff changed"),
 }
 
 
