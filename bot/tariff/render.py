@@ -223,7 +223,7 @@ def seat_confirmation(asked: SeatConfirmation) -> tuple[str, InlineKeyboardMarku
 
 
 def seat_note(seats: Repricing) -> str:
-    """Under an invite link whose member will be a paid seat (no prepaid days to convert)."""
+    """Under every invite link whose member will be a paid seat."""
     return _seat(seats)
 
 

@@ -85,6 +85,9 @@ async def create_invite(
     )
     uow.session.add(invite)
     await uow.session.flush()
+    after = {"role": role.code, "expires_at": invite.expires_at.isoformat()}
+    if confirmed_cost is not None:
+        after["confirmed_monthly_cost"] = confirmed_cost
     record(
         uow,
         account_id=actor.account_id,
@@ -92,11 +95,7 @@ async def create_invite(
         action="invite.created",
         subject_type="invite",
         subject_id=invite.id,
-        after={
-            "role": role.code,
-            "expires_at": invite.expires_at.isoformat(),
-            "confirmed_monthly_cost": confirmed_cost,
-        },
+        after=after,
     )
     await uow.commit()
     return CreatedInvite(token, invite, role.code, seats)

@@ -113,7 +113,10 @@ async def test_prepay_moves_the_date_and_a_reference_counts_once(client, shop, u
     assert (await account(uows)).paid_through == date(2027, 2, 22)
     status = (await owner.send("/tariff")).text
     assert "Оплачено до: 22.02.2027 (осталось дней: 92)" in status
-    assert "подписка оплачена" in (await client(ADMIN).send("/history")).text
+    history = plain((await client(ADMIN).send("/history")).text)
+    assert "подписка оплачена" in history
+    assert "amount: 9 633,00 ₽; months: 3; paid_through: 22.02.2027" in history
+    assert "None" not in history
 
 
 async def test_prepay_refusals_change_nothing(client, shop, uows):
@@ -146,7 +149,8 @@ async def test_paid_seat_invite_asks_first_with_the_design_example(client, shop,
     assert (await account(uows)).paid_through == date(2027, 3, 8)
     history = plain((await admin.send("/history")).text)
     assert "изменились платные места" in history
-    assert "paid_through: 2027-03-22 → 2027-03-08" in history
+    assert "paid_through: 22.03.2027 → 08.03.2027" in history
+    assert "monthly_cost: 3 000,00 ₽ → 3 380,00 ₽" in history
     # Removing the paid seat gives the days back: floor(106 × 3380 / 3000) = 119.
     await remove(client, "@olga")
     assert (await account(uows)).paid_through == date(2027, 3, 21)
