@@ -43,12 +43,15 @@ from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
 from bot.requests import ResilientRequests
 from bot.start import router as start_router
+from bot.tariff import router as tariff_router
+from bot.tariff.middleware import ReadOnlyNoticeMiddleware
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.jobs import Job, all_jobs
 from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
+from core.tariff.catalog import Catalog, load_catalog
 
 log = logging.getLogger(__name__)
 # A token-shaped placeholder for the console and tests, where nothing reaches Telegram.
@@ -68,6 +71,7 @@ class App:
     sender: OutboxSender
     update_memory: UpdateMemory
     flood_memory: FloodMemory
+    catalog: Catalog
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
 
@@ -81,6 +85,7 @@ def build_routers() -> list[Router]:
         help_router.build_router(),
         members_router.build_router(),
         audit_router.build_router(),
+        tariff_router.build_router(),
     )
     return [
         errors.build_router(),
@@ -158,6 +163,7 @@ def build_app(
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)
     scheduler = AsyncIOScheduler(timezone="UTC")
+    catalog = load_catalog(settings.tariff_catalog)
     storage, isolation, update_memory, flood_memory = build_shared_state(settings)
     dp = Dispatcher(
         storage=storage,
@@ -166,6 +172,7 @@ def build_app(
         clock=clock,
         i18n=i18n,
         uows=uows,
+        catalog=catalog,
     )
     in_flight = InFlight()
     dp.update.outer_middleware(in_flight)
@@ -174,6 +181,7 @@ def build_app(
     dp.update.outer_middleware(UnitOfWorkMiddleware(uows))
     dp.update.outer_middleware(AccessMiddleware(i18n))
     dp.update.outer_middleware(LocaleMiddleware(i18n))
+    dp.update.outer_middleware(ReadOnlyNoticeMiddleware())
     dp.include_routers(*build_routers())
     limiter = RateLimiter(
         Limits(
@@ -184,7 +192,18 @@ def build_app(
     )
     sender = OutboxSender(bot, uows, i18n, limiter)
     app = App(
-        settings, engine, uows, bot, dp, scheduler, i18n, clock, sender, update_memory, flood_memory
+        settings,
+        engine,
+        uows,
+        bot,
+        dp,
+        scheduler,
+        i18n,
+        clock,
+        sender,
+        update_memory,
+        flood_memory,
+        catalog,
     )
     app.jobs = all_jobs(settings)
 

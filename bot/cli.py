@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot.format import money
 from core.accounts.service import NewAccount, create_account
 from core.clock import SystemClock
 from core.db.engine import create_engine, session_factory
@@ -14,6 +15,8 @@ from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.settings import Settings, SettingsError, load_settings
+from core.tariff.catalog import load_catalog
+from core.tariff.service import record_prepayment
 
 NO_TOKEN_DEMO = (
     "No BOT_TOKEN yet, so here is the demo shop in your terminal; to run the real bot, copy "
@@ -52,6 +55,17 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--tariff", default="standard", help="tariff code (default: standard)")
     create.add_argument("--timezone", default=None, help="IANA zone (default: DEFAULT_TIMEZONE)")
     create.add_argument("--locale", default=None, choices=["ru", "en"], help="account language")
+    billing = commands.add_parser("billing", help="the platform subscription").add_subparsers(
+        dest="billing_command", required=True, metavar="ACTION"
+    )
+    prepay = billing.add_parser(
+        "prepay", help="record a prepayment; prints the new paid-through date on the last line"
+    )
+    prepay.add_argument("--account", required=True, type=int, help="account id")
+    prepay.add_argument("--months", required=True, type=int, help="1, 3, 6 or 12")
+    prepay.add_argument(
+        "--reference", default=None, help="payment reference; the same one never counts twice"
+    )
     return root
 
 
@@ -79,6 +93,7 @@ async def account_create(settings: Settings, args: argparse.Namespace) -> int:
                     timezone=args.timezone or settings.default_timezone,
                     locale=args.locale or settings.default_locale,
                 ),
+                catalog=load_catalog(settings.tariff_catalog),
             )
     finally:
         await engine.dispose()
@@ -114,6 +129,32 @@ async def console(settings: Settings, who: str) -> int:
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
     await migrate(settings)
     await run_console(settings, who)
+
+
+async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
+    await migrate(settings)
+    engine = create_engine(settings.database_url)
+    uows = UnitOfWorkFactory(session_factory(engine), SystemClock())
+    catalog = load_catalog(settings.tariff_catalog)
+    try:
+        async with uows() as uow:
+            result = await record_prepayment(
+                uow, args.account, args.months, args.reference, catalog
+            )
+    finally:
+        await engine.dispose()
+    payment = result.payment
+    if result.duplicate:
+        print(
+            f"Reference {payment.reference!r} was already recorded on "
+            f"{payment.created_at:%Y-%m-%d}; nothing changed. Paid through:"
+        )
+    else:
+        print(
+            f"Recorded {payment.months} month(s), {money(payment.amount)}, for account "
+            f"{args.account}. Paid through:"
+        )
+    print(result.paid_through.isoformat())
     return 0
 
 
@@ -158,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up" and settings.bot_token is None:
             print(NO_TOKEN_DEMO, file=sys.stderr)
             return asyncio.run(console(settings, "owner"))
+        if args.command == "billing":
+            return asyncio.run(billing_prepay(settings, args))
         if settings.bot_token is None:
             print(NO_TOKEN, file=sys.stderr)
             return 2

@@ -43,6 +43,18 @@ COMMANDS: tuple[Command, ...] = (
         "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
     ),
     Command("transfer", __("hand the account over: /transfer @name"), owner_only=True),
+    Command(
+        "tariff",
+        __("tariff, seats and paid-through date"),
+        (Perm.BILLING_MANAGE, Perm.USERS_MANAGE),
+    ),
+    Command(
+        "invoice",
+        __("invoice preview: /invoice [1|3|6|12]"),
+        (Perm.BILLING_MANAGE, Perm.USERS_MANAGE),
+    ),
+    Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),
+    Command("plan", __("change the tariff: /plan business"), owner_only=True),
 )
 
 

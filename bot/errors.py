@@ -56,6 +56,23 @@ MESSAGES = {
     "account_name": __("The account name must be 1–200 characters."),
     "telegram_id": __("A Telegram id is a positive number."),
     "timezone": __("Unknown time zone {value}, e.g. Europe/Moscow."),
+    "account_not_found": __("No such account."),
+    "tariff_unknown": __("Unknown tariff {tariff}. Choose one of: {known}."),
+    "same_tariff": __("The account is already on the tariff {tariff}."),
+    "invoice_months": __("An invoice covers {allowed} months."),
+    "reference_too_long": __("The payment reference is too long: at most {limit} characters."),
+    "account_read_only": __(
+        "The account's paid period has ended, so it is read-only: nothing can be changed until "
+        "the owner renews it (/invoice, /prepay)."
+    ),
+    "invite_unconfirmed": __(
+        "This invite needs your admin's confirmation again: the account's paid seats have "
+        "changed since it was created. Ask them for a new link."
+    ),
+    "invite_read_only": __(
+        "{account} can't take new members right now: its paid period has ended. Try again "
+        "after the owner renews it."
+    ),
 }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.tariff.catalog import load_catalog
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/shopdesk.db"
 OFFICIAL_API_BASE = "https://api.telegram.org"
@@ -40,10 +43,24 @@ class Settings(BaseSettings):
             raise ValueError("expected redis://host:6379/0")
         return value
 
+    # Tariffs, the extra-user price and prepay discounts; None: core/tariff/tariffs.toml.
+    tariff_catalog: Path | None = None
+
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    @field_validator("tariff_catalog", mode="before")
+    @classmethod
+    def _blank_is_builtin(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("tariff_catalog")
+    @classmethod
+    def _readable_catalog(cls, value: Path | None) -> Path | None:
+        load_catalog(value)  # raises CatalogError (a ValueError) naming the problem
+        return value
 
     @field_validator("bot_token")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -9,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.audit.callbacks import HistoryPage as HistoryPageCb
-from bot.format import q, when
+from bot.format import day, money, q, when
 from core.audit.service import HistoryPage, HistoryRow
 
 ACTIONS = {
@@ -22,6 +23,9 @@ ACTIONS = {
     "member.role_changed": __("role changed"),
     "member.removed": __("member removed"),
     "role.created": __("role created"),
+    "tariff.prepaid": __("subscription prepaid"),
+    "tariff.seats_changed": __("paid seats changed"),
+    "tariff.plan_changed": __("tariff changed"),
 }
 
 
@@ -30,15 +34,32 @@ def action_name(action: str) -> str:
     return str(name) if name is not None else action
 
 
+MONEY_KEYS = {"amount", "monthly_cost", "confirmed_monthly_cost"}  # integer kopecks
+DATE_KEYS = {"paid_through"}  # ISO dates
+
+
+def _shown(key: str, value: Any) -> str:
+    if key in MONEY_KEYS and isinstance(value, int):
+        return money(value)
+    if key in DATE_KEYS and isinstance(value, str):
+        try:
+            return day(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return q(value)
+
+
 def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
     before, after = before or {}, after or {}
     parts = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
+        if old is None and new is None:
+            continue
         if old is None:
-            parts.append(f"{q(key)}: {q(new)}")
+            parts.append(f"{q(key)}: {_shown(key, new)}")
         elif old != new:
-            parts.append(f"{q(key)}: {q(old)} → {q(new)}")
+            parts.append(f"{q(key)}: {_shown(key, old)} → {_shown(key, new)}")
     return "; ".join(parts)
 
 

@@ -23,3 +23,14 @@ class MemberCb(CallbackData, prefix="mb"):
     op: MemberOp
     member_id: int
     role_id: int = 0
+
+
+class InviteSeatCb(CallbackData, prefix="invseat"):
+    """'Create the invite' after seeing what the paid seat does to the prepaid period."""
+
+    role: str
+    cost: int  # the monthly cost (kopecks) the admin agreed to
+
+
+class InviteCancel(CallbackData, prefix="invno"):
+    pass

@@ -11,13 +11,15 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot.format import when
 from bot.members import render
-from bot.members.callbacks import MemberCb, MemberOp, UsersPage
+from bot.members.callbacks import InviteCancel, InviteSeatCb, MemberCb, MemberOp, UsersPage
+from bot.tariff import render as tariff_render
 from core.db.uow import UnitOfWork
 from core.members import service
 from core.members.actor import Actor
-from core.members.invites import create_invite
+from core.members.invites import CreatedInvite, SeatConfirmation, create_invite
 from core.members.roles import create_role
 from core.settings import Settings
+from core.tariff.catalog import Catalog
 
 
 async def cmd_users(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -43,7 +45,7 @@ async def _show_card(
 
 
 async def on_member(
-    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor, catalog: Catalog
 ) -> None:
     member_id, op = callback_data.member_id, callback_data.op
     if op == MemberOp.CARD:
@@ -68,9 +70,18 @@ async def on_member(
         await query.message.edit_text(text, reply_markup=markup)
         await query.answer()
     elif op == MemberOp.REMOVE_YES:
-        member = await service.remove_member(uow, actor, member_id)
+        member = await service.remove_member(uow, actor, member_id, catalog=catalog)
         await query.message.edit_text(render.done("remove", member))
         await query.answer()
+
+
+async def _invite_text(bot: Bot, actor: Actor, created: CreatedInvite) -> str:
+    link = await create_start_link(bot, created.token)
+    expires = when(created.invite.expires_at, actor.timezone)
+    text = render.invite_created(link, created.role_code, expires)
+    if created.seats is not None and created.seats.monthly_delta > 0:
+        text += "\n\n" + tariff_render.seat_note(created.seats)
+    return text
 
 
 async def cmd_invite(
@@ -80,13 +91,43 @@ async def cmd_invite(
     actor: Actor,
     bot: Bot,
     settings: Settings,
+    catalog: Catalog,
 ) -> None:
     role = (command.args or "").strip() or None
     ttl = timedelta(hours=settings.invite_ttl_hours)
-    created = await create_invite(uow, actor, role, ttl=ttl)
-    link = await create_start_link(bot, created.token)
-    expires = when(created.invite.expires_at, actor.timezone)
-    await message.answer(render.invite_created(link, created.role_code, expires))
+    created = await create_invite(uow, actor, role, ttl=ttl, catalog=catalog)
+    if isinstance(created, SeatConfirmation):  # a paid seat would shorten the prepaid period
+        text, markup = tariff_render.seat_confirmation(created)
+        await message.answer(text, reply_markup=markup)
+        return
+    await message.answer(await _invite_text(bot, actor, created))
+
+
+async def on_invite_seat(
+    query: CallbackQuery,
+    callback_data: InviteSeatCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    bot: Bot,
+    settings: Settings,
+    catalog: Catalog,
+) -> None:
+    ttl = timedelta(hours=settings.invite_ttl_hours)
+    created = await create_invite(
+        uow, actor, callback_data.role, ttl=ttl, catalog=catalog, confirmed_cost=callback_data.cost
+    )
+    if isinstance(created, SeatConfirmation):  # the numbers moved since the question
+        text, markup = tariff_render.seat_confirmation(created)
+        await query.message.edit_text(text, reply_markup=markup)
+        await query.answer(tariff_render.numbers_changed(), show_alert=True)
+        return
+    await query.message.edit_text(await _invite_text(bot, actor, created))
+    await query.answer()
+
+
+async def on_invite_cancel(query: CallbackQuery) -> None:
+    await query.message.edit_text(tariff_render.invite_cancelled())
+    await query.answer()
 
 
 def _split(command: CommandObject) -> tuple[str, str]:
@@ -180,4 +221,6 @@ def build_router() -> Router:
     router.message.register(cmd_transfer, Command("transfer"))
     router.callback_query.register(on_users_page, UsersPage.filter())
     router.callback_query.register(on_member, MemberCb.filter())
+    router.callback_query.register(on_invite_seat, InviteSeatCb.filter())
+    router.callback_query.register(on_invite_cancel, InviteCancel.filter())
     return router

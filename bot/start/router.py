@@ -13,14 +13,20 @@ from bot.members import render
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.members.invites import accept_invite
+from core.tariff.catalog import Catalog
 
 
 async def cmd_start_invite(
-    message: Message, command: CommandObject, uow: UnitOfWork, i18n: I18n
+    message: Message, command: CommandObject, uow: UnitOfWork, i18n: I18n, catalog: Catalog
 ) -> None:
     user = message.from_user
     joined = await accept_invite(
-        uow, command.args, telegram_id=user.id, username=user.username, full_name=user.full_name
+        uow,
+        command.args,
+        telegram_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        catalog=catalog,
     )
     locale = joined.member.locale or joined.account.locale
     with i18n.use_locale(locale):

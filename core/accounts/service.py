@@ -11,6 +11,7 @@ from core.errors import InvalidInput
 from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import BUILTIN_ROLES, OWNER
 from core.settings import check_timezone
+from core.tariff.catalog import Catalog, load_catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,9 @@ class NewAccount:
     locale: str = "ru"
 
 
-async def create_account(uow: UnitOfWork, cmd: NewAccount) -> Account:
+async def create_account(
+    uow: UnitOfWork, cmd: NewAccount, *, catalog: Catalog | None = None
+) -> Account:
     name = cmd.name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("account_name")
@@ -33,10 +36,11 @@ async def create_account(uow: UnitOfWork, cmd: NewAccount) -> Account:
         check_timezone(cmd.timezone)
     except ValueError:
         raise InvalidInput("timezone", value=cmd.timezone) from None
+    tariff = (catalog or load_catalog()).tariff(cmd.tariff_code)
     now = uow.clock.now()
     account = Account(
         name=name,
-        tariff_code=cmd.tariff_code,
+        tariff_code=tariff.code,
         timezone=cmd.timezone,
         locale=cmd.locale,
         currency="RUB",
@@ -67,7 +71,7 @@ async def create_account(uow: UnitOfWork, cmd: NewAccount) -> Account:
         action="account.created",
         subject_type="account",
         subject_id=account.id,
-        after={"name": name, "owner_telegram_id": cmd.owner_telegram_id},
+        after={"name": name, "owner_telegram_id": cmd.owner_telegram_id, "tariff": tariff.code},
     )
     await uow.commit()
     return account

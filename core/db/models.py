@@ -5,6 +5,7 @@ from core.audit.models import AuditEntry
 from core.db.base import Base
 from core.members.models import Invite, Member, Role
 from core.notifications.models import DeliveryAttempt, OutboxMessage
+from core.tariff.models import TariffPayment
 
 __all__ = [
     "Account",
@@ -15,4 +16,5 @@ __all__ = [
     "Member",
     "OutboxMessage",
     "Role",
+    "TariffPayment",
 ]

@@ -17,6 +17,8 @@ class Actor:
     permissions: frozenset[Perm]
     locale: str
     timezone: str
+    # The account's paid-through date has passed: members may look but not change anything.
+    read_only: bool = False
 
     @property
     def is_owner(self) -> bool:
@@ -29,3 +31,8 @@ class Actor:
         for perm in perms:
             if perm not in self.permissions:
                 raise PermissionDenied(permission=perm.value)
+
+    def require_writable(self) -> None:
+        """Called by every service that changes account data (paying is not one of them)."""
+        if self.read_only:
+            raise PermissionDenied("account_read_only")

@@ -18,6 +18,9 @@ from core.members.actor import Actor
 from core.members.models import Invite, Member, MemberStatus
 from core.members.permissions import MANAGER, Perm
 from core.members.service import check_grantable, get_role
+from core.tariff.catalog import Catalog, load_catalog
+from core.tariff.pricing import Repricing
+from core.tariff.seats import account_lapsed, apply_repricing, lock_account, seat_change
 
 TOKEN_BYTES = 24  # 192 bits; 32 URL-safe characters fit Telegram's 64-character start payload
 
@@ -31,6 +34,16 @@ class CreatedInvite:
     token: str
     invite: Invite
     role_code: str
+    seats: Repricing | None = None  # what the join will do to the price, as of now
+
+
+@dataclass(frozen=True, slots=True)
+class SeatConfirmation:
+    """Nothing was created: the join would shorten the prepaid period. Show `seats`, and on
+    agreement call again with `confirmed_cost=seats.monthly_after`."""
+
+    role_code: str
+    seats: Repricing
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +54,24 @@ class Joined:
 
 
 async def create_invite(
-    uow: UnitOfWork, actor: Actor, role_code: str | None, *, ttl: timedelta
-) -> CreatedInvite:
+    uow: UnitOfWork,
+    actor: Actor,
+    role_code: str | None,
+    *,
+    ttl: timedelta,
+    catalog: Catalog | None = None,
+    confirmed_cost: int | None = None,
+) -> CreatedInvite | SeatConfirmation:
+    """A link for one more member. If that member would be a paid seat on a prepaid account,
+    the inviter must first agree to the new monthly cost (`confirmed_cost`, kopecks)."""
     actor.require(Perm.USERS_MANAGE)
+    actor.require_writable()
     role = await get_role(uow, actor.account_id, role_code or MANAGER)
     check_grantable(actor, role)
+    account = await uow.session.get(Account, actor.account_id)
+    seats = await seat_change(uow, account, 1, catalog or load_catalog())
+    if seats.shortens and (confirmed_cost is None or seats.monthly_after > confirmed_cost):
+        return SeatConfirmation(role.code, seats)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = uow.clock.now()
     invite = Invite(
@@ -55,9 +81,13 @@ async def create_invite(
         created_by=actor.member_id,
         created_at=now,
         expires_at=now + ttl,
+        confirmed_monthly_cost=confirmed_cost,
     )
     uow.session.add(invite)
     await uow.session.flush()
+    after = {"role": role.code, "expires_at": invite.expires_at.isoformat()}
+    if confirmed_cost is not None:
+        after["confirmed_monthly_cost"] = confirmed_cost
     record(
         uow,
         account_id=actor.account_id,
@@ -65,14 +95,20 @@ async def create_invite(
         action="invite.created",
         subject_type="invite",
         subject_id=invite.id,
-        after={"role": role.code, "expires_at": invite.expires_at.isoformat()},
+        after=after,
     )
     await uow.commit()
-    return CreatedInvite(token, invite, role.code)
+    return CreatedInvite(token, invite, role.code, seats)
 
 
 async def accept_invite(
-    uow: UnitOfWork, token: str, *, telegram_id: int, username: str | None, full_name: str
+    uow: UnitOfWork,
+    token: str,
+    *,
+    telegram_id: int,
+    username: str | None,
+    full_name: str,
+    catalog: Catalog | None = None,
 ) -> Joined:
     token = token.strip()
     if not 16 <= len(token) <= 64:
@@ -93,13 +129,20 @@ async def accept_invite(
         if account.id == invite.account_id:
             raise Conflict("already_member", account=account.name)
         raise Conflict("member_elsewhere", account=account.name)
+    # The seat is priced under the account lock, with the numbers as they are now.
+    account = await lock_account(uow, invite.account_id)
+    if account_lapsed(uow, account):
+        raise InvalidInput("invite_read_only", account=account.name)
+    seats = await seat_change(uow, account, 1, catalog or load_catalog())
+    confirmed = invite.confirmed_monthly_cost
+    if seats.shortens and (confirmed is None or seats.monthly_after > confirmed):
+        raise InvalidInput("invite_unconfirmed")
     # Compare-and-set: of two people racing with one link, exactly one gets in.
     claimed = await uow.session.execute(
         update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
     )
     if claimed.rowcount != 1:
         raise InvalidInput("invite_used")
-    account = await uow.session.get(Account, invite.account_id)
     member = (
         await uow.session.scalars(
             select(Member).where(
@@ -128,6 +171,7 @@ async def accept_invite(
         subject_id=member.id,
         after={"role_id": invite.role_id, "invite_id": invite.id},
     )
+    apply_repricing(uow, account, seats, actor_id=member.id, action="tariff.seats_changed")
     await uow.commit()
     await uow.session.refresh(member, ["role"])
     return Joined(member, account, rejoined)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     String,
@@ -55,6 +56,8 @@ class Member(Base):
     blocked_reason: Mapped[str | None] = mapped_column(String(500))
     # Set when the blocked member has been told once; cleared on unblock.
     block_notice_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The lapsed paid-through date this member was told about (the account is read-only).
+    read_only_notice_for: Mapped[date | None] = mapped_column(Date)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The member blocked the bot: nothing is sent to them until they write again.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -80,3 +83,5 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # The monthly cost (kopecks) the inviter agreed to when the join costs prepaid days.
+    confirmed_monthly_cost: Mapped[int | None] = mapped_column(BigInteger)

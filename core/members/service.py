@@ -13,6 +13,8 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import ADMIN, OWNER, Perm, parse_perms
+from core.tariff.catalog import Catalog, load_catalog
+from core.tariff.seats import apply_repricing, lock_account, seat_change
 
 USERS_PAGE_SIZE = 8
 LOCALES = ("ru", "en")
@@ -86,6 +88,7 @@ async def list_members(uow: UnitOfWork, actor: Actor, page: int = 0) -> MembersP
 
 def _check_can_act(actor: Actor, target: Member) -> None:
     actor.require(Perm.USERS_MANAGE)
+    actor.require_writable()
     if target.id == actor.member_id:
         raise PermissionDenied("self_action")
     if target.role.code == OWNER:
@@ -219,12 +222,19 @@ async def _set_role(uow: UnitOfWork, actor: Actor, member_id: int, role: Role) -
     return member
 
 
-async def remove_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+async def remove_member(
+    uow: UnitOfWork, actor: Actor, member_id: int, *, catalog: Catalog | None = None
+) -> Member:
+    """Frees the member's seat; a paid seat gives its prepaid value back as days."""
+    # Locked first: a removal racing another seat change sees the member's status after it.
+    account = await lock_account(uow, actor.account_id)
     member = await get_member(uow, actor, member_id)
     _check_can_act(actor, member)
+    change = await seat_change(uow, account, -1, catalog or load_catalog())
     before = member.status
     member.status = MemberStatus.REMOVED
     _audit_member(uow, actor, member, "member.removed", {"status": before}, {"status": "removed"})
+    apply_repricing(uow, account, change, actor_id=actor.member_id, action="tariff.seats_changed")
     await uow.commit()
     return member
 
@@ -232,6 +242,7 @@ async def remove_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Member
 async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
     if not actor.is_owner:
         raise PermissionDenied("owner_only")
+    actor.require_writable()
     member = await get_member(uow, actor, member_id)
     if member.id == actor.member_id:
         raise PermissionDenied("self_action")

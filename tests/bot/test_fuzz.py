@@ -138,6 +138,7 @@ class Failures(logging.Handler):
 async def world(app, client, shop, uows):
     from tests.support.factories import join, new_account
 
+    app.flood_memory.per_second = 10**6  # the fuzzer is fast on purpose; flooding is tested apart
     other_owner = await new_account(uows, owner_tg=9000, name="Other shop")
     foreign = await join(uows, other_owner, 9001)
     handler = Failures()

@@ -20,7 +20,7 @@ async def actor_for(uows: UnitOfWorkFactory, telegram_id: int) -> Actor:
     assert found is not None, f"{telegram_id} is not a member"
     member, account = found
     assert member.status == MemberStatus.ACTIVE, f"{telegram_id} is {member.status}"
-    return actor_from(member, account)
+    return actor_from(member, account, uows.clock.now())
 
 
 async def new_account(

@@ -1,0 +1,13 @@
+from aiogram.filters.callback_data import CallbackData
+
+
+class InvoiceCb(CallbackData, prefix="bill"):
+    months: int
+
+
+class PlanCb(CallbackData, prefix="plan"):
+    code: str  # the tariff to change to, after the preview
+
+
+class PlanCancel(CallbackData, prefix="planno"):
+    pass
