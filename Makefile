@@ -39,5 +39,5 @@ clean:
 # Re-extract user-facing strings and merge them into both catalogs (then translate the new ones).
 locales-update: $(VENV)/.installed-dev
 	$(VENV)/bin/pybabel extract -k _ -k __ -k gettext -k lazy_gettext --no-location --sort-output -o locales/messages.pot bot
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --no-location
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 	$(PY) -c 'from bot.i18n import fill_source_locale; fill_source_locale()'

@@ -42,6 +42,9 @@ COMMANDS: tuple[Command, ...] = (
         "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
     ),
     Command("transfer", __("hand the account over: /transfer @name"), owner_only=True),
+    Command("services", __("services journal: status, renewals, order"), (Perm.SERVICES_VIEW,)),
+    Command("balance", __("balance, renewals ahead, last operations"), (Perm.SERVICES_VIEW,)),
+    Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
 )
 
 

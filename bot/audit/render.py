@@ -21,6 +21,17 @@ ACTIONS = {
     "member.unblocked": __("member unblocked"),
     "member.role_changed": __("role changed"),
     "member.removed": __("member removed"),
+    "balance.topped_up": __("balance topped up"),
+    "service.ordered": __("service ordered"),
+    "service.activated": __("service switched on"),
+    "service.renewed": __("service renewed"),
+    "service.resumed": __("service renewed after a top-up"),
+    "service.suspended": __("service suspended"),
+    "service.disconnected": __("service disconnected"),
+    "service.returned": __("service returned"),
+    "service.closed": __("service closed"),
+    "service.cancelled": __("service order cancelled"),
+    "service.auto_renew_changed": __("auto-renew changed"),
 }
 
 

@@ -35,6 +35,7 @@ class Transition:
     account_id: int
     service_id: int
     action: str  # the audit action, e.g. "service.renewed"
+    catalog_code: str
     charged: int = 0  # kopecks taken from the balance
 
 
@@ -101,7 +102,7 @@ async def activate(
     start_period(service, today, new_anchor=True)
     after = {**snapshot(service), "started_on": today.isoformat()}
     audit(uow, service, "service.activated", actor_id, before, after)
-    return Transition(service.account_id, service.id, "service.activated")
+    return Transition(service.account_id, service.id, "service.activated", service.catalog_code)
 
 
 async def renew(
@@ -140,7 +141,7 @@ async def renew(
         "balance": posted.entry.balance_after,
     }
     audit(uow, service, action, actor_id, before, after)
-    return Transition(service.account_id, service.id, action, charged)
+    return Transition(service.account_id, service.id, action, service.catalog_code, charged)
 
 
 def lapse(
@@ -154,7 +155,7 @@ def lapse(
     action = f"service.{status}"
     after = {**snapshot(service), "return_until": (on + RETURN_WINDOW).isoformat()}
     audit(uow, service, action, None, before, after, reason=reason)
-    return Transition(service.account_id, service.id, action)
+    return Transition(service.account_id, service.id, action, service.catalog_code)
 
 
 async def close(
@@ -173,7 +174,7 @@ async def close(
     service.version += 1
     after = {"status": "closed", "released": released, **details}
     audit(uow, service, action, actor_id, before, after)
-    return Transition(service.account_id, service.id, action)
+    return Transition(service.account_id, service.id, action, service.catalog_code)
 
 
 async def open_services(uow: UnitOfWork, account_id: int) -> list[ConnectedService]:
