@@ -19,7 +19,7 @@ from core.journal.forecast import Color
 from core.journal.models import LAPSED, PENDING, ServiceStatus
 from core.journal.service import CardAction, Journal, Outcome, Quote, ServiceCard, ServiceRow
 
-MAX_ROWS = 40  # keeps the journal under Telegram's 4096 characters
+MAX_ROWS = 25  # keeps the journal under Telegram's 4096 characters
 
 COLORS = {Color.GREEN: "🟢", Color.YELLOW: "🟡", Color.RED: "🔴"}
 WONT_RENEW = "❗"  # marks an end date the service will not renew at

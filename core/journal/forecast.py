@@ -76,8 +76,8 @@ def at_risk(service: ConnectedService, run: Runway, today: date) -> bool:
 def color(service: ConnectedService, run: Runway, today: date) -> Color:
     if service.status in PENDING:
         return Color.YELLOW
-    if service.status in LAPSED:
-        return Color.RED
+    if service.status != ServiceStatus.ACTIVE:
+        return Color.RED  # suspended, disconnected or closed: not working
     warning = service.ends_on is not None and service.ends_on <= today + timedelta(
         days=WARNING_DAYS
     )

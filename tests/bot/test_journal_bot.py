@@ -183,3 +183,13 @@ async def test_other_accounts_services_and_garbage_buttons(client, shop, uows):
     for data in ("sv:explode:1:0", "sv:card:x:0", "ct:buy:teleport:abcdef", "ct:pick:a:b:c"):
         reply = await c.press(data)
         assert reply.answered_callback and reply.alert
+
+
+async def test_a_long_journal_fits_one_message(client, shop, uows):
+    await fund(uows, shop["owner"], 200_000_00)
+    for _ in range(30):
+        await order(uows, shop["owner"], "multitracking")
+    reply = await client(OWNER).send("/services")
+    assert len(reply.text) <= 4096
+    assert "…и ещё 5." in reply.text
+    assert len(reply.buttons) == 26 and reply.buttons[-1] == "➕ Заказать услугу"

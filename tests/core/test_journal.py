@@ -317,6 +317,8 @@ async def test_suspended_past_14_days_is_closed_and_its_numbers_go_back(uows, cl
     clock.set(closes)
     assert await run(uows) == [("service.closed", 0)]
     assert (await load(uows, s)).status == "closed"
+    closed = await card(uows, owner, s)
+    assert (closed.row.color, closed.actions) == (Color.RED, (CardAction.LOG,))
     assert await numbers(uows, s) == []
     assert (await fund(uows, owner, 5_000_00)).transitions == []  # too late to renew
     other = await new_account(uows, owner_tg=2, name="Other")
