@@ -31,3 +31,13 @@ def test_local_day_begins_at_local_midnight():
     assert local_today(minute_before, "Asia/Vladivostok") == date(2027, 2, 27)
     assert local_today(begins, "Asia/Vladivostok") == date(2027, 2, 28)
     assert local_today(begins, "UTC") == date(2027, 2, 27)
+
+
+def test_local_midnight_follows_daylight_saving_time():
+    # Berlin moves to summer time on 28 Mar 2027: midnight is 23:00 UTC before, 22:00 UTC after.
+    assert start_of_day(date(2027, 3, 28), "Europe/Berlin").astimezone(UTC) == datetime(
+        2027, 3, 27, 23, 0, tzinfo=UTC
+    )
+    assert start_of_day(date(2027, 3, 29), "Europe/Berlin").astimezone(UTC) == datetime(
+        2027, 3, 28, 22, 0, tzinfo=UTC
+    )
