@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import errors, fallback
 from bot.audit import router as audit_router
+from bot.balance import router as balance_router
 from bot.commands import set_bot_commands
 from bot.filters import IsMember
 from bot.guards import (
@@ -36,6 +37,7 @@ from bot.guards import (
 )
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.journal import router as journal_router
 from bot.lifecycle import InFlight
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
@@ -86,6 +88,8 @@ def build_routers() -> list[Router]:
         members_router.build_router(),
         audit_router.build_router(),
         tariff_router.build_router(),
+        journal_router.build_router(),
+        balance_router.build_router(),
     )
     return [
         errors.build_router(),

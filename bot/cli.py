@@ -14,6 +14,8 @@ from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
+from core.journal.billing import operator_top_up
+from core.money import parse_rubles
 from core.settings import Settings, SettingsError, load_settings
 from core.tariff.catalog import load_catalog
 from core.tariff.service import record_prepayment
@@ -65,6 +67,18 @@ def parser() -> argparse.ArgumentParser:
     prepay.add_argument("--months", required=True, type=int, help="1, 3, 6 or 12")
     prepay.add_argument(
         "--reference", default=None, help="payment reference; the same one never counts twice"
+    )
+    topup = account.add_parser(
+        "topup", help="record a payment received: credit the account's prepaid balance"
+    )
+    topup.add_argument("account_id", type=int, metavar="ACCOUNT_ID", help="the account's id")
+    topup.add_argument(
+        "amount", metavar="AMOUNT", help="rubles; kopecks after a point or comma: 1500 or 1500.50"
+    )
+    topup.add_argument(
+        "--reference",
+        required=True,
+        help="the payment reference (e.g. bank transfer no.); it never credits twice",
     )
     return root
 
@@ -129,6 +143,7 @@ async def console(settings: Settings, who: str) -> int:
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
     await migrate(settings)
     await run_console(settings, who)
+    return 0
 
 
 async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
@@ -155,6 +170,44 @@ async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
             f"{args.account}. Paid through:"
         )
     print(result.paid_through.isoformat())
+    return 0
+
+
+def rubles(kopecks: int) -> str:
+    return f"{kopecks // 100}.{kopecks % 100:02d}"
+
+
+async def account_topup(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        amount = parse_rubles(args.amount)
+    except ValueError:
+        print(
+            f"Error: AMOUNT must be rubles like 1500 or 1500.50, not {args.amount!r}.",
+            file=sys.stderr,
+        )
+        return 2
+    await migrate(settings)
+    engine = create_engine(settings.database_url)
+    uows = UnitOfWorkFactory(session_factory(engine), SystemClock())
+    try:
+        async with uows() as uow:
+            result = await operator_top_up(uow, args.account_id, amount, args.reference)
+    finally:
+        await engine.dispose()
+    entry = result.entry
+    if result.replayed:
+        print(
+            f"Reference {entry.note!r} was already recorded on "
+            f"{entry.created_at:%Y-%m-%d %H:%M} UTC for {rubles(entry.amount)}; "
+            "nothing credited again."
+        )
+    else:
+        print(f"Credited {rubles(amount)} to account {args.account_id} (reference {entry.note!r}).")
+    for transition in result.transitions:
+        if transition.charged:
+            print(f"Renewed service #{transition.service_id} ({transition.catalog_code}).")
+    print("Balance, rubles:")
+    print(rubles(result.balance))
     return 0
 
 
@@ -191,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             print("Database is up to date.")
             return 0
         if args.command == "account":
-            return asyncio.run(account_create(settings, args))
+            action = account_topup if args.account_command == "topup" else account_create
+            return asyncio.run(action(settings, args))
         if args.command == "demo":
             return asyncio.run(demo(settings))
         if args.command == "console":

@@ -55,6 +55,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),
     Command("plan", __("change the tariff: /plan business"), owner_only=True),
+    Command("services", __("services journal: status, renewals, order"), (Perm.SERVICES_VIEW,)),
+    Command("balance", __("balance, renewals ahead, last operations"), (Perm.SERVICES_VIEW,)),
+    Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from typing import Any
 
 from aiogram import Router
@@ -13,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.format import q
+from bot.format import day, money, q
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,6 @@ MESSAGES = {
     "account_name": __("The account name must be 1–200 characters."),
     "telegram_id": __("A Telegram id is a positive number."),
     "timezone": __("Unknown time zone {value}, e.g. Europe/Moscow."),
-    "account_not_found": __("No such account."),
     "tariff_unknown": __("Unknown tariff {tariff}. Choose one of: {known}."),
     "same_tariff": __("The account is already on the tariff {tariff}."),
     "invoice_months": __("An invoice covers {allowed} months."),
@@ -73,7 +73,33 @@ MESSAGES = {
         "{account} can't take new members right now: its paid period has ended. Try again "
         "after the owner renews it."
     ),
+    "account_not_found": __("No account with id {account}."),
+    "balance_short": __(
+        "Not enough money on the balance: it holds {balance}, {price} is needed — short by "
+        "{shortfall}. The owner can top it up with /topup."
+    ),
+    "reference_used": __(
+        "Payment {reference} is already recorded, for {amount}: one reference credits only once."
+    ),
+    "amount_positive": __("The amount must be above zero, e.g. /topup 5000."),
+    "amount_too_large": __("One top-up can't exceed {amount}. Check the amount."),
+    "catalog_item_not_found": __("There is no service {service} in the catalog. See /services."),
+    "service_not_found": __("No such service in your account. See /services."),
+    "request_key": __("This button is no longer valid. Open /services again."),
+    "pool_empty": __("No free tracking numbers are left right now. Please contact support."),
+    "pool_busy": __("The numbers were taken a moment ago by another order. Please try again."),
+    "service_changed": __("The service has changed since this screen was shown. Open it again."),
+    "service_not_open": __("The service is not running, so auto-renew can't be changed."),
+    "not_returnable": __("Only a suspended or disconnected service can be returned."),
+    "return_window_closed": __(
+        "The 14-day return window closed on {closed_on}. Order the service again from the catalog."
+    ),
+    "already_disconnected": __("The service is already disconnected."),
+    "not_pending": __("The service is already set up."),
 }
+
+# Parameters given in kopecks; dates are local days.
+MONEY_PARAMS = frozenset({"amount", "balance", "price", "shortfall"})
 
 
 class _Blank(dict):
@@ -81,12 +107,20 @@ class _Blank(dict):
         return "—"
 
 
+def _param(key: str, value: Any) -> str:
+    if key in MONEY_PARAMS and isinstance(value, int):
+        return money(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return day(value)
+    return q(value)
+
+
 def error_text(error: DomainError) -> str:
     template = MESSAGES.get(error.code)
     if template is None:
         log.error("no message for domain error %r", error.code)
         return _("This can't be done.")
-    params = _Blank({k: q(v) for k, v in error.params.items()})
+    params = _Blank({k: _param(k, v) for k, v in error.params.items()})
     return str(template).format_map(params)
 
 

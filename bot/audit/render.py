@@ -26,6 +26,17 @@ ACTIONS = {
     "tariff.prepaid": __("subscription prepaid"),
     "tariff.seats_changed": __("paid seats changed"),
     "tariff.plan_changed": __("tariff changed"),
+    "balance.topped_up": __("balance topped up"),
+    "service.ordered": __("service ordered"),
+    "service.activated": __("service switched on"),
+    "service.renewed": __("service renewed"),
+    "service.resumed": __("service renewed after a top-up"),
+    "service.suspended": __("service suspended"),
+    "service.disconnected": __("service disconnected"),
+    "service.returned": __("service returned"),
+    "service.closed": __("service closed"),
+    "service.cancelled": __("service order cancelled"),
+    "service.auto_renew_changed": __("auto-renew changed"),
 }
 
 

@@ -41,7 +41,7 @@ async def lock_account(uow: UnitOfWork, account_id: int) -> Account:
         )
     ).first()
     if account is None:
-        raise NotFound("account_not_found")
+        raise NotFound("account_not_found", account=account_id)
     return account
 
 

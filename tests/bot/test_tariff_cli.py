@@ -58,7 +58,7 @@ def test_prepay_refusals(cli):
     code, _, err = cli("billing", "prepay", "--account", "1", "--months", "2")
     assert code == 1 and "An invoice covers 1, 3, 6, 12 months." in err
     code, _, err = cli("billing", "prepay", "--account", "9", "--months", "1")
-    assert code == 1 and "No such account." in err
+    assert code == 1 and "No account with id 9." in err
 
 
 def test_a_bad_catalog_setting_stops_with_the_variable_name(cli, monkeypatch, tmp_path):

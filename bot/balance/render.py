@@ -1,0 +1,117 @@
+"""Texts of /balance and /topup."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.format import day, money, q, when
+from bot.journal.render import service_name
+from core.journal.billing import BalanceOverview, TopUpResult
+from core.journal.forecast import FORECAST_DAYS, Renewal
+from core.ledger.models import LedgerEntry
+
+REASONS = {
+    "topup": __("top-up"),
+    "service.order": __("order"),
+    "service.renewal": __("renewal"),
+    "service.return": __("return"),
+    "service.refund": __("refund"),
+}
+SERVICE_REASONS = {"service.order", "service.renewal", "service.return", "service.refund"}
+
+
+def signed(kopecks: int) -> str:
+    return ("+" if kopecks > 0 else "") + money(kopecks)
+
+
+def entry_line(entry: LedgerEntry, timezone: str) -> str:
+    reason = REASONS.get(entry.reason)
+    what = str(reason) if reason is not None else q(entry.reason)
+    if entry.note and entry.reason in SERVICE_REASONS:
+        what += ": " + service_name(entry.note)
+    elif entry.note:
+        what += " " + q(entry.note)
+    return f"<code>{when(entry.created_at, timezone)}</code> {signed(entry.amount)} · {what}"
+
+
+def renewal_line(renewal: Renewal) -> str:
+    name = service_name(renewal.catalog_code)
+    if renewal.overdue:
+        return _("now · {name} · {price} (suspended: renews once the balance covers it)").format(
+            name=name, price=money(renewal.price)
+        )
+    return f"{day(renewal.on)} · {name} · {money(renewal.price)}"
+
+
+def runway_line(view: BalanceOverview) -> str:
+    run = view.runway
+    if not view.anything_renews:
+        return _("Nothing renews automatically.")
+    if run.short_on is None:
+        return _("✅ The balance covers every renewal for the next 12 months.")
+    if (run.short_on - view.today).days <= FORECAST_DAYS:
+        return _("⚠️ Short by {amount} for renewals on {date}. Top up: /topup").format(
+            amount=money(run.shortfall), date=day(run.short_on)
+        )
+    return _("✅ The balance covers renewals until {date}.").format(date=day(run.short_on))
+
+
+def overview(view: BalanceOverview, timezone: str) -> str:
+    lines = [_("<b>Balance: {balance}</b>").format(balance=money(view.balance)), ""]
+    if view.renewals:
+        lines.append(
+            _("<b>Renewals in the next {days} days</b>: {total}").format(
+                days=FORECAST_DAYS, total=money(view.total)
+            )
+        )
+        lines += [renewal_line(r) for r in view.renewals]
+    else:
+        lines.append(_("No renewals in the next {days} days.").format(days=FORECAST_DAYS))
+    lines += ["", runway_line(view), "", _("<b>Last operations</b>")]
+    lines += [entry_line(e, timezone) for e in view.entries] or [_("No operations yet.")]
+    return "\n".join(lines)
+
+
+def top_up(result: TopUpResult, timezone: str) -> str:
+    entry = result.entry
+    if result.replayed and entry.note:
+        return _(
+            "Payment {reference} was already recorded on {when} ({amount}); it is not credited "
+            "again. Balance: {balance}."
+        ).format(
+            reference=q(entry.note),
+            when=when(entry.created_at, timezone),
+            amount=money(entry.amount),
+            balance=money(result.balance),
+        )
+    if result.replayed:
+        return _(
+            "This payment was already recorded on {when} ({amount}); it is not credited again. "
+            "Balance: {balance}."
+        ).format(
+            when=when(entry.created_at, timezone),
+            amount=money(entry.amount),
+            balance=money(result.balance),
+        )
+    if entry.note:
+        text = _("✅ Credited {amount} (payment {reference}). Balance: {balance}.").format(
+            amount=money(entry.amount), reference=q(entry.note), balance=money(result.balance)
+        )
+    else:
+        text = _("✅ Credited {amount}. Balance: {balance}.").format(
+            amount=money(entry.amount), balance=money(result.balance)
+        )
+    renewed = [t for t in result.transitions if t.charged]
+    if renewed:
+        names = ", ".join(service_name(t.catalog_code) for t in renewed)
+        text += "\n" + _("Renewed thanks to this payment: {names}.").format(names=names)
+    return text
+
+
+def usage() -> str:
+    return _(
+        "Usage: /topup 5000 [reference] — the amount in rubles (kopecks after a point or comma, "
+        "no spaces), then the payment reference, e.g. /topup 12500,50 PP-1042. "
+        "The same reference is never credited twice."
+    )

@@ -1,0 +1,40 @@
+"""/balance (the balance, renewals ahead, the runway, last operations) and /topup."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.balance import render
+from core.db.uow import UnitOfWork
+from core.journal import billing
+from core.members.actor import Actor
+from core.money import parse_rubles
+
+
+async def cmd_balance(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    view = await billing.balance_overview(uow, actor)
+    await message.answer(render.overview(view, actor.timezone))
+
+
+async def cmd_topup(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    amount_text, _sep, reference = (command.args or "").strip().partition(" ")
+    try:
+        amount = parse_rubles(amount_text)
+    except ValueError:
+        await message.answer(render.usage())
+        return
+    # Without a reference, the message itself is the key: a redelivered update credits once.
+    request = f"{message.chat.id}-{message.message_id}"
+    result = await billing.top_up(uow, actor, amount, reference, request_key=request)
+    await message.answer(render.top_up(result, actor.timezone))
+
+
+def build_router() -> Router:
+    router = Router(name="balance")
+    router.message.register(cmd_balance, Command("balance"))
+    router.message.register(cmd_topup, Command("topup"))
+    return router

@@ -1,0 +1,264 @@
+"""What happens to connected services as days pass, in the account's time zone.
+
+The scheduler (a later issue) calls `process_due_services(uow, now)`; every function here is
+idempotent: a second run at the same moment finds nothing to do, a renewal is charged once per
+period (idempotency key = service + period start), and every change happens under the account's
+money lock, so a run in two processes at once or next to a top-up cannot lose an update.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+
+from core.accounts.models import Account
+from core.audit.service import record
+from core.db.uow import UnitOfWork
+from core.journal.calendar import add_months, local_today, start_of_day
+from core.journal.models import LAPSED, OPEN, ConnectedService, ServiceStatus
+from core.journal.resources import release
+from core.ledger.models import EntryKind
+from core.ledger.service import balance_of, lock_balance, post
+
+log = logging.getLogger(__name__)
+
+RETURN_WINDOW = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One change the lifecycle made; the alerts of the scheduler issue are built from these."""
+
+    account_id: int
+    service_id: int
+    action: str  # the audit action, e.g. "service.renewed"
+    catalog_code: str
+    charged: int = 0  # kopecks taken from the balance
+
+
+def return_closes_on(service: ConnectedService) -> date:
+    """The local day the return window is over (the service is closed at its start)."""
+    assert service.lapsed_on is not None
+    return service.lapsed_on + RETURN_WINDOW
+
+
+def return_deadline(service: ConnectedService, timezone: str) -> datetime:
+    return start_of_day(return_closes_on(service), timezone).astimezone(UTC)
+
+
+def return_days_left(service: ConnectedService, today: date) -> int:
+    """Whole local days left to return a lapsed service (0: the window has closed)."""
+    if service.status not in LAPSED or service.lapsed_on is None:
+        return 0
+    return max(0, (return_closes_on(service) - today).days)
+
+
+def audit(
+    uow: UnitOfWork,
+    service: ConnectedService,
+    action: str,
+    actor_id: int | None,
+    before: dict,
+    after: dict,
+    reason: str | None = None,
+) -> None:
+    record(
+        uow,
+        account_id=service.account_id,
+        actor_id=actor_id,
+        action=action,
+        subject_type="service",
+        subject_id=service.id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def snapshot(service: ConnectedService) -> dict:
+    return {
+        "status": str(service.status),
+        "ends_on": service.ends_on.isoformat() if service.ends_on else None,
+    }
+
+
+def start_period(service: ConnectedService, first_day: date, *, new_anchor: bool) -> None:
+    if new_anchor or service.anchor_day is None:
+        service.anchor_day = first_day.day
+    service.started_on = first_day
+    service.ends_on = add_months(first_day, service.period_months, service.anchor_day)
+    service.status = ServiceStatus.ACTIVE
+    service.version += 1
+
+
+async def activate(
+    uow: UnitOfWork, service: ConnectedService, today: date, actor_id: int | None
+) -> Transition:
+    """ordered / needs_setup → active: the first (already paid) period starts today."""
+    before = snapshot(service)
+    start_period(service, today, new_anchor=True)
+    after = {**snapshot(service), "started_on": today.isoformat()}
+    audit(uow, service, "service.activated", actor_id, before, after)
+    return Transition(service.account_id, service.id, "service.activated", service.catalog_code)
+
+
+async def renew(
+    uow: UnitOfWork,
+    service: ConnectedService,
+    period_start: date,
+    *,
+    action: str = "service.renewed",
+    actor_id: int | None = None,
+) -> Transition | None:
+    """Charges one period starting `period_start` and extends; None if the balance is short.
+
+    The caller holds the account's lock (`lock_balance`), so the balance read here stays true.
+    """
+    if await balance_of(uow, service.account_id) < service.price:
+        return None
+    posted = await post(
+        uow,
+        account_id=service.account_id,
+        kind=EntryKind.CHARGE,
+        amount=-service.price,
+        key=f"renew:{service.id}:{period_start.isoformat()}",
+        reason="service.renewal",
+        note=service.catalog_code,
+        service_id=service.id,
+        actor_id=actor_id,
+    )
+    before = snapshot(service)
+    # A regular renewal keeps the billing day; one after a gap starts a new cycle.
+    start_period(service, period_start, new_anchor=action != "service.renewed")
+    charged = 0 if posted.replayed else service.price
+    after = {
+        **snapshot(service),
+        "started_on": period_start.isoformat(),
+        "charged": charged,
+        "balance": posted.entry.balance_after,
+    }
+    audit(uow, service, action, actor_id, before, after)
+    return Transition(service.account_id, service.id, action, service.catalog_code, charged)
+
+
+def lapse(
+    service: ConnectedService, status: ServiceStatus, on: date, uow: UnitOfWork, reason: str
+) -> Transition:
+    """active → suspended / disconnected, keeping its resources for the return window."""
+    before = snapshot(service)
+    service.status = status
+    service.lapsed_on = on
+    service.version += 1
+    action = f"service.{status}"
+    after = {**snapshot(service), "return_until": (on + RETURN_WINDOW).isoformat()}
+    audit(uow, service, action, None, before, after, reason=reason)
+    return Transition(service.account_id, service.id, action, service.catalog_code)
+
+
+async def close(
+    uow: UnitOfWork,
+    service: ConnectedService,
+    actor_id: int | None = None,
+    *,
+    action: str = "service.closed",
+    **details: object,
+) -> Transition:
+    """The return window passed (or an unstarted order was cancelled): resources go back."""
+    before = snapshot(service)
+    released = await release(uow, service.id)
+    service.status = ServiceStatus.CLOSED
+    service.closed_at = uow.clock.now()
+    service.version += 1
+    after = {"status": "closed", "released": released, **details}
+    audit(uow, service, action, actor_id, before, after)
+    return Transition(service.account_id, service.id, action, service.catalog_code)
+
+
+async def open_services(uow: UnitOfWork, account_id: int) -> list[ConnectedService]:
+    """The account's services, freshly read (call after taking the lock), in renewal order."""
+    services = await uow.session.scalars(
+        select(ConnectedService)
+        .where(ConnectedService.account_id == account_id, ConnectedService.status.in_(OPEN))
+        .order_by(ConnectedService.id)
+        .execution_options(populate_existing=True)
+    )
+    return sorted(services, key=lambda s: (s.ends_on or s.lapsed_on or date.min, s.id))
+
+
+async def advance(uow: UnitOfWork, service: ConnectedService, today: date) -> list[Transition]:
+    """Every transition due for one service by the local day `today`."""
+    done: list[Transition] = []
+    if service.status == ServiceStatus.ORDERED:
+        done.append(await activate(uow, service, today, None))
+    while service.status == ServiceStatus.ACTIVE and service.ends_on <= today:
+        end = service.ends_on
+        if not service.auto_renew:
+            done.append(lapse(service, ServiceStatus.DISCONNECTED, end, uow, "auto-renew off"))
+        elif (renewed := await renew(uow, service, end)) is not None:
+            done.append(renewed)
+        else:
+            done.append(lapse(service, ServiceStatus.SUSPENDED, end, uow, "balance short"))
+    if service.status in LAPSED and today >= return_closes_on(service):
+        done.append(await close(uow, service))
+    elif service.status == ServiceStatus.SUSPENDED and service.auto_renew:
+        resumed = await renew(uow, service, today, action="service.resumed")
+        if resumed is not None:
+            done.append(resumed)
+    return done
+
+
+async def advance_account(uow: UnitOfWork, account_id: int, now: datetime) -> list[Transition]:
+    """Runs every due transition of one account; the caller holds its lock and commits."""
+    account = await uow.session.get(Account, account_id)
+    today = local_today(now, account.timezone)
+    done: list[Transition] = []
+    for service in await open_services(uow, account_id):
+        done += await advance(uow, service, today)
+    return done
+
+
+async def process_account(
+    uow: UnitOfWork, account_id: int, now: datetime | None = None
+) -> list[Transition]:
+    await lock_balance(uow, account_id)
+    done = await advance_account(uow, account_id, now or uow.clock.now())
+    await uow.commit()
+    return done
+
+
+async def due_accounts(uow: UnitOfWork, now: datetime) -> list[int]:
+    """Accounts that may have something due; the zone-exact check happens per account."""
+    # No zone is ahead of UTC by more than 14 hours: UTC's date + 1 is late enough for all.
+    latest = now.astimezone(UTC).date() + timedelta(days=1)
+    s = ConnectedService
+    rows = await uow.session.scalars(
+        select(s.account_id)
+        .where(
+            or_(
+                s.status == ServiceStatus.ORDERED,
+                and_(s.status == ServiceStatus.ACTIVE, s.ends_on <= latest),
+                and_(s.status == ServiceStatus.SUSPENDED, s.auto_renew.is_(True)),
+                and_(s.status.in_(LAPSED), s.lapsed_on <= latest - RETURN_WINDOW),
+            )
+        )
+        .distinct()
+        .order_by(s.account_id)
+    )
+    return list(rows)
+
+
+async def process_due_services(uow: UnitOfWork, now: datetime | None = None) -> list[Transition]:
+    """The renewal job: every account's due transitions, one transaction per account."""
+    now = now or uow.clock.now()
+    done: list[Transition] = []
+    for account_id in await due_accounts(uow, now):
+        try:
+            done += await process_account(uow, account_id, now)
+        except Exception:
+            # One broken account must not hold back the others; the next run retries it.
+            log.exception("lifecycle failed for account %s", account_id)
+            await uow.rollback()
+    return done

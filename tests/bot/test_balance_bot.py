@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from core.journal.lifecycle import process_due_services
+from tests.support.journal import entries, money, order
+
+OWNER, ADMIN, MANAGER = 1000, 2000, 3001
+
+
+def plain(text: str) -> str:
+    return text.replace("\u00a0", " ")
+
+
+async def test_topup_credits_once_per_reference(client, shop, uows):
+    owner = client(OWNER)
+    first = await owner.send("/topup 5000 PP-1042")
+    assert "Зачислено 5 000,00 ₽ (платёж PP-1042). Баланс: 5 000,00 ₽." in plain(first.text)
+    again = await owner.send("/topup 5000 PP-1042")
+    assert "уже учтён 22.11.2026 12:00 (5 000,00 ₽)" in plain(again.text)
+    other_amount = await owner.send("/topup 7000 pp-1042")
+    assert "уже учтён на сумму 5 000,00 ₽" in plain(other_amount.text)
+    assert await money(uows, shop["owner"].account_id) == (5_000_00, 5_000_00)
+
+
+async def test_a_redelivered_topup_without_reference_credits_once(client, shop, uows, app):
+    owner = client(OWNER)
+    update = owner.message_update("/topup 1500,50")
+    first = await owner.feed(update)
+    again = await owner.feed(update)  # the same update from Telegram twice: skipped outright
+    assert "Зачислено 1 500,50 ₽. Баланс: 1 500,50 ₽." in plain(first.text)
+    assert again.requests == []
+    # Even when the processed-update memory is gone (a restart), the ledger key holds.
+    app.update_memory._seen.clear()
+    after_restart = await owner.feed(update)
+    assert "уже учтён" in after_restart.text
+    assert await money(uows, shop["owner"].account_id) == (1_500_50, 1_500_50)
+
+
+async def test_topup_needs_billing_manage_and_a_valid_amount(client, shop, uows):
+    assert "нет прав" in (await client(ADMIN).send("/topup 100 X-1")).text
+    owner = client(OWNER)
+    for bad in ("/topup", "/topup abc", "/topup 1.234", "/topup -5"):
+        assert "Использование: /topup 5000" in (await owner.send(bad)).text
+    assert "больше нуля" in (await owner.send("/topup 0")).text
+    too_long = await owner.send("/topup 10 " + "R" * 101)
+    assert "не больше 100 символов" in too_long.text
+    assert await entries(uows, shop["owner"].account_id) == []
+
+
+async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
+    await client(OWNER).send("/topup 6000 PP-1")
+    for code in ("chat_widget", "callback_widget", "analytics_export"):
+        await order(uows, shop["owner"], code)
+    async with uows() as uow:
+        await process_due_services(uow)
+    manager = client(MANAGER)
+    text = plain((await manager.send("/balance")).text)
+    assert "<b>Баланс: 1 620,00 ₽</b>" in text
+    assert "<b>Продления в ближайшие 30 дней</b>: 1 380,00 ₽" in text
+    assert "22.12.2026 · Онлайн-чат · 790,00 ₽\n22.12.2026 · Обратный звонок · 590,00 ₽" in text
+    assert "Баланса хватит на продления до 22.01.2027." in text
+    assert "+6 000,00 ₽ · пополнение PP-1" in text
+    assert "−3 000,00 ₽ · заказ: Выгрузка аналитики" in text
+    await order(uows, shop["owner"], "email_tracking")
+    short = plain((await manager.send("/balance")).text)
+    assert "Не хватает 450,00 ₽ для продлений 22.12.2026" in short
+    await manager.send("/lang en")
+    english = plain((await manager.send("/balance")).text)
+    assert "Short by 450,00 ₽ for renewals on 22.12.2026" in english
+    assert "22.12.2026 · Chat widget · 790,00 ₽" in english
+    assert "−690,00 ₽ · order: Email tracking" in english
+
+
+async def test_help_lists_journal_commands_by_permission(client, shop):
+    manager_help = (await client(MANAGER).send("/help")).text
+    owner_help = (await client(OWNER).send("/help")).text
+    assert "/services" in manager_help and "/balance" in manager_help
+    assert "/topup" not in manager_help and "/topup" in owner_help
