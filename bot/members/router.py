@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
 
 from bot.format import when
@@ -135,62 +135,50 @@ def _split(command: CommandObject) -> tuple[str, str]:
     return ref, rest.strip()
 
 
-async def cmd_block(
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+async def _block(uow: UnitOfWork, actor: Actor, member_id: int, reason: str) -> Rendered:
+    return render.done("block", await service.block_member(uow, actor, member_id, reason)), None
+
+
+async def _unblock(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:
+    return render.done("unblock", await service.unblock_member(uow, actor, member_id)), None
+
+
+async def _role(uow: UnitOfWork, actor: Actor, member_id: int, role: str) -> Rendered:
+    return render.done("role", await service.change_role(uow, actor, member_id, role)), None
+
+
+async def _remove(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:
+    return render.remove_confirm(await service.get_member(uow, actor, member_id))
+
+
+async def _transfer(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:
+    return render.done("transfer", await service.transfer_ownership(uow, actor, member_id)), None
+
+
+# /<command> @member [argument]: whether the argument is required, and what to do.
+MEMBER_COMMANDS = {
+    "block": (False, _block),
+    "unblock": (False, _unblock),
+    "role": (True, _role),
+    "remove": (False, _remove),
+    "transfer": (False, _transfer),
+}
+
+
+async def cmd_member_action(
     message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
 ) -> None:
-    ref, reason = _split(command)
-    if not ref:
-        await message.answer(render.usage("block"))
+    needs_argument, action = MEMBER_COMMANDS[command.command]
+    ref, rest = _split(command)
+    if not ref or (needs_argument and not rest):
+        await message.answer(render.usage(command.command))
         return
     target = await service.find_member(uow, actor, ref)
-    member = await service.block_member(uow, actor, target.id, reason)
-    await message.answer(render.done("block", member))
-
-
-async def cmd_unblock(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
-) -> None:
-    ref, _rest = _split(command)
-    if not ref:
-        await message.answer(render.usage("unblock"))
-        return
-    target = await service.find_member(uow, actor, ref)
-    member = await service.unblock_member(uow, actor, target.id)
-    await message.answer(render.done("unblock", member))
-
-
-async def cmd_role(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
-    ref, role = _split(command)
-    if not ref or not role:
-        await message.answer(render.usage("role"))
-        return
-    target = await service.find_member(uow, actor, ref)
-    member = await service.change_role(uow, actor, target.id, role)
-    await message.answer(render.done("role", member))
-
-
-async def cmd_remove(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
-) -> None:
-    ref, _rest = _split(command)
-    if not ref:
-        await message.answer(render.usage("remove"))
-        return
-    target = await service.find_member(uow, actor, ref)
-    text, markup = render.remove_confirm(await service.get_member(uow, actor, target.id))
+    text, markup = await action(uow, actor, target.id, rest)
     await message.answer(text, reply_markup=markup)
-
-
-async def cmd_transfer(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
-) -> None:
-    ref, _rest = _split(command)
-    if not ref:
-        await message.answer(render.usage("transfer"))
-        return
-    target = await service.find_member(uow, actor, ref)
-    member = await service.transfer_ownership(uow, actor, target.id)
-    await message.answer(render.done("transfer", member))
 
 
 async def cmd_newrole(
@@ -212,13 +200,9 @@ def build_router() -> Router:
     router = Router(name="members")
     router.message.register(cmd_users, Command("users"))
     router.message.register(cmd_invite, Command("invite"))
-    router.message.register(cmd_block, Command("block"))
-    router.message.register(cmd_unblock, Command("unblock"))
-    router.message.register(cmd_role, Command("role"))
-    router.message.register(cmd_remove, Command("remove"))
+    router.message.register(cmd_member_action, Command(*MEMBER_COMMANDS))
     router.message.register(cmd_roles, Command("roles"))
     router.message.register(cmd_newrole, Command("newrole"))
-    router.message.register(cmd_transfer, Command("transfer"))
     router.callback_query.register(on_users_page, UsersPage.filter())
     router.callback_query.register(on_member, MemberCb.filter())
     router.callback_query.register(on_invite_seat, InviteSeatCb.filter())

@@ -59,6 +59,45 @@ class HistoryRow:
     created_at: datetime
 
 
+def _with_actor_names():
+    return select(AuditEntry, Member.username, Member.full_name).outerjoin(
+        Member, Member.id == AuditEntry.actor_id
+    )
+
+
+def _history_row(entry: AuditEntry, username: str | None, full_name: str | None) -> HistoryRow:
+    return HistoryRow(
+        id=entry.id,
+        action=entry.action,
+        actor_name=(f"@{username}" if username else full_name) if entry.actor_id else None,
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        before=entry.before,
+        after=entry.after,
+        reason=entry.reason,
+        created_at=entry.created_at,
+    )
+
+
+async def subject_log(
+    uow: UnitOfWork, account_id: int, subject_type: str, subject_id: int, *, limit: int = 20
+) -> list[HistoryRow]:
+    """One subject's entries (an order's or a service's log), newest first.
+
+    The caller has checked that the actor may see the subject."""
+    result = await uow.session.execute(
+        _with_actor_names()
+        .where(
+            AuditEntry.account_id == account_id,
+            AuditEntry.subject_type == subject_type,
+            AuditEntry.subject_id == subject_id,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [_history_row(*row) for row in result]
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryPage:
     rows: list[HistoryRow]
@@ -76,8 +115,7 @@ async def history(
     if page < 0:
         raise InvalidInput("page_gone")
     query = (
-        select(AuditEntry, Member.username, Member.full_name)
-        .outerjoin(Member, Member.id == AuditEntry.actor_id)
+        _with_actor_names()
         .where(AuditEntry.account_id == actor.account_id)
         .order_by(AuditEntry.id.desc())
         .offset(page * HISTORY_PAGE_SIZE)
@@ -88,18 +126,5 @@ async def history(
     result = (await uow.session.execute(query)).all()
     if page > 0 and not result:
         raise InvalidInput("page_gone")
-    rows = [
-        HistoryRow(
-            id=entry.id,
-            action=entry.action,
-            actor_name=(f"@{username}" if username else full_name) if entry.actor_id else None,
-            subject_type=entry.subject_type,
-            subject_id=entry.subject_id,
-            before=entry.before,
-            after=entry.after,
-            reason=entry.reason,
-            created_at=entry.created_at,
-        )
-        for entry, username, full_name in result[:HISTORY_PAGE_SIZE]
-    ]
+    rows = [_history_row(*row) for row in result[:HISTORY_PAGE_SIZE]]
     return HistoryPage(rows, page, len(result) > HISTORY_PAGE_SIZE, member_id)

@@ -9,8 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from core.audit.models import AuditEntry
-from core.audit.service import HistoryRow
+from core.audit.service import HistoryRow, subject_log
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.journal import forecast, lifecycle
@@ -21,7 +20,6 @@ from core.journal.resources import allocate, held_by
 from core.ledger.models import EntryKind
 from core.ledger.service import InsufficientFunds, balance_of, find_entry, lock_balance, post
 from core.members.actor import Actor
-from core.members.models import Member
 from core.members.permissions import Perm
 
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
@@ -201,31 +199,7 @@ async def service_log(uow: UnitOfWork, actor: Actor, service_id: int) -> list[Hi
     """The service's audit entries, newest first."""
     actor.require(Perm.SERVICES_VIEW)
     service = await _load(uow, actor, service_id)
-    result = await uow.session.execute(
-        select(AuditEntry, Member.username, Member.full_name)
-        .outerjoin(Member, Member.id == AuditEntry.actor_id)
-        .where(
-            AuditEntry.account_id == actor.account_id,
-            AuditEntry.subject_type == "service",
-            AuditEntry.subject_id == service.id,
-        )
-        .order_by(AuditEntry.id.desc())
-        .limit(LOG_SIZE)
-    )
-    return [
-        HistoryRow(
-            id=entry.id,
-            action=entry.action,
-            actor_name=(f"@{username}" if username else full_name) if entry.actor_id else None,
-            subject_type=entry.subject_type,
-            subject_id=entry.subject_id,
-            before=entry.before,
-            after=entry.after,
-            reason=entry.reason,
-            created_at=entry.created_at,
-        )
-        for entry, username, full_name in result
-    ]
+    return await subject_log(uow, actor.account_id, "service", service.id, limit=LOG_SIZE)
 
 
 async def catalog(uow: UnitOfWork, actor: Actor) -> tuple[tuple[CatalogItem, ...], int]:
