@@ -24,6 +24,7 @@ from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
+from bot.orders import router as orders_router
 from bot.start import router as start_router
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
@@ -56,11 +57,13 @@ def build_routers() -> list[Router]:
         help_router.build_router(),
         members_router.build_router(),
         audit_router.build_router(),
+        orders_router.build_router(),
     )
     return [
         errors.build_router(),
         start_router.build_router(),
         for_members,
+        orders_router.build_outside_router(),
         fallback.build_router(),
     ]
 

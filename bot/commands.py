@@ -42,6 +42,17 @@ COMMANDS: tuple[Command, ...] = (
         "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
     ),
     Command("transfer", __("hand the account over: /transfer @name"), owner_only=True),
+    Command(
+        "orders",
+        __("orders: mine, unassigned, all"),
+        (Perm.ORDERS_VIEW_OWN, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL),
+    ),
+    Command(
+        "order",
+        __("open an order: /order 1042"),
+        (Perm.ORDERS_VIEW_OWN, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL),
+    ),
+    Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
 )
 
 

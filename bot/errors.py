@@ -49,6 +49,40 @@ MESSAGES = {
     "account_name": __("The account name must be 1–200 characters."),
     "telegram_id": __("A Telegram id is a positive number."),
     "timezone": __("Unknown time zone {value}, e.g. Europe/Moscow."),
+    # orders
+    "order_gone": __("This order no longer exists in your account. Open /orders again."),
+    "order_not_found": __("No order №{number} in your account. See /orders."),
+    "order_hidden": __(
+        "Order №{number} is assigned to {holder}; your role shows only your own orders."
+    ),
+    "order_number_taken": __("Order №{number} already exists. Use another number."),
+    "order_closed": __("Order №{number} is already completed or cancelled."),
+    "blocked_cannot_claim": __("Blocked members can't claim orders."),
+    "order_unassigned": __("Order №{number} has no assignee."),
+    "cannot_work_orders": __("{name}'s role can't work on orders."),
+    "already_assignee": __("{name} already has order №{number}."),
+    "order_changed": __("Order №{number} was changed meanwhile. Open it again and retry."),
+    "order_status": __("Unknown order status {status}."),
+    "order_not_yours": __(
+        "Order №{number} isn't assigned to you: only its assignee or an admin changes its status."
+    ),
+    "reopen_admins_only": __("Only an admin can reopen order №{number}."),
+    "status_transition": __("Order №{number} can't move to that status from where it is."),
+    "order_log_denied": __("You can see the log of your own orders only; №{number} isn't yours."),
+    "account_not_found": __("No such account."),
+    # order fields (API, CSV, /neworder)
+    "field_required": __("{field}: required."),
+    "field_type": __("{field}: wrong type, expected {expected}."),
+    "field_too_long": __("{field}: too long, at most {limit} characters."),
+    "field_number": __("{field}: an order number is one word without spaces, e.g. 1042."),
+    "field_phone": __("{field}: not a phone number, e.g. +7 900 123-45-67."),
+    "field_email": __("{field}: not an email address."),
+    "field_currency": __("{field}: a three-letter currency code, e.g. RUB."),
+    "field_amount": __("{field}: not an amount; write rubles like 1500 or 1500.50."),
+    "field_range": __("{field}: must be from {low} to {high}."),
+    "field_datetime": __(
+        "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
+    ),
 }
 
 

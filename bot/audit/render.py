@@ -21,6 +21,12 @@ ACTIONS = {
     "member.unblocked": __("member unblocked"),
     "member.role_changed": __("role changed"),
     "member.removed": __("member removed"),
+    "order.created": __("order created"),
+    "order.claimed": __("order claimed"),
+    "order.assigned": __("order assigned"),
+    "order.unassigned": __("order unassigned"),
+    "order.status_changed": __("order status changed"),
+    "order.reopened": __("order reopened"),
 }
 
 

@@ -81,7 +81,13 @@ async def save_announcements(uow: UnitOfWork, order_id: int, sent: list[Announce
         )
         for a in sent
     )
+    order = await uow.session.get(Order, order_id)
+    holder = None
+    if order is not None and order.assignee_id is not None:
+        member = await uow.session.get(Member, order.assignee_id)
+        holder = member.display_name if member else None
     await uow.commit()
+    return holder
 
 
 # ---- /notify orders on|off -------------------------------------------------------------------

@@ -332,14 +332,17 @@ def tabs_for(actor: Actor) -> tuple[OrderTab, ...]:
 async def list_orders(
     uow: UnitOfWork,
     actor: Actor,
-    tab: OrderTab,
+    tab: OrderTab | None = None,
     status: OrderStatus | None = None,
     *,
     after: Cursor | None = None,
     before: Cursor | None = None,
 ) -> OrdersPage:
-    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = older rows, `before` = newer."""
+    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = older rows, `before` = newer.
+    Without a tab: the first one the actor has (Mine for anyone who works orders)."""
     tabs = tabs_for(actor)
+    if tab is None and tabs:
+        tab = tabs[0]
     if tab not in tabs:
         if not tabs:
             raise PermissionDenied(permission=Perm.ORDERS_VIEW_OWN.value)
@@ -459,6 +462,11 @@ async def claim_order(uow: UnitOfWork, actor: Actor, order_id: int) -> ClaimOutc
     await uow.commit()
     summary = summary_of(order, _name(assignee))
     return ClaimOutcome(True, summary, _name(assignee), True, announcements)
+
+
+async def claim_order_by_number(uow: UnitOfWork, actor: Actor, number: str) -> ClaimOutcome:
+    actor.require(Perm.ORDERS_CLAIM)
+    return await claim_order(uow, actor, await find_order_id(uow, actor, number))
 
 
 async def assignable_members(
