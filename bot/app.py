@@ -22,6 +22,8 @@ from bot.commands import set_bot_commands
 from bot.filters import IsMember
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.intake import router as intake_router
+from bot.intake.server import IntakeServer
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.orders import router as orders_router
@@ -58,6 +60,7 @@ def build_routers() -> list[Router]:
         members_router.build_router(),
         audit_router.build_router(),
         orders_router.build_router(),
+        intake_router.build_router(),
     )
     return [
         errors.build_router(),
@@ -94,12 +97,15 @@ def build_app(
     dp.update.outer_middleware(LocaleMiddleware(i18n))
     dp.include_routers(*build_routers())
     app = App(settings, engine, uows, bot, dp, scheduler, i18n, clock)
+    intake = IntakeServer(app)
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)
         scheduler.start()
+        await intake.start()
 
     async def on_shutdown() -> None:
+        await intake.stop()
         if scheduler.running:
             scheduler.shutdown(wait=True)
         await engine.dispose()

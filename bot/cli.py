@@ -13,6 +13,7 @@ from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
+from core.intake.tokens import issue_token_for_account
 from core.settings import Settings, SettingsError, load_settings
 
 NO_TOKEN = (
@@ -36,6 +37,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--tariff", default="standard", help="tariff code (default: standard)")
     create.add_argument("--timezone", default=None, help="IANA zone (default: DEFAULT_TIMEZONE)")
     create.add_argument("--locale", default=None, choices=["ru", "en"], help="account language")
+    token = account.add_parser(
+        "token", help="create or rotate the account's intake API token (printed once)"
+    )
+    token.add_argument("account_id", type=int, metavar="ACCOUNT_ID")
     return root
 
 
@@ -71,6 +76,21 @@ async def account_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def account_token(settings: Settings, args: argparse.Namespace) -> int:
+    await migrate(settings)
+    engine = create_engine(settings.database_url)
+    uows = UnitOfWorkFactory(session_factory(engine), SystemClock())
+    try:
+        async with uows() as uow:
+            issued = await issue_token_for_account(uow, args.account_id)
+    finally:
+        await engine.dispose()
+    replaced = " The previous token no longer works." if issued.rotated else ""
+    print(f"Intake API token of {issued.account_name!r}, shown only now.{replaced} Token:")
+    print(issued.token)
+    return 0
+
+
 async def run(settings: Settings) -> int:
     from bot.app import build_app  # aiogram is needed only for running the bot
 
@@ -96,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate(settings))
             print("Database is up to date.")
             return 0
+        if args.command == "account" and args.account_command == "token":
+            return asyncio.run(account_token(settings, args))
         if args.command == "account":
             return asyncio.run(account_create(settings, args))
         if settings.bot_token is None:

@@ -53,6 +53,7 @@ COMMANDS: tuple[Command, ...] = (
         (Perm.ORDERS_VIEW_OWN, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL),
     ),
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
+    Command("apitoken", __("the store's API token: create or rotate"), (Perm.USERS_MANAGE,)),
 )
 
 

@@ -80,6 +80,9 @@ MESSAGES = {
     "field_currency": __("{field}: a three-letter currency code, e.g. RUB."),
     "field_amount": __("{field}: not an amount; write rubles like 1500 or 1500.50."),
     "field_range": __("{field}: must be from {low} to {high}."),
+    "field_too_many": __("{field}: at most {limit} entries."),
+    "token_unknown": __("Unknown or revoked API token."),
+    "no_api_token": __("The account has no API token. Create one with /apitoken."),
     "field_datetime": __(
         "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
     ),

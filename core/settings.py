@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/Moscow"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     invite_ttl_hours: int = Field(default=48, ge=1, le=24 * 30)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
 
     @field_validator("default_timezone")
     @classmethod

@@ -53,3 +53,24 @@ async def test_concurrent_claims_have_exactly_one_winner(uows):
         assert all(o.holder == holder for o in mine), "every loser is told who has it"
         assert stored[order_id].status == "in_progress"
         assert claims[order_id] == 1
+
+
+async def test_concurrent_deliveries_of_one_order_store_it_once(uows):
+    from core.orders.service import intake_order
+    from tests.support.orders import new_order
+
+    owner = await new_account(uows)
+
+    async def deliver():
+        async with uows() as uow:
+            return await intake_order(uow, owner.account_id, new_order("D1"))
+
+    results = await asyncio.gather(*(deliver() for _ in range(12)))
+    assert sum(r.created for r in results) == 1
+    assert len({r.order.id for r in results}) == 1
+    async with uows() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Order)) == 1
+        created = await uow.session.scalar(
+            select(func.count()).where(AuditEntry.action == "order.created")
+        )
+    assert created == 1
