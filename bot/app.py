@@ -26,6 +26,7 @@ from bot.intake import router as intake_router
 from bot.intake.server import IntakeServer
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
+from bot.orders import announce_router
 from bot.orders import router as orders_router
 from bot.start import router as start_router
 from core.clock import Clock, SystemClock
@@ -60,13 +61,14 @@ def build_routers() -> list[Router]:
         members_router.build_router(),
         audit_router.build_router(),
         orders_router.build_router(),
+        announce_router.build_router(),
         intake_router.build_router(),
     )
     return [
         errors.build_router(),
         start_router.build_router(),
         for_members,
-        orders_router.build_outside_router(),
+        announce_router.build_group_router(),
         fallback.build_router(),
     ]
 

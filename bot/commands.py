@@ -53,6 +53,12 @@ COMMANDS: tuple[Command, ...] = (
         (Perm.ORDERS_VIEW_OWN, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL),
     ),
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
+    Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
+    Command(
+        "linkgroup",
+        __("send it in the managers' group to announce orders there"),
+        (Perm.USERS_MANAGE,),
+    ),
     Command("apitoken", __("the store's API token: create or rotate"), (Perm.USERS_MANAGE,)),
 )
 

@@ -70,6 +70,9 @@ MESSAGES = {
     "status_transition": __("Order №{number} can't move to that status from where it is."),
     "order_log_denied": __("You can see the log of your own orders only; №{number} isn't yours."),
     "account_not_found": __("No such account."),
+    "switch_word": __("Say on or off, not {value}."),
+    "group_taken": __("This group is already linked to another account."),
+    "no_group": __("No manager group is linked."),
     # order fields (API, CSV, /neworder)
     "field_required": __("{field}: required."),
     "field_type": __("{field}: wrong type, expected {expected}."),

@@ -27,6 +27,10 @@ ACTIONS = {
     "order.unassigned": __("order unassigned"),
     "order.status_changed": __("order status changed"),
     "order.reopened": __("order reopened"),
+    "group.linked": __("manager group linked"),
+    "group.unlinked": __("manager group unlinked"),
+    "api_token.issued": __("API token issued"),
+    "api_token.revoked": __("API token revoked"),
 }
 
 

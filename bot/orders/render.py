@@ -333,3 +333,34 @@ def usage(command: str) -> str:
         "claim": _("Usage: /claim 1042 — the order number."),
     }
     return examples[command]
+
+
+def notify_state(on: bool) -> str:
+    if on:
+        return _(
+            "🔔 Announcements of new orders are on: each new unassigned order comes to you with "
+            "a Claim button. Turn off: /notify orders off"
+        )
+    return _("🔕 Announcements of new orders are off. Turn on: /notify orders on")
+
+
+def notify_usage() -> str:
+    return _("Usage: /notify orders on — or /notify orders off.")
+
+
+def group_linked(title: str) -> str:
+    return _(
+        "✅ {title} is now the manager group: new orders will be announced here with a Claim "
+        "button. /linkgroup off unlinks it."
+    ).format(title=q(title))
+
+
+def group_unlinked() -> str:
+    return _("The manager group is unlinked: new orders are no longer announced there.")
+
+
+def linkgroup_usage() -> str:
+    return _(
+        "Add me to your managers' group and send /linkgroup there. /linkgroup off unlinks the "
+        "current group."
+    )

@@ -8,9 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import IsMember
 from bot.orders import notify, render
-from bot.orders.callbacks import STATUSES, TABS, AnnounceClaim, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import STATUSES, TABS, OrderCb, OrderOp, OrdersList
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -143,30 +142,6 @@ async def on_order(
         await query.answer()
 
 
-async def on_announce_claim(
-    query: CallbackQuery,
-    callback_data: AnnounceClaim,
-    uow: UnitOfWork,
-    actor: Actor,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    outcome = await service.claim_order(uow, actor, callback_data.order_id)
-    if outcome.won:
-        await notify.mark_taken(bot, i18n, outcome.announcements, outcome.order, outcome.holder)
-        await notify.send(
-            bot,
-            actor.telegram_id,
-            render.claim_result(outcome),
-            render.open_button(outcome.order.id),
-        )
-    await query.answer(render.claim_result(outcome), show_alert=not outcome.won)
-
-
-async def on_stranger_claim(query: CallbackQuery) -> None:
-    await query.answer(_("Only members of the shop can claim its orders."), show_alert=True)
-
-
 def build_router() -> Router:
     """Member-only handlers (the parent router scopes them)."""
     router = Router(name="orders")
@@ -175,12 +150,4 @@ def build_router() -> Router:
     router.message.register(cmd_claim, Command("claim"))
     router.callback_query.register(on_orders_page, OrdersList.filter())
     router.callback_query.register(on_order, OrderCb.filter())
-    router.callback_query.register(on_announce_claim, AnnounceClaim.filter())
-    return router
-
-
-def build_outside_router() -> Router:
-    """Announcement buttons pressed by people who are not members (in the manager group)."""
-    router = Router(name="orders-outside")
-    router.callback_query.register(on_stranger_claim, AnnounceClaim.filter(), ~IsMember())
     return router

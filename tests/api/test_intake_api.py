@@ -224,3 +224,21 @@ async def test_openapi_document_describes_the_api(api, token):
     # The documented example is accepted as is.
     example = post["requestBody"]["content"]["application/json"]["example"]
     assert (await api.post(URL, json=example, headers=auth(token))).status == 201
+
+
+async def test_new_order_from_the_api_is_announced_once(api, token, app, shop, uows):
+    from aiogram.methods import SendMessage
+
+    from core.orders.announce import set_order_notifications
+
+    async with uows() as uow:
+        await set_order_notifications(uow, shop["m1"], True)
+    await api.post(URL, json=body(), headers=auth(token))
+    await api.post(URL, json=body(), headers=auth(token))  # a repeat announces nothing
+    await api.drain()
+    announced = [
+        r.text
+        for r in app.bot.session.requests
+        if isinstance(r, SendMessage) and int(r.chat_id) == 3001
+    ]
+    assert len(announced) == 1 and "Новый заказ №10042" in announced[0]
