@@ -26,7 +26,7 @@ from bot.intake import router as intake_router
 from bot.intake.server import IntakeServer
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
-from bot.orders import announce_router
+from bot.orders import announce_router, neworder
 from bot.orders import router as orders_router
 from bot.start import router as start_router
 from core.clock import Clock, SystemClock
@@ -62,6 +62,7 @@ def build_routers() -> list[Router]:
         audit_router.build_router(),
         orders_router.build_router(),
         announce_router.build_router(),
+        neworder.build_router(),
         intake_router.build_router(),
     )
     return [

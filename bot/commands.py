@@ -53,6 +53,7 @@ COMMANDS: tuple[Command, ...] = (
         (Perm.ORDERS_VIEW_OWN, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL),
     ),
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
+    Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
     Command(
         "linkgroup",

@@ -85,6 +85,16 @@ MESSAGES = {
     "field_range": __("{field}: must be from {low} to {high}."),
     "field_too_many": __("{field}: at most {limit} entries."),
     "token_unknown": __("Unknown or revoked API token."),
+    "csv_too_big": __("The file is too big: at most {limit} KiB. Split it into parts."),
+    "csv_encoding": __("Can't read the file: save it as UTF-8 or Windows-1251 CSV."),
+    "csv_empty": __("The file is empty."),
+    "csv_header": __(
+        "The first row must name the columns, separated by ; or , — at least: {columns}."
+    ),
+    "csv_columns": __("The file lacks required columns: {missing}."),
+    "csv_too_many_rows": __("Too many rows: at most {limit} per file. Split it into parts."),
+    "csv_broken": __("The file is not valid CSV near row {row}: {reason}."),
+    "csv_conflict": __("Orders changed while importing; nothing was saved. Send the file again."),
     "no_api_token": __("The account has no API token. Create one with /apitoken."),
     "field_datetime": __(
         "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."

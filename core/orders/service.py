@@ -237,10 +237,17 @@ async def number_taken(uow: UnitOfWork, account_id: int, number: str) -> bool:
     return found is not None
 
 
-async def check_number_free(uow: UnitOfWork, actor: Actor, number: str) -> str:
+def require_create(actor: Actor) -> None:
+    """For the /neworder dialog: refuse at the first step, not after five questions."""
+    actor.require(Perm.ORDERS_CREATE)
+
+
+async def check_number_free(
+    uow: UnitOfWork, actor: Actor, number: str, field: str = "number"
+) -> str:
     """For the /neworder dialog: refuse a taken number at the first step, not the last."""
     actor.require(Perm.ORDERS_CREATE)
-    cleaned = fields.number(number)
+    cleaned = fields.number(number, field)
     if await number_taken(uow, actor.account_id, cleaned):
         raise Conflict("order_number_taken", number=cleaned)
     return cleaned
