@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot.orders import render
@@ -46,6 +46,16 @@ async def edit(bot: Bot, chat_id: int, message_id: int, text: str) -> None:
         await bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
     except TelegramAPIError as exc:
         log.warning("could not edit message %s in chat %s: %s", message_id, chat_id, exc)
+
+
+async def replace(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edits a message in place; re-tapping the current tab or filter changes nothing, which
+    Telegram reports as an error that is not one."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in str(exc):
+            raise
 
 
 async def tell_assignees(bot: Bot, i18n: I18n, outcome: AssignOutcome) -> None:

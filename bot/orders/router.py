@@ -34,7 +34,7 @@ async def on_orders_page(
         before=cb.cursor if cb.back else None,
     )
     text, markup = render.orders_list(page, clock.now())
-    await query.message.edit_text(text, reply_markup=markup)
+    await notify.replace(query.message, text, markup)
     await query.answer()
 
 
@@ -72,7 +72,7 @@ async def _show_card(
 ) -> None:
     card = await service.order_card(uow, actor, order_id)
     text, markup = render.order_card(card, actor.timezone)
-    await query.message.edit_text(text, reply_markup=markup)
+    await notify.replace(query.message, text, markup)
     await query.answer(toast, show_alert=alert)
 
 
@@ -96,7 +96,7 @@ async def _assign(
 ) -> None:
     outcome = await service.assign_order(uow, actor, order_id, member_id)
     text, markup = render.order_card(outcome.card, actor.timezone)
-    await query.message.edit_text(text, reply_markup=markup)
+    await notify.replace(query.message, text, markup)
     await query.answer(_("Done."))
     await notify.tell_assignees(bot, i18n, outcome)
     if outcome.announcements:
@@ -120,25 +120,25 @@ async def on_order(
     elif op == OrderOp.PICK:
         summary, members = await service.assignable_members(uow, actor, order_id)
         text, markup = render.member_picker(summary, members)
-        await query.message.edit_text(text, reply_markup=markup)
+        await notify.replace(query.message, text, markup)
         await query.answer()
     elif op in (OrderOp.ASSIGN, OrderOp.UNASSIGN):
         member_id = callback_data.member_id if op == OrderOp.ASSIGN else None
         await _assign(query, uow, actor, bot, i18n, order_id, member_id)
     elif op == OrderOp.STATUSES:
         text, markup = render.status_picker(await service.order_card(uow, actor, order_id))
-        await query.message.edit_text(text, reply_markup=markup)
+        await notify.replace(query.message, text, markup)
         await query.answer()
     elif op == OrderOp.SET_STATUS:
         card = await service.change_status(uow, actor, order_id, callback_data.status)
         text, markup = render.order_card(card, actor.timezone)
-        await query.message.edit_text(text, reply_markup=markup)
+        await notify.replace(query.message, text, markup)
         await query.answer(_("Done."))
     elif op == OrderOp.LOG:
         text, markup = render.order_log(
             await service.order_log(uow, actor, order_id), actor.timezone
         )
-        await query.message.edit_text(text, reply_markup=markup)
+        await notify.replace(query.message, text, markup)
         await query.answer()
 
 

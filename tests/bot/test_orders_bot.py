@@ -323,3 +323,50 @@ async def test_blocked_member_cannot_claim(client, shop, uows):
 async def test_orders_commands_in_help(client, shop):
     manager_help = (await client(PETYA).send("/help")).text
     assert "/orders" in manager_help and "/claim" in manager_help
+
+
+async def test_refused_view_says_why(client, shop, uows):
+    from sqlalchemy import update
+
+    from core.members.models import Member, Role
+
+    await three_orders(uows, shop)
+    async with uows() as uow:
+        role = Role(
+            account_id=shop["owner"].account_id,
+            code="solo",
+            permissions=["orders.view_own", "orders.claim"],
+        )
+        uow.session.add(role)
+        await uow.session.flush()
+        await uow.session.execute(
+            update(Member).where(Member.telegram_id == PETYA).values(role_id=role.id)
+        )
+        await uow.commit()
+    petya = client(PETYA)
+    refused = await petya.send("/order B")
+    assert refused.text == "Заказ №B назначен на @vasya; ваша роль видит только свои заказы."
+    tabs = await petya.send("/orders")
+    assert tabs.buttons[:2] == ["• Мои", "Свободные"] and "Команда" not in tabs.buttons
+    forged = await petya.press("ol:a:-:0:0:0")
+    assert forged.alert == "У вас нет прав на это действие."
+
+
+async def test_retapping_the_current_tab_is_harmless(client, shop, uows, app):
+    from aiogram.exceptions import TelegramBadRequest
+    from aiogram.methods import EditMessageText
+
+    await three_orders(uows, shop)
+    session = app.bot.session
+    original = session.make_request
+
+    async def unchanged(bot, method, timeout=None):
+        if isinstance(method, EditMessageText):
+            raise TelegramBadRequest(method=method, message="Bad Request: message is not modified")
+        return await original(bot, method, timeout)
+
+    petya = client(PETYA)
+    await petya.send("/orders")
+    session.make_request = unchanged
+    reply = await petya.click("• Мои")
+    assert reply.answered_callback and reply.alert is None
