@@ -82,15 +82,21 @@ async def test_manager_tabs_and_team_view(client, shop, uows, clock):
     assert [b for b in free.buttons if "№" in b] == [f"🆕 №C · {TOTAL} · — · 3 ч"]
 
 
-async def test_admin_sees_all_tab(client, shop, uows):
+@pytest.mark.parametrize("user", [ADMIN, OWNER])
+async def test_admin_and_owner_see_the_all_tab(client, shop, uows, user):
     await three_orders(uows, shop)
-    admin = client(ADMIN)
+    admin = client(user)
     reply = await admin.send("/orders")
     assert reply.buttons[:3] == ["• Мои", "Свободные", "Все"]
     assert "Здесь заказов нет" in reply.text
     every = await admin.click("Все")
     assert len([b for b in every.buttons if "№" in b]) == 3
     assert "видны только" not in every.text
+    free = await admin.click("Свободные")
+    assert [b for b in free.buttons if "№" in b] == [f"🆕 №C · {TOTAL} · — · 0 мин"]
+    card = await admin.click("№C")
+    assert "+7 900 123-45-67" in card.text
+    assert card.buttons == ["✋ Взять", "👤 Назначить…", "🔁 Статус…", "📜 Журнал", "« Заказы"]
 
 
 async def test_ten_per_page_keyset_navigation_and_status_filter(client, shop, uows, clock):
