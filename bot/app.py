@@ -37,12 +37,16 @@ from bot.guards import (
 )
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.intake import router as intake_router
+from bot.intake.server import IntakeServer
 from bot.journal import router as journal_router
 from bot.lifecycle import InFlight
 from bot.members import router as members_router
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
+from bot.orders import announce_router, neworder
+from bot.orders import router as orders_router
 from bot.requests import ResilientRequests
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
@@ -90,12 +94,17 @@ def build_routers() -> list[Router]:
         tariff_router.build_router(),
         journal_router.build_router(),
         balance_router.build_router(),
+        orders_router.build_router(),
+        announce_router.build_router(),
+        neworder.build_router(),
+        intake_router.build_router(),
     )
     return [
         errors.build_router(),
         notifications_router.build_router(),
         start_router.build_router(),
         for_members,
+        announce_router.build_group_router(),
         fallback.build_router(),
     ]
 
@@ -210,14 +219,17 @@ def build_app(
         catalog,
     )
     app.jobs = all_jobs(settings)
+    intake = IntakeServer(app)
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)
         schedule_jobs(app)
         scheduler.start()
         app.background.append(asyncio.create_task(sender.run(), name="outbox-sender"))
+        await intake.start()
 
     async def on_shutdown() -> None:
+        await intake.stop()
         # Polling has stopped taking updates; let the ones in flight finish first.
         if not await in_flight.wait_idle(settings.shutdown_grace_seconds):
             log.warning("stopping with %s updates still in flight", in_flight.count)

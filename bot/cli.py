@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from bot.format import money
 from core.accounts.service import NewAccount, create_account
@@ -14,6 +16,7 @@ from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
+from core.intake.tokens import issue_token_for_account
 from core.journal.billing import operator_top_up
 from core.money import parse_rubles
 from core.settings import Settings, SettingsError, load_settings
@@ -80,7 +83,22 @@ def parser() -> argparse.ArgumentParser:
         required=True,
         help="the payment reference (e.g. bank transfer no.); it never credits twice",
     )
+    token = account.add_parser(
+        "token", help="create or rotate the account's intake API token (printed once)"
+    )
+    token.add_argument("account_id", type=int, metavar="ACCOUNT_ID")
     return root
+
+
+@asynccontextmanager
+async def operator_uows(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
+    """For one CLI command: migrations applied, units of work on the configured database."""
+    await migrate(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        yield UnitOfWorkFactory(session_factory(engine), SystemClock())
+    finally:
+        await engine.dispose()
 
 
 async def migrate(settings: Settings) -> None:
@@ -92,25 +110,19 @@ async def migrate(settings: Settings) -> None:
 
 
 async def account_create(settings: Settings, args: argparse.Namespace) -> int:
-    await migrate(settings)
-    engine = create_engine(settings.database_url)
-    uows = UnitOfWorkFactory(session_factory(engine), SystemClock())
-    try:
-        async with uows() as uow:
-            account = await create_account(
-                uow,
-                NewAccount(
-                    name=args.name,
-                    owner_telegram_id=args.owner_telegram_id,
-                    owner_name=args.owner_name,
-                    tariff_code=args.tariff,
-                    timezone=args.timezone or settings.default_timezone,
-                    locale=args.locale or settings.default_locale,
-                ),
-                catalog=load_catalog(settings.tariff_catalog),
-            )
-    finally:
-        await engine.dispose()
+    async with operator_uows(settings) as uows, uows() as uow:
+        account = await create_account(
+            uow,
+            NewAccount(
+                name=args.name,
+                owner_telegram_id=args.owner_telegram_id,
+                owner_name=args.owner_name,
+                tariff_code=args.tariff,
+                timezone=args.timezone or settings.default_timezone,
+                locale=args.locale or settings.default_locale,
+            ),
+            catalog=load_catalog(settings.tariff_catalog),
+        )
     print(f"Created account {account.name!r}; its owner can now open the bot. Account id:")
     print(account.id)
     return 0
@@ -119,15 +131,8 @@ async def account_create(settings: Settings, args: argparse.Namespace) -> int:
 async def demo(settings: Settings) -> int:
     from core.demo import DEMO_NAME, ensure_demo
 
-    await migrate(settings)
-    engine = create_engine(settings.database_url)
-    try:
-        made = await ensure_demo(
-            UnitOfWorkFactory(session_factory(engine), SystemClock()),
-            timezone=settings.default_timezone,
-        )
-    finally:
-        await engine.dispose()
+    async with operator_uows(settings) as uows:
+        made = await ensure_demo(uows, timezone=settings.default_timezone)
     state = "created" if made.created else "already there"
     print(
         f"Demo account {DEMO_NAME!r} {state} (id {made.account_id}). "
@@ -147,17 +152,9 @@ async def console(settings: Settings, who: str) -> int:
 
 
 async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
-    await migrate(settings)
-    engine = create_engine(settings.database_url)
-    uows = UnitOfWorkFactory(session_factory(engine), SystemClock())
     catalog = load_catalog(settings.tariff_catalog)
-    try:
-        async with uows() as uow:
-            result = await record_prepayment(
-                uow, args.account, args.months, args.reference, catalog
-            )
-    finally:
-        await engine.dispose()
+    async with operator_uows(settings) as uows, uows() as uow:
+        result = await record_prepayment(uow, args.account, args.months, args.reference, catalog)
     payment = result.payment
     if result.duplicate:
         print(
@@ -186,14 +183,8 @@ async def account_topup(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    await migrate(settings)
-    engine = create_engine(settings.database_url)
-    uows = UnitOfWorkFactory(session_factory(engine), SystemClock())
-    try:
-        async with uows() as uow:
-            result = await operator_top_up(uow, args.account_id, amount, args.reference)
-    finally:
-        await engine.dispose()
+    async with operator_uows(settings) as uows, uows() as uow:
+        result = await operator_top_up(uow, args.account_id, amount, args.reference)
     entry = result.entry
     if result.replayed:
         print(
@@ -208,6 +199,15 @@ async def account_topup(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Renewed service #{transition.service_id} ({transition.catalog_code}).")
     print("Balance, rubles:")
     print(rubles(result.balance))
+    return 0
+
+
+async def account_token(settings: Settings, args: argparse.Namespace) -> int:
+    async with operator_uows(settings) as uows, uows() as uow:
+        issued = await issue_token_for_account(uow, args.account_id)
+    replaced = " The previous token no longer works." if issued.rotated else ""
+    print(f"Intake API token of {issued.account_name!r}, shown only now.{replaced} Token:")
+    print(issued.token)
     return 0
 
 
@@ -244,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             print("Database is up to date.")
             return 0
         if args.command == "account":
-            action = account_topup if args.account_command == "topup" else account_create
-            return asyncio.run(action(settings, args))
+            actions = {"create": account_create, "topup": account_topup, "token": account_token}
+            return asyncio.run(actions[args.account_command](settings, args))
         if args.command == "demo":
             return asyncio.run(demo(settings))
         if args.command == "console":

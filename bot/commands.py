@@ -28,9 +28,23 @@ class Command:
         return not self.perms or any(actor.can(p) for p in self.perms)
 
 
+ORDER_VIEW = (Perm.ORDERS_VIEW_OWN, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL)
+TARIFF_VIEW = (Perm.BILLING_MANAGE, Perm.USERS_MANAGE)
+
+# In menu order: the daily work first, account administration after.
 COMMANDS: tuple[Command, ...] = (
-    Command("help", __("what I can do for you")),
-    Command("lang", __("language: русский / English")),
+    Command("orders", __("orders: mine, unassigned, all"), ORDER_VIEW),
+    Command("order", __("open an order: /order 1042"), ORDER_VIEW),
+    Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
+    Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
+    Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
+    Command("services", __("services journal: status, renewals, order"), (Perm.SERVICES_VIEW,)),
+    Command("balance", __("balance, renewals ahead, last operations"), (Perm.SERVICES_VIEW,)),
+    Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
+    Command("tariff", __("tariff, seats and paid-through date"), TARIFF_VIEW),
+    Command("invoice", __("invoice preview: /invoice [1|3|6|12]"), TARIFF_VIEW),
+    Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),
+    Command("plan", __("change the tariff: /plan business"), owner_only=True),
     Command("users", __("members, their roles and status"), (Perm.USERS_MANAGE,)),
     Command("invite", __("invite link: /invite [role]"), (Perm.USERS_MANAGE,)),
     Command("block", __("block a member: /block @name [reason]"), (Perm.USERS_MANAGE,)),
@@ -42,22 +56,15 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
     ),
+    Command("apitoken", __("the store's API token: create or rotate"), (Perm.USERS_MANAGE,)),
+    Command(
+        "linkgroup",
+        __("send it in the managers' group to announce orders there"),
+        (Perm.USERS_MANAGE,),
+    ),
     Command("transfer", __("hand the account over: /transfer @name"), owner_only=True),
-    Command(
-        "tariff",
-        __("tariff, seats and paid-through date"),
-        (Perm.BILLING_MANAGE, Perm.USERS_MANAGE),
-    ),
-    Command(
-        "invoice",
-        __("invoice preview: /invoice [1|3|6|12]"),
-        (Perm.BILLING_MANAGE, Perm.USERS_MANAGE),
-    ),
-    Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),
-    Command("plan", __("change the tariff: /plan business"), owner_only=True),
-    Command("services", __("services journal: status, renewals, order"), (Perm.SERVICES_VIEW,)),
-    Command("balance", __("balance, renewals ahead, last operations"), (Perm.SERVICES_VIEW,)),
-    Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
+    Command("lang", __("language: русский / English")),
+    Command("help", __("what I can do for you")),
 )
 
 

@@ -96,6 +96,55 @@ MESSAGES = {
     ),
     "already_disconnected": __("The service is already disconnected."),
     "not_pending": __("The service is already set up."),
+    # orders
+    "order_gone": __("This order no longer exists in your account. Open /orders again."),
+    "order_not_found": __("No order №{number} in your account. See /orders."),
+    "order_hidden": __(
+        "Order №{number} is assigned to {holder}; your role shows only your own orders."
+    ),
+    "order_number_taken": __("Order №{number} already exists. Use another number."),
+    "order_closed": __("Order №{number} is already completed or cancelled."),
+    "blocked_cannot_claim": __("Blocked members can't claim orders."),
+    "order_unassigned": __("Order №{number} has no assignee."),
+    "cannot_work_orders": __("{name}'s role can't work on orders."),
+    "already_assignee": __("{name} already has order №{number}."),
+    "order_changed": __("Order №{number} was changed meanwhile. Open it again and retry."),
+    "order_status": __("Unknown order status {status}."),
+    "order_not_yours": __(
+        "Order №{number} isn't assigned to you: only its assignee or an admin changes its status."
+    ),
+    "reopen_admins_only": __("Only an admin can reopen order №{number}."),
+    "status_transition": __("Order №{number} can't move to that status from where it is."),
+    "order_log_denied": __("You can see the log of your own orders only; №{number} isn't yours."),
+    "switch_word": __("Say on or off, not {value}."),
+    "group_taken": __("This group is already linked to another account."),
+    "no_group": __("No manager group is linked."),
+    # order fields (API, CSV, /neworder)
+    "field_required": __("{field}: required."),
+    "field_type": __("{field}: wrong type, expected {expected}."),
+    "field_too_long": __("{field}: too long, at most {limit} characters."),
+    "field_number": __("{field}: an order number is one word without spaces, e.g. 1042."),
+    "field_phone": __("{field}: not a phone number, e.g. +7 900 123-45-67."),
+    "field_email": __("{field}: not an email address."),
+    "field_currency": __("{field}: a three-letter currency code, e.g. RUB."),
+    "field_amount": __("{field}: not an amount; write rubles like 1500 or 1500.50."),
+    "field_range": __("{field}: must be from {low} to {high}."),
+    "field_too_many": __("{field}: at most {limit} entries."),
+    "token_unknown": __("Unknown or revoked API token."),
+    "csv_too_big": __("The file is too big: at most {limit} KiB. Split it into parts."),
+    "csv_encoding": __("Can't read the file: save it as UTF-8 or Windows-1251 CSV."),
+    "csv_empty": __("The file is empty."),
+    "csv_header": __(
+        "The first row must name the columns, separated by ; or , — at least: {columns}."
+    ),
+    "csv_columns": __("The file lacks required columns: {missing}."),
+    "csv_too_many_rows": __("Too many rows: at most {limit} per file. Split it into parts."),
+    "csv_broken": __("The file is not valid CSV near row {row}: {reason}."),
+    "csv_conflict": __("Orders changed while importing; nothing was saved. Send the file again."),
+    "no_api_token": __("The account has no API token. Create one with /apitoken."),
+    "field_datetime": __(
+        "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
+    ),
 }
 
 # Parameters given in kopecks; dates are local days.

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     # Tariffs, the extra-user price and prepay discounts; None: core/tariff/tariffs.toml.
     tariff_catalog: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
 
     @field_validator("default_timezone")
     @classmethod

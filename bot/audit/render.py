@@ -37,6 +37,16 @@ ACTIONS = {
     "service.closed": __("service closed"),
     "service.cancelled": __("service order cancelled"),
     "service.auto_renew_changed": __("auto-renew changed"),
+    "order.created": __("order created"),
+    "order.claimed": __("order claimed"),
+    "order.assigned": __("order assigned"),
+    "order.unassigned": __("order unassigned"),
+    "order.status_changed": __("order status changed"),
+    "order.reopened": __("order reopened"),
+    "group.linked": __("manager group linked"),
+    "group.unlinked": __("manager group unlinked"),
+    "api_token.issued": __("API token issued"),
+    "api_token.revoked": __("API token revoked"),
 }
 
 

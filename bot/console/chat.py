@@ -14,6 +14,7 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
@@ -23,6 +24,8 @@ from aiogram.methods import (
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -52,12 +55,16 @@ class OfflineSession(BaseSession):
         self.listener = listener
         # Tests make Telegram refuse the next request of a kind: {EditMessageText: [error, …]}.
         self.failures: dict[type, list[Exception]] = {}
+        self.files: dict[str, bytes] = {}  # file_id → content of documents users send
 
     async def close(self) -> None:
         pass
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+    async def stream_content(
+        self, url: str, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:
+        file_id = url.rsplit("/", 1)[-1]
+        yield self.files.get(file_id, b"")
 
     def screen(self, chat_id: int) -> Screen:
         return self.screens.setdefault(chat_id, Screen())
@@ -80,6 +87,14 @@ class OfflineSession(BaseSession):
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
             return BOT_USER
+        if isinstance(method, GetFile):
+            data = self.files.get(method.file_id, b"")
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(data),
+                file_path=f"documents/{method.file_id}",
+            )
         if isinstance(method, SendMessage | SendPhoto | SendDocument):
             message_id = next(self._message_ids)
             self.screen(int(method.chat_id)).messages[message_id] = method
@@ -187,6 +202,21 @@ class ChatClient:
 
     async def send(self, text: str | None = None, **content: Any) -> Reply:
         return await self.feed(self.message_update(text, **content))
+
+    async def send_document(
+        self, file_name: str, data: bytes, mime_type: str = "text/csv", file_size: int | None = None
+    ) -> Reply:
+        """Sends a file; the offline session serves its content to bot.download()."""
+        file_id = f"doc{next(_update_ids)}"
+        self.session.files[file_id] = data
+        document = Document(
+            file_id=file_id,
+            file_unique_id=file_id,
+            file_name=file_name,
+            mime_type=mime_type,
+            file_size=len(data) if file_size is None else file_size,
+        )
+        return await self.send(document=document)
 
     def screen_messages(self) -> dict[int, Any]:
         return self.session.screen(self.chat.id).messages

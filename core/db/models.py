@@ -3,20 +3,31 @@
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.base import Base
-from core.journal.models import ConnectedService, PoolResource  # noqa: F401
-from core.ledger.models import Balance, LedgerEntry  # noqa: F401
+from core.intake.models import ApiToken
+from core.journal.models import ConnectedService, PoolResource
+from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Invite, Member, Role
 from core.notifications.models import DeliveryAttempt, OutboxMessage
+from core.orders.models import ManagerGroup, Order, OrderAnnouncement, OrderSubscription
 from core.tariff.models import TariffPayment
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AuditEntry",
+    "Balance",
     "Base",
+    "ConnectedService",
     "DeliveryAttempt",
     "Invite",
+    "LedgerEntry",
+    "ManagerGroup",
     "Member",
+    "Order",
+    "OrderAnnouncement",
+    "OrderSubscription",
     "OutboxMessage",
+    "PoolResource",
     "Role",
     "TariffPayment",
 ]

@@ -257,6 +257,7 @@ async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> M
     _audit_member(
         uow, actor, member, "account.ownership_transferred", {"role": previous}, {"role": OWNER}
     )
+    _audit_member(uow, actor, me, "member.role_changed", {"role": OWNER}, {"role": ADMIN})
     await uow.commit()
     return member
 

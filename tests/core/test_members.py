@@ -207,6 +207,11 @@ async def test_transfer_ownership(uows):
         await service.transfer_ownership(uow, owner, admin.member_id)
     assert (await actor_for(uows, 2001)).is_owner
     assert (await actor_for(uows, owner.telegram_id)).role_code == "admin"
+    # Both role changes are in the audit log.
+    assert (await audit_actions(uows, owner.account_id))[-2:] == [
+        "account.ownership_transferred",
+        "member.role_changed",
+    ]
 
 
 async def test_custom_role_copies_base_with_toggles_and_can_be_assigned(uows):

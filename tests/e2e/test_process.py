@@ -27,6 +27,7 @@ def bot_env(standin: TelegramStandIn, database_url: str) -> dict[str, str]:
         TELEGRAM_API_BASE=standin.base,
         DATABASE_URL=database_url,
         LOG_LEVEL="INFO",
+        HTTP_PORT="0",  # the intake API on any free port: parallel runs must not collide
     )
     return env
 

@@ -1,0 +1,184 @@
+"""The OpenAPI 3.1 description of the intake API, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+AMOUNT = {
+    "description": (
+        "Money. A decimal string is in rubles ('1500', '1500.50', '1 500,50'); a JSON integer "
+        "is in kopecks (150050). Floats are refused. Stored as integer kopecks."
+    ),
+    "oneOf": [
+        {"type": "string", "pattern": r"^\d[\d ]{0,14}([.,]\d{1,2})?$", "example": "1500.50"},
+        {"type": "integer", "minimum": 0, "example": 150050},
+    ],
+}
+
+EXAMPLE = {
+    "external_id": "shop-10042",
+    "number": "10042",
+    "customer": {
+        "name": "Иван Петров",
+        "phone": "+7 900 123-45-67",
+        "email": "ivan@example.com",
+        "address": "Москва, ул. Ленина, 1",
+    },
+    "items": [{"title": "Чайник", "qty": 2, "price": "1500.00"}],
+    "total": "3000.00",
+    "currency": "RUB",
+    "created_at": "2026-11-22T12:00:00+03:00",
+    "comment": "Позвонить до обеда",
+}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    order_ref = {"$ref": "#/components/schemas/Order"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ShopDesk intake API",
+            "version": "1.0.0",
+            "description": (
+                "Send the store's orders to ShopDesk. Each account has one API token (`/apitoken` "
+                "in the bot, or `python -m bot account token ACCOUNT_ID`); a new one revokes the "
+                "old. Orders are idempotent by `external_id`: a repeat returns the stored order "
+                "with 200 and changes nothing."
+            ),
+        },
+        "paths": {
+            "/api/v1/orders": {
+                "post": {
+                    "summary": "Create an order (idempotent by external_id)",
+                    "security": [{"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "description": "At most 64 KiB of JSON.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/NewOrder"},
+                                "example": EXAMPLE,
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Created",
+                            "content": {"application/json": {"schema": order_ref}},
+                        },
+                        "200": {
+                            "description": "Already received: the stored order",
+                            "content": {"application/json": {"schema": order_ref}},
+                        },
+                        "400": _error_response("The body is not valid JSON"),
+                        "401": _error_response("Missing, unknown or revoked token"),
+                        "409": _error_response("The number belongs to another order"),
+                        "413": _error_response("The body exceeds 64 KiB"),
+                        "422": _error_response("A field is missing or invalid (`field` names it)"),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness: 200 when the database answers, 503 otherwise",
+                    "responses": {
+                        "200": {"description": "OK"},
+                        "503": {"description": "The database does not answer"},
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "NewOrder": {
+                    "type": "object",
+                    "required": ["external_id", "number", "customer", "total"],
+                    "properties": {
+                        "external_id": {
+                            "type": "string",
+                            "maxLength": 128,
+                            "description": "The store's id of the order; the idempotency key",
+                        },
+                        "number": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "description": "Shown to people; one word, unique in the account",
+                        },
+                        "customer": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {
+                                "name": {"type": "string", "maxLength": 200},
+                                "phone": {"type": "string", "maxLength": 40},
+                                "email": {"type": "string", "format": "email"},
+                                "address": {"type": "string", "maxLength": 500},
+                            },
+                        },
+                        "items": {
+                            "type": "array",
+                            "maxItems": 200,
+                            "items": {
+                                "type": "object",
+                                "required": ["title", "qty", "price"],
+                                "properties": {
+                                    "title": {"type": "string", "maxLength": 200},
+                                    "qty": {"type": "integer", "minimum": 1, "maximum": 100000},
+                                    "price": AMOUNT,
+                                },
+                            },
+                        },
+                        "total": AMOUNT,
+                        "currency": {
+                            "type": "string",
+                            "pattern": "^[A-Z]{3}$",
+                            "description": "Default: the account's currency (RUB)",
+                        },
+                        "created_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the store took the order; needs a UTC offset",
+                        },
+                        "comment": {"type": "string", "maxLength": 2000},
+                    },
+                },
+                "Order": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "number": {"type": "string"},
+                        "external_id": {"type": "string"},
+                        "status": {
+                            "type": "string",
+                            "enum": ["new", "in_progress", "completed", "cancelled"],
+                        },
+                        "total": {"type": "integer", "description": "kopecks"},
+                        "currency": {"type": "string"},
+                        "assigned": {"type": "boolean"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string", "example": "invalid_field"},
+                                "field": {"type": "string", "example": "customer.phone"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    }

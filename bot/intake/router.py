@@ -1,0 +1,98 @@
+"""/apitoken, and orders imported from a .csv file sent to the bot."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+
+from bot.intake import render
+from bot.intake.callbacks import CsvConfirm, CsvImport
+from bot.orders.notify import announce
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.errors import InvalidInput
+from core.intake.csv_import import MAX_BYTES, import_csv
+from core.intake.tokens import issue_token, revoke_token
+from core.members.actor import Actor
+from core.settings import Settings
+
+
+async def cmd_apitoken(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, settings: Settings
+) -> None:
+    arg = (command.args or "").strip().lower()
+    if arg in {"revoke", "отозвать"}:
+        await revoke_token(uow, actor)
+        await message.answer(render.token_revoked())
+    elif arg:
+        await message.answer(render.token_usage())
+    else:
+        await message.answer(render.token_issued(await issue_token(uow, actor), settings))
+
+
+async def _download(bot: Bot, file_id: str) -> bytes:
+    buffer = await bot.download(file_id)
+    return buffer.read() if buffer is not None else b""
+
+
+async def on_document(
+    message: Message,
+    uow: UnitOfWork,
+    uows: UnitOfWorkFactory,
+    actor: Actor,
+    bot: Bot,
+    i18n: I18n,
+    state: FSMContext,
+) -> None:
+    document = message.document
+    if not (document.file_name or "").lower().endswith(".csv"):
+        await message.answer(render.csv_only())
+        return
+    if (document.file_size or 0) > MAX_BYTES:
+        raise InvalidInput("csv_too_big", limit=MAX_BYTES // 1024)
+    summary = await import_csv(uow, actor, await _download(bot, document.file_id))
+    if summary.needs_confirmation:
+        await state.set_state(CsvImport.confirm)
+        await state.update_data(csv_file=document.file_id)
+    text, markup = render.csv_summary(summary, document.file_name)
+    await message.answer(text, reply_markup=markup)
+    if summary.imported:
+        await announce(bot, i18n, uows, actor.account_id, summary.imported)
+
+
+async def on_csv_confirm(
+    query: CallbackQuery,
+    callback_data: CsvConfirm,
+    uow: UnitOfWork,
+    uows: UnitOfWorkFactory,
+    actor: Actor,
+    bot: Bot,
+    i18n: I18n,
+    state: FSMContext,
+) -> None:
+    file_id = (await state.get_data()).get("csv_file")
+    pending = await state.get_state() == CsvImport.confirm.state and file_id
+    await state.clear()
+    if not pending:
+        await query.answer(render.csv_not_pending(), show_alert=True)
+        return
+    if not callback_data.accept:
+        await query.message.edit_text(render.csv_cancelled())
+        await query.answer()
+        return
+    summary = await import_csv(uow, actor, await _download(bot, file_id), accept_partial=True)
+    text, _markup = render.csv_summary(summary, None)
+    await query.message.edit_text(text)
+    await query.answer()
+    if summary.imported:
+        await announce(bot, i18n, uows, actor.account_id, summary.imported)
+
+
+def build_router() -> Router:
+    router = Router(name="intake")
+    router.message.register(cmd_apitoken, Command("apitoken"))
+    router.message.register(on_document, F.document)
+    router.callback_query.register(on_csv_confirm, CsvConfirm.filter())
+    return router

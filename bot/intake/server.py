@@ -1,0 +1,165 @@
+"""The HTTP intake API, served by the bot process: POST /api/v1/orders, /healthz, OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.errors import error_text
+from bot.intake.openapi import openapi_document
+from bot.orders.notify import announce
+from core.errors import Conflict, DomainError, InvalidInput
+from core.intake.payload import parse_order
+from core.intake.tokens import Unauthorized, authenticate
+from core.orders.models import Order
+from core.orders.service import intake_order
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+APP: web.AppKey[App] = web.AppKey("shopdesk_app")
+TASKS: web.AppKey[set[asyncio.Task]] = web.AppKey("shopdesk_tasks")
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return web.json_response({"error": error}, status=status, headers=headers)
+
+
+def _domain_error(app: App, exc: DomainError) -> web.Response:
+    with app.i18n.context(), app.i18n.use_locale("en"):
+        message = error_text(exc)
+    if isinstance(exc, Unauthorized):
+        return _error(401, "unauthorized", "Unknown or revoked API token.")
+    if isinstance(exc, Conflict):
+        return _error(409, exc.code, message, field="number")
+    if isinstance(exc, InvalidInput) and "field" in exc.params:
+        return _error(422, "invalid_field", message, field=str(exc.params["field"]))
+    return _error(422, exc.code, message)
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "number": order.number,
+        "external_id": order.external_id,
+        "status": order.status,
+        "total": order.total,
+        "currency": order.currency,
+        "assigned": order.assignee_id is not None,
+        "created_at": order.created_at.isoformat(),
+    }
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def post_order(request: web.Request) -> web.Response:
+    app = request.app[APP]
+    token = _bearer(request)
+    if token is None:
+        return _error(401, "unauthorized", "Send the account's API token: Authorization: Bearer …")
+    try:
+        async with app.uows() as uow:
+            account_id = await authenticate(uow, token)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _error(413, "body_too_large", f"The body exceeds {MAX_BODY} bytes.")
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return _error(400, "invalid_json", "The body is not valid JSON.")
+        command = parse_order(data)
+        async with app.uows() as uow:
+            result = await intake_order(uow, account_id, command)
+    except DomainError as exc:
+        return _domain_error(app, exc)
+    if result.created:
+        _in_background(
+            request.app, announce(app.bot, app.i18n, app.uows, account_id, [result.order.id])
+        )
+    return web.json_response(order_json(result.order), status=201 if result.created else 200)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app[APP]
+    try:
+        async with asyncio.timeout(5):
+            async with app.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "not healthy"; the reason goes to the log
+        log.warning("health check failed: %r", exc)
+        return web.json_response({"status": "unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def _in_background(web_app: web.Application, coro) -> None:
+    """Announcements go out after the response; errors are logged, never lost silently."""
+    task = asyncio.create_task(coro)
+    tasks = web_app[TASKS]
+    tasks.add(task)
+
+    def done(finished: asyncio.Task) -> None:
+        tasks.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("announcing a new order failed", exc_info=finished.exception())
+
+    task.add_done_callback(done)
+
+
+async def drain(web_app: web.Application) -> None:
+    """Waits for pending announcements (shutdown, tests)."""
+    while web_app[TASKS]:
+        await asyncio.gather(*list(web_app[TASKS]), return_exceptions=True)
+
+
+def build_web_app(app: App) -> web.Application:
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app[APP] = app
+    web_app[TASKS] = set()
+    web_app.router.add_post("/api/v1/orders", post_order)
+    web_app.router.add_get("/api/v1/openapi.json", openapi)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.on_shutdown.append(drain)
+    return web_app
+
+
+class IntakeServer:
+    """Started and stopped with the dispatcher (`python -m bot run`)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        settings = self.app.settings
+        self.runner = web.AppRunner(build_web_app(self.app), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        log.info("intake API listening on http://%s:%s", settings.http_host, self.port)
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None

@@ -1,0 +1,366 @@
+"""Texts and keyboards of /orders, the order card, its pickers and its log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.audit.render import action_name
+from bot.format import money, q, when
+from bot.orders.callbacks import AnnounceClaim, OrderCb, OrderOp, OrdersList
+from core.audit.service import HistoryRow
+from core.orders.models import OrderStatus
+from core.orders.service import (
+    ClaimOutcome,
+    OrderLog,
+    OrdersPage,
+    OrderTab,
+    Recipient,
+)
+from core.orders.views import Limited, OrderAction, OrderCard, OrderSummary
+
+STATUS_NAMES = {
+    OrderStatus.NEW: __("new"),
+    OrderStatus.IN_PROGRESS: __("in progress"),
+    OrderStatus.COMPLETED: __("completed"),
+    OrderStatus.CANCELLED: __("cancelled"),
+}
+STATUS_ICONS = {
+    OrderStatus.NEW: "🆕",
+    OrderStatus.IN_PROGRESS: "🔄",
+    OrderStatus.COMPLETED: "✅",
+    OrderStatus.CANCELLED: "❌",
+}
+TAB_NAMES = {
+    OrderTab.MINE: __("Mine"),
+    OrderTab.UNASSIGNED: __("Unassigned"),
+    OrderTab.ALL: __("All"),
+}
+
+
+def status_name(status: str) -> str:
+    name = STATUS_NAMES.get(status)
+    return str(name) if name is not None else status
+
+
+def tab_name(tab: OrderTab, full_view: bool) -> str:
+    if tab == OrderTab.ALL and not full_view:
+        return _("Team")
+    return str(TAB_NAMES[tab])
+
+
+def age(created_at: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - created_at).total_seconds() // 60))
+    if minutes < 60:
+        return _("{n} min").format(n=minutes)
+    if minutes < 48 * 60:
+        return _("{n} h").format(n=minutes // 60)
+    return _("{n} d").format(n=minutes // (24 * 60))
+
+
+def order_title(summary: OrderSummary) -> str:
+    return _("Order №{number}").format(number=q(summary.number))
+
+
+def row_label(summary: OrderSummary, now: datetime) -> str:
+    parts = [
+        f"{STATUS_ICONS[summary.status]} №{summary.number}",
+        money(summary.total, summary.currency),
+        summary.assignee or "—",
+        age(summary.created_at, now),
+    ]
+    return " · ".join(parts)
+
+
+# ---- the list --------------------------------------------------------------------------------
+
+
+def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    tabs = [
+        InlineKeyboardButton(
+            text=("• " if tab == page.tab else "") + tab_name(tab, page.full_view),
+            callback_data=OrdersList.page(tab, page.status, None).pack(),
+        )
+        for tab in page.tabs
+    ]
+    builder.row(*tabs)
+    for summary in page.rows:
+        builder.row(
+            InlineKeyboardButton(
+                text=row_label(summary, now),
+                callback_data=OrderCb(op=OrderOp.CARD, order_id=summary.id).pack(),
+            )
+        )
+    nav = []
+    if page.newer is not None:
+        cb = OrdersList.page(page.tab, page.status, page.newer, back=True)
+        nav.append(InlineKeyboardButton(text=_("◀ Newer"), callback_data=cb.pack()))
+    if page.older is not None:
+        cb = OrdersList.page(page.tab, page.status, page.older)
+        nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
+    if nav:
+        builder.row(*nav)
+    filters = [
+        InlineKeyboardButton(
+            text=("• " if status == page.status else "") + (STATUS_ICONS.get(status) or _("any")),
+            callback_data=OrdersList.page(page.tab, status, None).pack(),
+        )
+        for status in (None, *OrderStatus)
+    ]
+    builder.row(*filters)
+    lines = [
+        _("<b>Orders</b> · {tab}").format(tab=tab_name(page.tab, page.full_view)),
+        _("Status: {status}").format(status=status_name(page.status) if page.status else _("any")),
+    ]
+    if page.tab == OrderTab.ALL and not page.full_view:
+        lines.append(_("Colleagues' orders show only number, status, total, assignee and date."))
+    if not page.rows:
+        lines.append(_("No orders here."))
+    else:
+        lines.append(_("Tap an order to open its card."))
+    return "\n".join(lines), builder.as_markup()
+
+
+# ---- the card --------------------------------------------------------------------------------
+
+_ACTION_LABELS = {
+    OrderAction.CLAIM: (__("✋ Claim"), OrderOp.CLAIM),
+    OrderAction.ASSIGN: (__("👤 Assign…"), OrderOp.PICK),
+    OrderAction.UNASSIGN: (__("🚫 Unassign"), OrderOp.UNASSIGN),
+    OrderAction.STATUS: (__("🔁 Status…"), OrderOp.STATUSES),
+    OrderAction.LOG: (__("📜 Log"), OrderOp.LOG),
+}
+
+
+def _summary_lines(summary: OrderSummary, timezone: str) -> list[str]:
+    return [
+        f"<b>{order_title(summary)}</b> · {STATUS_ICONS[summary.status]} "
+        f"{status_name(summary.status)}",
+        _("Total: {total}").format(total=money(summary.total, summary.currency)),
+        _("Assignee: {name}").format(name=q(summary.assignee) if summary.assignee else "—"),
+        _("Created: {date}").format(date=when(summary.created_at, timezone)),
+    ]
+
+
+def order_card(card: OrderCard, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = _summary_lines(card.summary, timezone)
+    details = card.details
+    if details is not None:
+        lines.append("")
+        lines.append(_("Customer: {name}").format(name=q(details.customer_name)))
+        lines.append(_("Phone: {phone}").format(phone=q(details.customer_phone or "—")))
+        lines.append(_("Email: {email}").format(email=q(details.customer_email or "—")))
+        lines.append(_("Address: {address}").format(address=q(details.customer_address or "—")))
+        if details.items:
+            lines.append(_("Items:"))
+            for item in details.items:
+                price = money(item.price, card.summary.currency)
+                lines.append(f"  • {q(item.title)} × {item.qty} — {price}")
+        if details.comment:
+            lines.append(_("Comment: {comment}").format(comment=q(details.comment)))
+        if details.completed_at:
+            lines.append(_("Completed: {date}").format(date=when(details.completed_at, timezone)))
+    elif card.limited == Limited.UNASSIGNED:
+        lines.append("")
+        lines.append(
+            _("🔒 Customer details are shown to the assignee: claim the order to see them.")
+        )
+    else:
+        lines.append("")
+        lines.append(
+            _("🔒 This is {name}'s order: you see only its number, status, total and date.").format(
+                name=q(card.summary.assignee or "—")
+            )
+        )
+    builder = InlineKeyboardBuilder()
+    for action in card.actions:
+        label, op = _ACTION_LABELS[action]
+        builder.button(text=str(label), callback_data=OrderCb(op=op, order_id=card.summary.id))
+    builder.button(text=_("« Orders"), callback_data=OrdersList.page(OrderTab.MINE, None, None))
+    builder.adjust(2)
+    return "\n".join(lines), builder.as_markup()
+
+
+def _back(order_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("« Back"), callback_data=OrderCb(op=OrderOp.CARD, order_id=order_id).pack()
+    )
+
+
+def member_picker(
+    summary: OrderSummary, members: list[Recipient]
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for member in members:
+        mark = "• " if member.member_id == summary.assignee_id else ""
+        builder.button(
+            text=mark + member.name,
+            callback_data=OrderCb(
+                op=OrderOp.ASSIGN, order_id=summary.id, member_id=member.member_id
+            ),
+        )
+    builder.adjust(2)
+    builder.row(_back(summary.id))
+    text = _("Who should work on order №{number}?").format(number=q(summary.number))
+    return text, builder.as_markup()
+
+
+def status_picker(card: OrderCard) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    summary = card.summary
+    for status in card.next_statuses:
+        label = f"{STATUS_ICONS[status]} {status_name(status)}"
+        builder.button(
+            text=label,
+            callback_data=OrderCb(op=OrderOp.SET_STATUS, order_id=summary.id, status=status.value),
+        )
+    builder.adjust(2)
+    builder.row(_back(summary.id))
+    text = _("Order №{number} is {status}. New status:").format(
+        number=q(summary.number), status=status_name(summary.status)
+    )
+    return text, builder.as_markup()
+
+
+def _change(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    return status_name(value) if key == "status" else q(value)
+
+
+def log_row(entry: HistoryRow, timezone: str) -> str:
+    who = q(entry.actor_name) if entry.actor_name else _("system")
+    line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
+    before, after = entry.before or {}, entry.after or {}
+    changes = [
+        f"{_change(key, before.get(key))} → {_change(key, after.get(key))}"
+        for key in ("assignee", "status")
+        if key in before or key in after
+    ]
+    if changes:
+        line += "\n    " + "; ".join(changes)
+    return line
+
+
+def order_log(log: OrderLog, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Log of order №{number}</b>").format(number=q(log.order.number))]
+    lines += [log_row(entry, timezone) for entry in log.rows] or [_("Nothing here yet.")]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_back(log.order.id)]])
+
+
+# ---- outcomes and notifications --------------------------------------------------------------
+
+
+def claim_result(outcome: ClaimOutcome) -> str:
+    number = q(outcome.order.number)
+    if outcome.won:
+        return _("Order №{number} is yours now.").format(number=number)
+    if outcome.mine:
+        return _("Order №{number} is already yours.").format(number=number)
+    return _("Too late: order №{number} is already taken by {name}.").format(
+        number=number, name=q(outcome.holder or "—")
+    )
+
+
+def assigned_to_you(summary: OrderSummary) -> str:
+    return _("📥 Order №{number} ({total}) has been assigned to you.").format(
+        number=q(summary.number), total=money(summary.total, summary.currency)
+    )
+
+
+def taken_from_you(summary: OrderSummary, new_name: str | None) -> str:
+    if new_name is None:
+        return _("📤 Order №{number} is no longer assigned to you.").format(
+            number=q(summary.number)
+        )
+    return _("📤 Order №{number} has been reassigned to {name}.").format(
+        number=q(summary.number), name=q(new_name)
+    )
+
+
+def open_button(order_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Open"),
+                    callback_data=OrderCb(op=OrderOp.CARD, order_id=order_id).pack(),
+                )
+            ]
+        ]
+    )
+
+
+def announcement(summary: OrderSummary, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = _("🆕 New order №{number}: {total}, {date}. Who takes it?").format(
+        number=q(summary.number),
+        total=money(summary.total, summary.currency),
+        date=when(summary.created_at, timezone),
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("✋ Claim"), callback_data=AnnounceClaim(order_id=summary.id).pack()
+                )
+            ]
+        ]
+    )
+    return text, markup
+
+
+def announcement_taken(summary: OrderSummary, holder: str | None) -> str:
+    return _("✅ Order №{number} ({total}) was taken by {name}.").format(
+        number=q(summary.number),
+        total=money(summary.total, summary.currency),
+        name=q(holder or "—"),
+    )
+
+
+def many_new_orders(count: int) -> str:
+    return _("🆕 {count} new orders have arrived. See /orders → Unassigned.").format(count=count)
+
+
+def usage(command: str) -> str:
+    examples = {
+        "order": _("Usage: /order 1042 — the order number."),
+        "claim": _("Usage: /claim 1042 — the order number."),
+    }
+    return examples[command]
+
+
+def notify_state(on: bool) -> str:
+    if on:
+        return _(
+            "🔔 Announcements of new orders are on: each new unassigned order comes to you with "
+            "a Claim button. Turn off: /notify orders off"
+        )
+    return _("🔕 Announcements of new orders are off. Turn on: /notify orders on")
+
+
+def notify_usage() -> str:
+    return _("Usage: /notify orders on — or /notify orders off.")
+
+
+def group_linked(title: str) -> str:
+    return _(
+        "✅ {title} is now the manager group: new orders will be announced here with a Claim "
+        "button. /linkgroup off unlinks it."
+    ).format(title=q(title))
+
+
+def group_unlinked() -> str:
+    return _("The manager group is unlinked: new orders are no longer announced there.")
+
+
+def linkgroup_usage() -> str:
+    return _(
+        "Add me to your managers' group and send /linkgroup there. /linkgroup off unlinks the "
+        "current group."
+    )

@@ -1,0 +1,189 @@
+"""Who hears about new unassigned orders: opted-in members and the manager group chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from core.accounts.models import Account
+from core.audit.service import record
+from core.db.uow import UnitOfWork
+from core.errors import Conflict, InvalidInput
+from core.members.actor import Actor
+from core.members.models import Member, MemberStatus
+from core.members.permissions import Perm, parse_perms
+from core.orders.models import ManagerGroup, Order, OrderAnnouncement, OrderSubscription
+from core.orders.service import Announcement
+from core.orders.views import OrderSummary, summary_of
+
+# More new orders than this at once (a CSV import) get one summary instead of one message each.
+ANNOUNCE_EACH_LIMIT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    chat_id: int
+    locale: str
+    group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementPlan:
+    orders: list[OrderSummary]  # still unassigned, oldest first
+    targets: list[Target]
+    timezone: str
+
+
+async def plan_announcements(
+    uow: UnitOfWork, account_id: int, order_ids: list[int]
+) -> AnnouncementPlan:
+    """The unassigned orders among `order_ids` and everyone to tell: active members who opted
+    in and can claim (blocked ones never), and the linked group."""
+    account = await uow.session.get(Account, account_id)
+    orders = list(
+        await uow.session.scalars(
+            select(Order)
+            .where(
+                Order.account_id == account_id,
+                Order.id.in_(order_ids),
+                Order.assignee_id.is_(None),
+            )
+            .order_by(Order.id)
+        )
+    )
+    members = await uow.session.scalars(
+        select(Member)
+        .join(OrderSubscription, OrderSubscription.member_id == Member.id)
+        .where(Member.account_id == account_id, Member.status == MemberStatus.ACTIVE)
+        .order_by(Member.id)
+    )
+    targets = [
+        Target(m.telegram_id, m.locale or account.locale)
+        for m in members
+        if Perm.ORDERS_CLAIM in parse_perms(m.role.permissions)
+    ]
+    group = await _group(uow, account_id)
+    if group is not None:
+        targets.append(Target(group.chat_id, account.locale, group=True))
+    return AnnouncementPlan([summary_of(o, None) for o in orders], targets, account.timezone)
+
+
+async def save_announcements(uow: UnitOfWork, order_id: int, sent: list[Announcement]) -> None:
+    now = uow.clock.now()
+    uow.session.add_all(
+        OrderAnnouncement(
+            order_id=order_id,
+            chat_id=a.chat_id,
+            message_id=a.message_id,
+            locale=a.locale,
+            created_at=now,
+        )
+        for a in sent
+    )
+    order = await uow.session.get(Order, order_id)
+    holder = None
+    if order is not None and order.assignee_id is not None:
+        member = await uow.session.get(Member, order.assignee_id)
+        holder = member.display_name if member else None
+    await uow.commit()
+    return holder
+
+
+# ---- /notify orders on|off -------------------------------------------------------------------
+
+
+async def order_notifications(uow: UnitOfWork, actor: Actor) -> bool:
+    actor.require(Perm.ORDERS_CLAIM)
+    found = await uow.session.scalar(
+        select(OrderSubscription.id).where(OrderSubscription.member_id == actor.member_id)
+    )
+    return found is not None
+
+
+async def set_order_notifications(uow: UnitOfWork, actor: Actor, on: bool) -> bool:
+    actor.require(Perm.ORDERS_CLAIM)
+    actor.require_writable()
+    if on:
+        if not await order_notifications(uow, actor):
+            uow.session.add(
+                OrderSubscription(
+                    account_id=actor.account_id,
+                    member_id=actor.member_id,
+                    created_at=uow.clock.now(),
+                )
+            )
+    else:
+        await uow.session.execute(
+            delete(OrderSubscription).where(OrderSubscription.member_id == actor.member_id)
+        )
+    await uow.commit()
+    return on
+
+
+def parse_switch(value: str) -> bool:
+    word = value.strip().lower()
+    if word in {"on", "вкл", "да", "yes", "1"}:
+        return True
+    if word in {"off", "выкл", "нет", "no", "0"}:
+        return False
+    raise InvalidInput("switch_word", value=value[:20])
+
+
+# ---- /linkgroup ------------------------------------------------------------------------------
+
+
+async def _group(uow: UnitOfWork, account_id: int) -> ManagerGroup | None:
+    return (
+        await uow.session.scalars(select(ManagerGroup).where(ManagerGroup.account_id == account_id))
+    ).first()
+
+
+async def link_group(uow: UnitOfWork, actor: Actor, chat_id: int, title: str) -> ManagerGroup:
+    """Makes this group chat the account's manager group (replacing a previous one)."""
+    actor.require(Perm.USERS_MANAGE)
+    actor.require_writable()
+    taken = (
+        await uow.session.scalars(select(ManagerGroup).where(ManagerGroup.chat_id == chat_id))
+    ).first()
+    if taken is not None and taken.account_id != actor.account_id:
+        raise Conflict("group_taken")
+    group = taken or await _group(uow, actor.account_id)
+    before = {"chat": group.title} if group is not None else None
+    if group is None:
+        group = ManagerGroup(account_id=actor.account_id)
+        uow.session.add(group)
+    group.chat_id, group.title = chat_id, title[:255]
+    group.linked_by, group.linked_at = actor.member_id, uow.clock.now()
+    await uow.session.flush()
+    record(
+        uow,
+        account_id=actor.account_id,
+        actor_id=actor.member_id,
+        action="group.linked",
+        subject_type="group",
+        subject_id=group.id,
+        before=before,
+        after={"chat": group.title},
+    )
+    await uow.commit()
+    return group
+
+
+async def unlink_group(uow: UnitOfWork, actor: Actor) -> None:
+    actor.require(Perm.USERS_MANAGE)
+    actor.require_writable()
+    group = await _group(uow, actor.account_id)
+    if group is None:
+        raise InvalidInput("no_group")
+    record(
+        uow,
+        account_id=actor.account_id,
+        actor_id=actor.member_id,
+        action="group.unlinked",
+        subject_type="group",
+        subject_id=group.id,
+        before={"chat": group.title},
+    )
+    await uow.session.delete(group)
+    await uow.commit()

@@ -1,0 +1,133 @@
+"""Field rules shared by every way an order comes in (HTTP API, CSV, /neworder).
+
+Each check raises InvalidInput with a `field_*` code and the field's name, so the API can name
+the field in its JSON error and the bot can say what is wrong in the member's language.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from core.errors import InvalidInput
+
+MAX_KOPECKS = 10**13  # 100 billion rubles: anything above is a typo
+_DECIMAL = re.compile(r"^\d{1,11}(?:[.,]\d{1,2})?$")
+_PHONE_CHARS = re.compile(r"^\+?[\d\s()\-.]{5,30}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def required(field: str) -> InvalidInput:
+    return InvalidInput("field_required", field=field)
+
+
+def wrong_type(field: str, expected: str) -> InvalidInput:
+    return InvalidInput("field_type", field=field, expected=expected)
+
+
+def text(value: Any, field: str, *, limit: int, optional: bool = False) -> str | None:
+    """A string (numbers are accepted and kept as written), stripped, 1..limit characters."""
+    if value is None:
+        if optional:
+            return None
+        raise required(field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise wrong_type(field, "string")
+    value = value.strip()
+    if not value:
+        if optional:
+            return None
+        raise required(field)
+    if len(value) > limit:
+        raise InvalidInput("field_too_long", field=field, limit=limit)
+    return value
+
+
+def number(value: Any, field: str = "number") -> str:
+    cleaned = text(value, field, limit=64)
+    cleaned = cleaned.removeprefix("#").strip()
+    if not cleaned or cleaned.startswith("/") or any(c.isspace() for c in cleaned):
+        raise InvalidInput("field_number", field=field)
+    return cleaned
+
+
+def phone(value: Any, field: str = "phone") -> str | None:
+    cleaned = text(value, field, limit=40, optional=True)
+    if cleaned is None:
+        return None
+    digits = sum(c.isdigit() for c in cleaned)
+    if not _PHONE_CHARS.match(cleaned) or not 5 <= digits <= 15:
+        raise InvalidInput("field_phone", field=field)
+    return cleaned
+
+
+def email(value: Any, field: str = "email") -> str | None:
+    cleaned = text(value, field, limit=200, optional=True)
+    if cleaned is not None and not _EMAIL.match(cleaned):
+        raise InvalidInput("field_email", field=field)
+    return cleaned
+
+
+def currency(value: Any, field: str = "currency") -> str | None:
+    cleaned = text(value, field, limit=3, optional=True)
+    if cleaned is None:
+        return None
+    cleaned = cleaned.upper()
+    if not _CURRENCY.match(cleaned):
+        raise InvalidInput("field_currency", field=field)
+    return cleaned
+
+
+def amount(value: Any, field: str, *, integer_is_kopecks: bool = True) -> int:
+    """Money → kopecks. A decimal string is in rubles ('1500.50', '1 500,50'); an integer is
+    kopecks (150050) in JSON. Floats are refused: 0.1 + 0.2 is not money."""
+    if value is None:
+        raise required(field)
+    if isinstance(value, bool | float):
+        raise InvalidInput("field_amount", field=field)
+    if isinstance(value, int):
+        kopecks = value if integer_is_kopecks else value * 100
+    elif isinstance(value, str):
+        cleaned = value.strip().replace("\u00a0", "").replace(" ", "").replace("₽", "")
+        if not cleaned:
+            raise required(field)
+        if not _DECIMAL.match(cleaned):
+            raise InvalidInput("field_amount", field=field)
+        kopecks = int(Decimal(cleaned.replace(",", ".")) * 100)
+    else:
+        raise InvalidInput("field_amount", field=field)
+    if not 0 <= kopecks <= MAX_KOPECKS:
+        raise InvalidInput("field_amount", field=field)
+    return kopecks
+
+
+def quantity(value: Any, field: str) -> int:
+    if value is None:
+        raise required(field)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise wrong_type(field, "integer")
+    if not 1 <= value <= 100_000:
+        raise InvalidInput("field_range", field=field, low=1, high=100_000)
+    return value
+
+
+def moment(value: Any, field: str) -> datetime | None:
+    """ISO 8601 with a UTC offset, e.g. 2026-11-22T12:00:00+03:00."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise wrong_type(field, "string")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("field_datetime", field=field) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput("field_datetime", field=field)
+    return parsed

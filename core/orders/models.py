@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, BigId, UTCDateTime
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (OrderStatus.NEW, OrderStatus.IN_PROGRESS)
+CLOSED_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+
+
+class OrderSource(StrEnum):
+    API = "api"
+    CSV = "csv"
+    MANUAL = "manual"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("account_id", "number"),
+        # NULLs never collide, so manual orders without an external id coexist.
+        UniqueConstraint("account_id", "external_id"),
+        # Keyset pagination, newest first: (account, created_at desc, id desc) per tab.
+        Index("ix_orders_feed", "account_id", "created_at", "id"),
+        Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
+        Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(16))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_phone: Mapped[str | None] = mapped_column(String(40))
+    customer_email: Mapped[str | None] = mapped_column(String(200))
+    customer_address: Mapped[str | None] = mapped_column(String(500))
+    # [{"title": str, "qty": int, "price": kopecks}]
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    total: Mapped[int] = mapped_column(BigInteger)  # kopecks
+    currency: Mapped[str] = mapped_column(String(3))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.NEW)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the store's own time
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OrderAnnouncement(Base):
+    """A message announcing a new order; edited when someone claims it."""
+
+    __tablename__ = "order_announcements"
+    __table_args__ = (Index("ix_order_announcements_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrderSubscription(Base):
+    """A member who opted in to announcements of new orders (/notify orders on)."""
+
+    __tablename__ = "order_subscriptions"
+    __table_args__ = (UniqueConstraint("member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ManagerGroup(Base):
+    """The account's manager group chat, linked by /linkgroup inside it."""
+
+    __tablename__ = "manager_groups"
+    __table_args__ = (UniqueConstraint("account_id"), UniqueConstraint("chat_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(255))
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)

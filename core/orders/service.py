@@ -1,0 +1,643 @@
+"""Orders: intake, role-aware lists and cards, claiming, assignment, status, the order log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.accounts.models import Account
+from core.audit.models import AuditEntry
+from core.audit.service import HistoryRow, record
+from core.db.uow import UnitOfWork
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.members.actor import Actor
+from core.members.models import Member, MemberStatus
+from core.members.permissions import Perm, parse_perms
+from core.orders import fields
+from core.orders.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Order,
+    OrderAnnouncement,
+    OrderSource,
+    OrderStatus,
+)
+from core.orders.views import (
+    OrderCard,
+    OrderItem,
+    OrderSummary,
+    card_of,
+    check_visible,
+    may_change_status,
+    may_view_log,
+    next_statuses,
+    summary_of,
+)
+
+PAGE_SIZE = 10
+LOG_SIZE = 30
+PICKER_SIZE = 40
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    number: str
+    customer_name: str
+    total: int  # kopecks
+    customer_phone: str | None = None
+    customer_email: str | None = None
+    customer_address: str | None = None
+    items: tuple[OrderItem, ...] = ()
+    currency: str | None = None  # None: the account's currency
+    comment: str | None = None
+    external_id: str | None = None
+    placed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Someone to tell about a change: a member's chat and language."""
+
+    member_id: int
+    telegram_id: int
+    locale: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    chat_id: int
+    message_id: int
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    order: Order
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOutcome:
+    won: bool
+    order: OrderSummary
+    holder: str | None  # who has the order now
+    mine: bool  # the actor holds it, now or from before
+    announcements: tuple[Announcement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AssignOutcome:
+    card: OrderCard
+    previous: Recipient | None
+    assignee: Recipient | None
+    announcements: tuple[Announcement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLog:
+    order: OrderSummary
+    rows: list[HistoryRow]
+
+
+class OrderTab(StrEnum):
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    ALL = "all"  # "Team" for members without orders.view_all: rows are summaries anyway
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A keyset position: the (created_at, id) of a row."""
+
+    created_at: datetime
+    id: int
+
+    @property
+    def micros(self) -> int:
+        return (self.created_at - _EPOCH) // timedelta(microseconds=1)
+
+    @classmethod
+    def of(cls, micros: int, order_id: int) -> Cursor:
+        return cls(_EPOCH + timedelta(microseconds=micros), order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPage:
+    tab: OrderTab
+    status: OrderStatus | None
+    rows: list[OrderSummary]
+    newer: Cursor | None  # set when there is a newer page: its rows come before this cursor
+    older: Cursor | None  # set when there is an older page
+    tabs: tuple[OrderTab, ...] = field(default=())
+    full_view: bool = False  # the actor holds orders.view_all
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def _name(member: Member | None) -> str | None:
+    return member.display_name if member is not None else None
+
+
+def _label(username: str | None, full_name: str | None) -> str | None:
+    """A member's display name from joined columns (no member: None)."""
+    return f"@{username}" if username else full_name
+
+
+async def _load(
+    uow: UnitOfWork, actor: Actor, order_id: int, *, fresh: bool = False
+) -> tuple[Order, Member | None]:
+    query = select(Order).where(Order.id == order_id, Order.account_id == actor.account_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    order = (await uow.session.scalars(query)).first()
+    if order is None:
+        raise NotFound("order_gone")
+    assignee = None
+    if order.assignee_id is not None:
+        assignee = await uow.session.get(Member, order.assignee_id, populate_existing=fresh)
+    return order, assignee
+
+
+async def find_order_id(uow: UnitOfWork, actor: Actor, number: str) -> int:
+    cleaned = fields.number(number)
+    found = await uow.session.scalar(
+        select(Order.id).where(Order.account_id == actor.account_id, Order.number == cleaned)
+    )
+    if found is None:
+        raise NotFound("order_not_found", number=cleaned)
+    return found
+
+
+async def _recipient(uow: UnitOfWork, member: Member | None) -> Recipient | None:
+    if member is None:
+        return None
+    account = await uow.session.get(Account, member.account_id)
+    return Recipient(member.id, member.telegram_id, member.locale or account.locale, _name(member))
+
+
+async def _announcements(uow: UnitOfWork, order_id: int) -> tuple[Announcement, ...]:
+    rows = await uow.session.scalars(
+        select(OrderAnnouncement)
+        .where(OrderAnnouncement.order_id == order_id)
+        .order_by(OrderAnnouncement.id)
+    )
+    return tuple(Announcement(a.chat_id, a.message_id, a.locale) for a in rows)
+
+
+def _audit(uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after) -> None:
+    record(
+        uow,
+        account_id=order.account_id,
+        actor_id=actor_id,
+        action=action,
+        subject_type="order",
+        subject_id=order.id,
+        before=before,
+        after={"number": order.number, **(after or {})},
+    )
+
+
+# ---- intake ----------------------------------------------------------------------------------
+
+
+def _build(account: Account, cmd: NewOrder, source: OrderSource, created_by, now) -> Order:
+    return Order(
+        account_id=account.id,
+        number=cmd.number,
+        external_id=cmd.external_id,
+        source=source,
+        customer_name=cmd.customer_name,
+        customer_phone=cmd.customer_phone,
+        customer_email=cmd.customer_email,
+        customer_address=cmd.customer_address,
+        items=[{"title": i.title, "qty": i.qty, "price": i.price} for i in cmd.items],
+        total=cmd.total,
+        currency=cmd.currency or account.currency,
+        comment=cmd.comment,
+        status=OrderStatus.NEW,
+        assignee_id=None,
+        created_by=created_by,
+        placed_at=cmd.placed_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def number_taken(uow: UnitOfWork, account_id: int, number: str) -> bool:
+    found = await uow.session.scalar(
+        select(Order.id).where(Order.account_id == account_id, Order.number == number)
+    )
+    return found is not None
+
+
+def require_create(actor: Actor) -> None:
+    """For the /neworder dialog: refuse at the first step, not after five questions."""
+    actor.require(Perm.ORDERS_CREATE)
+
+
+async def check_number_free(
+    uow: UnitOfWork, actor: Actor, number: str, field: str = "number"
+) -> str:
+    """For the /neworder dialog: refuse a taken number at the first step, not the last."""
+    actor.require(Perm.ORDERS_CREATE)
+    actor.require_writable()
+    cleaned = fields.number(number, field)
+    if await number_taken(uow, actor.account_id, cleaned):
+        raise Conflict("order_number_taken", number=cleaned)
+    return cleaned
+
+
+async def _by_external_id(uow: UnitOfWork, account_id: int, external_id: str) -> Order | None:
+    return (
+        await uow.session.scalars(
+            select(Order).where(Order.account_id == account_id, Order.external_id == external_id)
+        )
+    ).first()
+
+
+async def add_orders(
+    uow: UnitOfWork,
+    account: Account,
+    commands: list[NewOrder],
+    source: OrderSource,
+    actor_id: int | None,
+) -> list[Order]:
+    """Inserts new orders with their audit entries; the caller checked duplicates and commits."""
+    now = uow.clock.now()
+    orders = [_build(account, cmd, source, actor_id, now) for cmd in commands]
+    uow.session.add_all(orders)
+    await uow.session.flush()
+    for order in orders:
+        _audit(
+            uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
+        )
+    return orders
+
+
+async def create_order(uow: UnitOfWork, actor: Actor, cmd: NewOrder) -> OrderCard:
+    """Manual entry (/neworder)."""
+    actor.require(Perm.ORDERS_CREATE)
+    actor.require_writable()
+    if await number_taken(uow, actor.account_id, cmd.number):
+        raise Conflict("order_number_taken", number=cmd.number)
+    account = await uow.session.get(Account, actor.account_id)
+    try:
+        [order] = await add_orders(uow, account, [cmd], OrderSource.MANUAL, actor.member_id)
+    except IntegrityError:
+        await uow.rollback()
+        raise Conflict("order_number_taken", number=cmd.number) from None
+    await uow.commit()
+    return card_of(actor, order, None)
+
+
+async def intake_order(
+    uow: UnitOfWork, account_id: int, cmd: NewOrder, source: OrderSource = OrderSource.API
+) -> IntakeResult:
+    """From the store: idempotent by (account, external_id) — a repeat returns the first order."""
+    if not cmd.external_id:
+        raise fields.required("external_id")
+    existing = await _by_external_id(uow, account_id, cmd.external_id)
+    if existing is not None:
+        return IntakeResult(existing, created=False)
+    if await number_taken(uow, account_id, cmd.number):
+        raise Conflict("order_number_taken", number=cmd.number)
+    account = await uow.session.get(Account, account_id)
+    if account is None:
+        raise NotFound("account_not_found", account=account_id)
+    try:
+        [order] = await add_orders(uow, account, [cmd], source, None)
+    except IntegrityError:
+        # Two deliveries of one order raced (PostgreSQL); the first one won.
+        await uow.rollback()
+        existing = await _by_external_id(uow, account_id, cmd.external_id)
+        if existing is not None:
+            return IntakeResult(existing, created=False)
+        raise Conflict("order_number_taken", number=cmd.number) from None
+    await uow.commit()
+    return IntakeResult(order, created=True)
+
+
+# ---- lists and cards -------------------------------------------------------------------------
+
+
+def tabs_for(actor: Actor) -> tuple[OrderTab, ...]:
+    tabs = []
+    if actor.can(Perm.ORDERS_VIEW_OWN):
+        tabs.append(OrderTab.MINE)
+    if any(actor.can(p) for p in (Perm.ORDERS_CLAIM, Perm.ORDERS_VIEW_TEAM, Perm.ORDERS_VIEW_ALL)):
+        tabs.append(OrderTab.UNASSIGNED)
+    if actor.can(Perm.ORDERS_VIEW_ALL) or actor.can(Perm.ORDERS_VIEW_TEAM):
+        tabs.append(OrderTab.ALL)
+    return tuple(tabs)
+
+
+async def list_orders(
+    uow: UnitOfWork,
+    actor: Actor,
+    tab: OrderTab | None = None,
+    status: OrderStatus | None = None,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+) -> OrdersPage:
+    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = older rows, `before` = newer.
+    Without a tab: the first one the actor has (Mine for anyone who works orders)."""
+    tabs = tabs_for(actor)
+    if tab is None and tabs:
+        tab = tabs[0]
+    if tab not in tabs:
+        if not tabs:
+            raise PermissionDenied(permission=Perm.ORDERS_VIEW_OWN.value)
+        raise PermissionDenied(permission=Perm.ORDERS_VIEW_ALL.value)
+    # Columns, not the Member entity: its eager role join would drop unassigned rows.
+    query = (
+        select(Order, Member.username, Member.full_name)
+        .outerjoin(Member, Member.id == Order.assignee_id)
+        .where(Order.account_id == actor.account_id)
+    )
+    if tab == OrderTab.MINE:
+        query = query.where(Order.assignee_id == actor.member_id)
+    elif tab == OrderTab.UNASSIGNED:
+        query = query.where(Order.assignee_id.is_(None))
+    if status is not None:
+        query = query.where(Order.status == status)
+    backwards = before is not None
+    if backwards:
+        c = before
+        query = query.where(
+            Order.created_at >= c.created_at,
+            or_(Order.created_at > c.created_at, Order.id > c.id),
+        ).order_by(Order.created_at, Order.id)
+    else:
+        if after is not None:
+            query = query.where(
+                Order.created_at <= after.created_at,
+                or_(Order.created_at < after.created_at, Order.id < after.id),
+            )
+        query = query.order_by(Order.created_at.desc(), Order.id.desc())
+    result = (await uow.session.execute(query.limit(PAGE_SIZE + 1))).all()
+    more = len(result) > PAGE_SIZE
+    result = result[:PAGE_SIZE]
+    if backwards:
+        result.reverse()
+    rows = [summary_of(order, _label(username, name)) for order, username, name in result]
+    first = Cursor(rows[0].created_at, rows[0].id) if rows else None
+    last = Cursor(rows[-1].created_at, rows[-1].id) if rows else None
+    newer = first if (more if backwards else after is not None) else None
+    older = last if (True if backwards else more) else None
+    return OrdersPage(
+        tab, status, rows, newer, older, tabs, full_view=actor.can(Perm.ORDERS_VIEW_ALL)
+    )
+
+
+async def order_card(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderCard:
+    order, assignee = await _load(uow, actor, order_id)
+    return card_of(actor, order, _name(assignee))
+
+
+async def order_card_by_number(uow: UnitOfWork, actor: Actor, number: str) -> OrderCard:
+    return await order_card(uow, actor, await find_order_id(uow, actor, number))
+
+
+# ---- claiming and assignment -----------------------------------------------------------------
+
+
+def _closed(order: Order) -> InvalidInput:
+    return InvalidInput("order_closed", number=order.number, status=order.status)
+
+
+def _lost(actor: Actor, order: Order, assignee: Member | None) -> ClaimOutcome:
+    return ClaimOutcome(
+        won=False,
+        order=summary_of(order, _name(assignee)),
+        holder=_name(assignee),
+        mine=order.assignee_id == actor.member_id,
+    )
+
+
+async def claim_order(uow: UnitOfWork, actor: Actor, order_id: int) -> ClaimOutcome:
+    """Compare-and-set: of any number of simultaneous claims exactly one wins; the others learn
+    who has the order. Claiming takes a new order into work."""
+    actor.require(Perm.ORDERS_CLAIM)
+    actor.require_writable()
+    order, assignee = await _load(uow, actor, order_id)
+    if order.assignee_id is not None:
+        return _lost(actor, order, assignee)
+    if order.status in CLOSED_STATUSES:
+        raise _closed(order)
+    before_status = order.status
+    active_me = (
+        select(Member.id)
+        .where(Member.id == actor.member_id, Member.status == MemberStatus.ACTIVE)
+        .exists()
+    )
+    result = await uow.session.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.assignee_id.is_(None),
+            Order.status.in_(OPEN_STATUSES),
+            active_me,
+        )
+        .values(
+            assignee_id=actor.member_id,
+            status=case(
+                (Order.status == OrderStatus.NEW, OrderStatus.IN_PROGRESS.value),
+                else_=Order.status,
+            ),
+            updated_at=uow.clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    order, assignee = await _load(uow, actor, order_id, fresh=True)
+    if result.rowcount != 1:
+        if order.assignee_id is not None:
+            return _lost(actor, order, assignee)
+        if order.status in CLOSED_STATUSES:
+            raise _closed(order)
+        raise PermissionDenied("blocked_cannot_claim")
+    after = {"assignee": _name(assignee)}
+    before = {"assignee": None}
+    if order.status != before_status:
+        before["status"], after["status"] = before_status, order.status
+    _audit(uow, actor.member_id, order, "order.claimed", before, after)
+    announcements = await _announcements(uow, order.id)
+    await uow.commit()
+    summary = summary_of(order, _name(assignee))
+    return ClaimOutcome(True, summary, _name(assignee), True, announcements)
+
+
+async def claim_order_by_number(uow: UnitOfWork, actor: Actor, number: str) -> ClaimOutcome:
+    actor.require(Perm.ORDERS_CLAIM)
+    actor.require_writable()
+    return await claim_order(uow, actor, await find_order_id(uow, actor, number))
+
+
+async def assignable_members(
+    uow: UnitOfWork, actor: Actor, order_id: int
+) -> tuple[OrderSummary, list[Recipient]]:
+    """Active members who can work orders, for the Assign… picker."""
+    actor.require(Perm.ORDERS_ASSIGN)
+    order, assignee = await _load(uow, actor, order_id)
+    if order.status in CLOSED_STATUSES:
+        raise _closed(order)
+    members = await uow.session.scalars(
+        select(Member)
+        .where(Member.account_id == actor.account_id, Member.status == MemberStatus.ACTIVE)
+        .order_by(Member.full_name, Member.id)
+    )
+    account = await uow.session.get(Account, actor.account_id)
+    eligible = [
+        Recipient(m.id, m.telegram_id, m.locale or account.locale, m.display_name)
+        for m in members
+        if Perm.ORDERS_VIEW_OWN in parse_perms(m.role.permissions)
+    ]
+    return summary_of(order, _name(assignee)), eligible[:PICKER_SIZE]
+
+
+async def assign_order(
+    uow: UnitOfWork, actor: Actor, order_id: int, member_id: int | None
+) -> AssignOutcome:
+    """Assign, reassign (member_id) or unassign (None). Compare-and-set against the assignee
+    the admin saw, so two admins assigning at once cannot silently overwrite each other."""
+    actor.require(Perm.ORDERS_ASSIGN)
+    actor.require_writable()
+    order, previous = await _load(uow, actor, order_id)
+    if order.status in CLOSED_STATUSES:
+        raise _closed(order)
+    target = None
+    if member_id is None:
+        if order.assignee_id is None:
+            raise InvalidInput("order_unassigned", number=order.number)
+    else:
+        target = await uow.session.get(Member, member_id)
+        if target is None or target.account_id != actor.account_id:
+            raise NotFound("member_not_found", ref=str(member_id))
+        if target.status == MemberStatus.REMOVED:
+            raise NotFound("member_not_found", ref=target.display_name)
+        if target.status != MemberStatus.ACTIVE:
+            raise InvalidInput("member_blocked", name=target.display_name)
+        if Perm.ORDERS_VIEW_OWN not in parse_perms(target.role.permissions):
+            raise InvalidInput("cannot_work_orders", name=target.display_name)
+        if target.id == order.assignee_id:
+            raise InvalidInput("already_assignee", name=target.display_name, number=order.number)
+    seen = (
+        Order.assignee_id.is_(None)
+        if order.assignee_id is None
+        else Order.assignee_id == order.assignee_id
+    )
+    result = await uow.session.execute(
+        update(Order)
+        .where(Order.id == order.id, seen, Order.status.in_(OPEN_STATUSES))
+        .values(assignee_id=target.id if target else None, updated_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("order_changed", number=order.number)
+    order, _assignee = await _load(uow, actor, order_id, fresh=True)
+    action = "order.assigned" if target else "order.unassigned"
+    _audit(
+        uow,
+        actor.member_id,
+        order,
+        action,
+        {"assignee": _name(previous)},
+        {"assignee": _name(target)},
+    )
+    announcements = await _announcements(uow, order.id) if previous is None else ()
+    await uow.commit()
+    return AssignOutcome(
+        card=card_of(actor, order, _name(target)),
+        previous=await _recipient(uow, previous),
+        assignee=await _recipient(uow, target),
+        announcements=announcements,
+    )
+
+
+# ---- status ----------------------------------------------------------------------------------
+
+
+async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: str) -> OrderCard:
+    """new → in_progress → completed | cancelled (new may be cancelled too); the assignee or an
+    admin moves it; only admins reopen a completed or cancelled order."""
+    actor.require_writable()
+    order, assignee = await _load(uow, actor, order_id)
+    check_visible(actor, order, _name(assignee))
+    try:
+        target = OrderStatus(status)
+    except ValueError:
+        raise InvalidInput("order_status", status=str(status)[:20]) from None
+    if not may_change_status(actor, order):
+        raise PermissionDenied("order_not_yours", number=order.number)
+    if target not in next_statuses(actor, order):
+        closed = order.status in CLOSED_STATUSES
+        if closed and target != order.status and not actor.can(Perm.ORDERS_ASSIGN):
+            raise PermissionDenied("reopen_admins_only", number=order.number)
+        raise InvalidInput("status_transition", number=order.number, current=order.status)
+    now = uow.clock.now()
+    values: dict = {"status": target, "updated_at": now}
+    if target == OrderStatus.COMPLETED:
+        values["completed_at"] = now
+    elif order.status in CLOSED_STATUSES:
+        values["completed_at"] = None
+    result = await uow.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == order.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("order_changed", number=order.number)
+    reopened = order.status in CLOSED_STATUSES
+    before = {"status": order.status}
+    order, assignee = await _load(uow, actor, order_id, fresh=True)
+    action = "order.reopened" if reopened else "order.status_changed"
+    _audit(uow, actor.member_id, order, action, before, {"status": order.status})
+    await uow.commit()
+    return card_of(actor, order, _name(assignee))
+
+
+# ---- the order log ---------------------------------------------------------------------------
+
+
+async def order_log(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderLog:
+    """The order's audit entries, newest first. Managers see the log of their own orders."""
+    order, assignee = await _load(uow, actor, order_id)
+    check_visible(actor, order, _name(assignee))
+    if not may_view_log(actor, order):
+        raise PermissionDenied("order_log_denied", number=order.number)
+    result = (
+        await uow.session.execute(
+            select(AuditEntry, Member.username, Member.full_name)
+            .outerjoin(Member, Member.id == AuditEntry.actor_id)
+            .where(
+                AuditEntry.account_id == actor.account_id,
+                AuditEntry.subject_type == "order",
+                AuditEntry.subject_id == order.id,
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(LOG_SIZE)
+        )
+    ).all()
+    rows = [
+        HistoryRow(
+            id=entry.id,
+            action=entry.action,
+            actor_name=_label(username, full_name),
+            subject_type=entry.subject_type,
+            subject_id=entry.subject_id,
+            before=entry.before,
+            after=entry.after,
+            reason=entry.reason,
+            created_at=entry.created_at,
+        )
+        for entry, username, full_name in result
+    ]
+    return OrderLog(summary_of(order, _name(assignee)), rows)

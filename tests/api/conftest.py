@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import build_app
+from bot.intake.server import build_web_app, drain
+from core.intake.tokens import issue_token_for_account
+from core.settings import Settings
+from tests.support.bot_client import RecordingSession
+from tests.support.factories import join, new_account
+
+
+@pytest.fixture
+async def app(sqlite_url, clock):
+    settings = Settings(_env_file=None, database_url=sqlite_url, bot_token=None)
+    app = build_app(settings, session=RecordingSession(), clock=clock)
+    yield app
+    await app.engine.dispose()
+
+
+@pytest.fixture
+def uows(app):
+    return app.uows
+
+
+@pytest.fixture
+async def shop(uows):
+    owner = await new_account(uows, name="Демо-магазин")
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    petya = await join(uows, owner, 3001, username="petya")
+    return {"owner": owner, "admin": admin, "m1": petya}
+
+
+@pytest.fixture
+async def token(uows, shop) -> str:
+    async with uows() as uow:
+        return (await issue_token_for_account(uow, shop["owner"].account_id)).token
+
+
+@pytest.fixture
+async def api(app):
+    web_app = build_web_app(app)
+    client = TestClient(TestServer(web_app))
+    await client.start_server()
+    client.drain = lambda: drain(web_app)  # wait for announcements sent after a response
+    yield client
+    await client.close()
