@@ -13,6 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.utils.i18n import I18n
@@ -38,10 +39,10 @@ from bot.guards import (
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.intake import router as intake_router
-from bot.intake.server import IntakeServer
 from bot.journal import router as journal_router
 from bot.lifecycle import InFlight
 from bot.members import router as members_router
+from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
@@ -51,6 +52,7 @@ from bot.requests import ResilientRequests
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
 from bot.tariff.middleware import ReadOnlyNoticeMiddleware
+from bot.web import WebhookHandler, WebServer
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
@@ -65,6 +67,17 @@ OFFLINE_TOKEN = "1:offline"
 
 
 @dataclass
+class SharedState:
+    """What several processes of one bot must share: dialogs, seen updates, flood counters."""
+
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    update_memory: UpdateMemory
+    flood_memory: FloodMemory
+    redis: Redis | None = None
+
+
+@dataclass
 class App:
     settings: Settings
     engine: AsyncEngine
@@ -74,12 +87,26 @@ class App:
     scheduler: AsyncIOScheduler
     i18n: I18n
     clock: Clock
-    sender: OutboxSender
-    update_memory: UpdateMemory
-    flood_memory: FloodMemory
     catalog: Catalog
+    shared: SharedState
+    sender: OutboxSender
+    metrics: Metrics
+    in_flight: InFlight
+    webhook: WebhookHandler | None = None
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
+
+    @property
+    def redis(self) -> Redis | None:
+        return self.shared.redis
+
+    @property
+    def update_memory(self) -> UpdateMemory:
+        return self.shared.update_memory
+
+    @property
+    def flood_memory(self) -> FloodMemory:
+        return self.shared.flood_memory
 
 
 def build_routers() -> list[Router]:
@@ -109,22 +136,23 @@ def build_routers() -> list[Router]:
     ]
 
 
-def build_shared_state(settings: Settings):
-    """FSM dialogs, update and flood memory: in this process, or in Redis for a fleet."""
+def build_shared_state(settings: Settings) -> SharedState:
+    """In this process by default, or in Redis (REDIS_URL) for a fleet of processes."""
     if settings.redis_url is None:
-        return (
+        return SharedState(
             MemoryStorage(),
             SimpleEventIsolation(),
             MemoryUpdateMemory(),
             MemoryFloodMemory(per_second=settings.flood_per_second),
         )
     redis = Redis.from_url(settings.redis_url)
-    return (
+    return SharedState(
         # Dialog state outlives a process restart; two updates of one member never interleave.
         RedisStorage(redis, state_ttl=timedelta(days=7), data_ttl=timedelta(days=7)),
         RedisEventIsolation(redis),
         RedisUpdateMemory(redis),
         RedisFloodMemory(redis, per_second=settings.flood_per_second),
+        redis,
     )
 
 
@@ -139,6 +167,7 @@ def schedule_jobs(app: App) -> None:
             return
         if done:
             log.info("job %s processed %s", job.name, done)
+            app.metrics.job_items.labels(job.name).inc(done)
             app.sender.wake()
 
     for job in app.jobs:
@@ -175,71 +204,88 @@ def build_app(
     uows = UnitOfWorkFactory(session_factory(engine), clock)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)
-    scheduler = AsyncIOScheduler(timezone="UTC")
     catalog = load_catalog(settings.tariff_catalog)
-    storage, isolation, update_memory, flood_memory = build_shared_state(settings)
+    shared = build_shared_state(settings)
     dp = Dispatcher(
-        storage=storage,
-        events_isolation=isolation,
+        storage=shared.storage,
+        events_isolation=shared.isolation,
         settings=settings,
         clock=clock,
         i18n=i18n,
         uows=uows,
         catalog=catalog,
     )
+    metrics = Metrics()
     in_flight = InFlight()
-    dp.update.outer_middleware(in_flight)
-    dp.update.outer_middleware(DuplicateUpdateMiddleware(update_memory))
-    dp.update.outer_middleware(FloodMiddleware(flood_memory, i18n))
-    dp.update.outer_middleware(UnitOfWorkMiddleware(uows))
-    dp.update.outer_middleware(AccessMiddleware(i18n))
-    dp.update.outer_middleware(LocaleMiddleware(i18n))
-    dp.update.outer_middleware(ReadOnlyNoticeMiddleware())
+    # Outer middlewares, outermost first: every update passes each of them in this order.
+    for middleware in (
+        MetricsMiddleware(metrics),
+        in_flight,
+        DuplicateUpdateMiddleware(shared.update_memory),
+        FloodMiddleware(shared.flood_memory, i18n),
+        UnitOfWorkMiddleware(uows),
+        AccessMiddleware(i18n),
+        LocaleMiddleware(i18n),
+        ReadOnlyNoticeMiddleware(),
+    ):
+        dp.update.outer_middleware(middleware)
     dp.include_routers(*build_routers())
-    limiter = RateLimiter(
-        Limits(
-            per_second=settings.send_per_second,
-            per_chat_per_second=settings.send_per_chat_per_second,
-            group_per_minute=settings.send_group_per_minute,
-        )
+    limits = Limits(
+        per_second=settings.send_per_second,
+        per_chat_per_second=settings.send_per_chat_per_second,
+        group_per_minute=settings.send_group_per_minute,
     )
-    sender = OutboxSender(bot, uows, i18n, limiter)
     app = App(
-        settings,
-        engine,
-        uows,
-        bot,
-        dp,
-        scheduler,
-        i18n,
-        clock,
-        sender,
-        update_memory,
-        flood_memory,
-        catalog,
+        settings=settings,
+        engine=engine,
+        uows=uows,
+        bot=bot,
+        dp=dp,
+        scheduler=AsyncIOScheduler(timezone="UTC"),
+        i18n=i18n,
+        clock=clock,
+        catalog=catalog,
+        shared=shared,
+        sender=OutboxSender(bot, uows, i18n, RateLimiter(limits), metrics=metrics),
+        metrics=metrics,
+        in_flight=in_flight,
     )
+    if settings.webhook_url:
+        app.webhook = WebhookHandler(
+            dp, bot, secret_token=settings.webhook_secret.get_secret_value()
+        )
     app.jobs = all_jobs(settings)
-    intake = IntakeServer(app)
+    web = WebServer(app)
 
-    async def on_startup(bot: Bot) -> None:
-        await set_bot_commands(bot, i18n)
-        schedule_jobs(app)
-        scheduler.start()
-        app.background.append(asyncio.create_task(sender.run(), name="outbox-sender"))
-        await intake.start()
+    async def on_startup() -> None:
+        await start(app, web)
 
     async def on_shutdown() -> None:
-        await intake.stop()
-        # Polling has stopped taking updates; let the ones in flight finish first.
-        if not await in_flight.wait_idle(settings.shutdown_grace_seconds):
-            log.warning("stopping with %s updates still in flight", in_flight.count)
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
-        sender.stop()
-        await asyncio.gather(*app.background, return_exceptions=True)
-        await dp.storage.close()
-        await engine.dispose()
+        await stop(app, web)
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     return app
+
+
+async def start(app: App, web: WebServer) -> None:
+    await set_bot_commands(app.bot, app.i18n)
+    schedule_jobs(app)
+    app.scheduler.start()
+    app.background.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))
+    await web.start()
+
+
+async def stop(app: App, web: WebServer) -> None:
+    """Stop taking work, finish what is in flight (bounded), then close everything."""
+    await web.stop()
+    if app.webhook is not None:
+        await app.webhook.drain()
+    if not await app.in_flight.wait_idle(app.settings.shutdown_grace_seconds):
+        log.warning("stopping with %s updates still in flight", app.in_flight.count)
+    if app.scheduler.running:
+        app.scheduler.shutdown(wait=True)
+    app.sender.stop()
+    await asyncio.gather(*app.background, return_exceptions=True)
+    await app.dp.storage.close()
+    await app.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from core.settings import Settings, SettingsError, load_settings
 from core.tariff.catalog import load_catalog
 from core.tariff.service import record_prepayment
 
+log = logging.getLogger(__name__)
 NO_TOKEN_DEMO = (
     "No BOT_TOKEN yet, so here is the demo shop in your terminal; to run the real bot, copy "
     ".env.example to .env, put your token from @BotFather there and run make run again."
@@ -216,16 +218,40 @@ async def run(settings: Settings) -> int:
 
     await migrate(settings)
     app = build_app(settings)
-    logging.getLogger(__name__).info("starting long polling")
-    await app.dp.start_polling(
-        app.bot,
-        handle_signals=True,
-        close_bot_session=True,
-        tasks_concurrency_limit=settings.max_concurrent_updates,
-        allowed_updates=app.dp.resolve_used_update_types(),
-    )
-    logging.getLogger(__name__).info("stopped cleanly")
+    if settings.webhook_url:
+        await serve_webhook(app)
+    else:
+        log.info("starting long polling")
+        await app.dp.start_polling(
+            app.bot,
+            handle_signals=True,
+            close_bot_session=True,
+            tasks_concurrency_limit=settings.max_concurrent_updates,
+            allowed_updates=app.dp.resolve_used_update_types(),
+        )
+    log.info("stopped cleanly")
     return 0
+
+
+async def serve_webhook(app) -> None:
+    """Webhook mode: the HTTP server (started with the dispatcher) takes Telegram's posts."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stopping.set)
+    await app.dp.emit_startup(bot=app.bot, dispatcher=app.dp)
+    try:
+        await app.bot.set_webhook(
+            app.settings.webhook_url,
+            secret_token=app.settings.webhook_secret.get_secret_value(),
+            allowed_updates=app.dp.resolve_used_update_types(),
+            max_connections=min(app.settings.max_concurrent_updates, 100),
+        )
+        log.info("webhook registered; serving until SIGTERM")
+        await stopping.wait()
+    finally:
+        await app.dp.emit_shutdown(bot=app.bot, dispatcher=app.dp)
+        await app.bot.session.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.tariff.catalog import load_catalog
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/shopdesk.db"
 OFFICIAL_API_BASE = "https://api.telegram.org"
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 class Settings(BaseSettings):
@@ -45,8 +48,40 @@ class Settings(BaseSettings):
 
     # Tariffs, the extra-user price and prepay discounts; None: core/tariff/tariffs.toml.
     tariff_catalog: Path | None = None
+    # Webhook mode: Telegram posts updates to WEBHOOK_URL (served on HTTP_HOST:HTTP_PORT at its
+    # path, behind your HTTPS proxy); empty: long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or not urlsplit(value).netloc:
+            raise ValueError("expected the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not _SECRET.match(value.get_secret_value()):
+            raise ValueError("use 16–256 characters: letters, digits, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL")
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        return urlsplit(self.webhook_url).path or "/" if self.webhook_url else "/telegram/webhook"
 
     @field_validator("default_timezone")
     @classmethod
@@ -107,6 +142,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
+            name = str(error["loc"][0]).upper() if error["loc"] else "WEBHOOK_SECRET"
             lines.append(f"{name}: {error['msg']}")
         raise SettingsError("Invalid configuration — " + "; ".join(lines)) from None

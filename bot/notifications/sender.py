@@ -18,6 +18,7 @@ from aiogram.exceptions import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot.metrics import Metrics
 from bot.notifications.render import UnknownKind, render, renderers
 from bot.requests import background_send
 from core.db.uow import UnitOfWorkFactory
@@ -44,8 +45,10 @@ class OutboxSender:
         *,
         batch_size: int = 100,
         poll_interval: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot, self.uows, self.i18n, self.limiter = bot, uows, i18n, limiter
+        self.metrics = metrics
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.owner = f"sender-{uuid.uuid4().hex[:12]}"
@@ -106,16 +109,20 @@ class OutboxSender:
                 else:
                     sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
         except TelegramRetryAfter as exc:
+            self._count("retry_after")
             self.limiter.pause(exc.retry_after)
             await self._retry(
                 message, timedelta(seconds=exc.retry_after), "retry_after", str(exc.retry_after)
             )
         except TelegramForbiddenError as exc:
+            self._count("forbidden")
             await self._finish_failed(message, "forbidden", exc.message, unreachable=True)
         except (TelegramNetworkError, TelegramServerError) as exc:
+            self._count("network")
             delay = min(timedelta(seconds=2 ** min(message.attempts + 1, 10)), MAX_BACKOFF)
             await self._retry(message, delay, "network", exc.message)
         except TelegramBadRequest as exc:
+            self._count("bad_request")
             await self._finish_failed(message, "bad_request", exc.message, unreachable=False)
         else:
             async with self.uows() as uow:
@@ -123,6 +130,17 @@ class OutboxSender:
                     await outbox.release(uow, message.id, self.owner)
                 else:
                     await outbox.mark_sent(uow, message.id, self.owner, sent.message_id)
+                    self._count("sent")
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is None:
+            return
+        if outcome == "sent":
+            self.metrics.sent.inc()
+        elif outcome == "retry_after":
+            self.metrics.throttled.inc()
+        else:
+            self.metrics.failed.labels(outcome).inc()
 
     async def _retry(
         self, message: OutboxMessage, delay: timedelta, outcome: str, error: str

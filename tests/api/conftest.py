@@ -4,7 +4,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-from bot.intake.server import build_web_app, drain
+from bot.intake.api import drain
+from bot.web import build_web_app
 from core.intake.tokens import issue_token_for_account
 from core.settings import Settings
 from tests.support.bot_client import RecordingSession

@@ -79,4 +79,4 @@ async def test_cli_token_then_run_serves_the_intake_api(tmp_path):
         log.seek(0)
         output = log.read()
     assert token not in output, "the API token leaked into the log"
-    assert f"intake API listening on http://127.0.0.1:{port}" in output
+    assert f"HTTP server listening on http://127.0.0.1:{port}" in output

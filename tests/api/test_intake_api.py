@@ -190,14 +190,14 @@ async def test_orders_stay_in_the_tokens_account(api, token, uows, shop):
 
 async def test_healthz(api):
     reply = await api.get("/healthz")
-    assert reply.status == 200 and (await reply.json()) == {"status": "ok"}
+    assert reply.status == 200 and (await reply.json()) == {"status": "ok", "database": "ok"}
 
 
 async def test_healthz_503_when_the_database_is_down(sqlite_url, clock):
     from aiohttp.test_utils import TestClient, TestServer
 
     from bot.app import build_app
-    from bot.intake.server import build_web_app
+    from bot.web import build_web_app
     from core.settings import Settings
 
     settings = Settings(_env_file=None, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")

@@ -1,31 +1,27 @@
-"""The HTTP intake API, served by the bot process: POST /api/v1/orders, /healthz, OpenAPI."""
+"""The HTTP intake API: POST /api/v1/orders (bearer token per account) and its OpenAPI document."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.errors import error_text
 from bot.intake.openapi import openapi_document
 from bot.orders.notify import announce
+from bot.web_keys import APP
 from core.errors import Conflict, DomainError, InvalidInput
 from core.intake.payload import parse_order
 from core.intake.tokens import Unauthorized, authenticate
 from core.orders.models import Order
 from core.orders.service import intake_order
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-APP: web.AppKey[App] = web.AppKey("shopdesk_app")
 TASKS: web.AppKey[set[asyncio.Task]] = web.AppKey("shopdesk_tasks")
 
 
@@ -37,7 +33,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> we
     return web.json_response({"error": error}, status=status, headers=headers)
 
 
-def _domain_error(app: App, exc: DomainError) -> web.Response:
+def _domain_error(app, exc: DomainError) -> web.Response:
     with app.i18n.context(), app.i18n.use_locale("en"):
         message = error_text(exc)
     if isinstance(exc, Unauthorized):
@@ -95,18 +91,6 @@ async def post_order(request: web.Request) -> web.Response:
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    app = request.app[APP]
-    try:
-        async with asyncio.timeout(5):
-            async with app.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means "not healthy"; the reason goes to the log
-        log.warning("health check failed: %r", exc)
-        return web.json_response({"status": "unavailable"}, status=503)
-    return web.json_response({"status": "ok"})
-
-
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
@@ -131,35 +115,8 @@ async def drain(web_app: web.Application) -> None:
         await asyncio.gather(*list(web_app[TASKS]), return_exceptions=True)
 
 
-def build_web_app(app: App) -> web.Application:
-    web_app = web.Application(client_max_size=MAX_BODY)
-    web_app[APP] = app
+def add_routes(web_app: web.Application) -> None:
     web_app[TASKS] = set()
     web_app.router.add_post("/api/v1/orders", post_order)
     web_app.router.add_get("/api/v1/openapi.json", openapi)
-    web_app.router.add_get("/healthz", healthz)
     web_app.on_shutdown.append(drain)
-    return web_app
-
-
-class IntakeServer:
-    """Started and stopped with the dispatcher (`python -m bot run`)."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.runner: web.AppRunner | None = None
-        self.port: int | None = None
-
-    async def start(self) -> None:
-        settings = self.app.settings
-        self.runner = web.AppRunner(build_web_app(self.app), access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        log.info("intake API listening on http://%s:%s", settings.http_host, self.port)
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
