@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
     shutdown_grace_seconds: float = Field(default=15, ge=0, le=600)
+    # How often the scheduler applies the services lifecycle, and looks for alerts to send.
+    renewals_every_minutes: float = Field(default=5, gt=0, le=24 * 60)
+    alerts_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
 
     @field_validator("redis_url")
     @classmethod
