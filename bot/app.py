@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import errors, fallback
+from bot.alerts import router as alerts_router
 from bot.audit import router as audit_router
 from bot.balance import router as balance_router
 from bot.commands import set_bot_commands
@@ -90,6 +91,7 @@ def build_routers() -> list[Router]:
         tariff_router.build_router(),
         journal_router.build_router(),
         balance_router.build_router(),
+        alerts_router.build_router(),
     )
     return [
         errors.build_router(),
@@ -209,7 +211,7 @@ def build_app(
         flood_memory,
         catalog,
     )
-    app.jobs = all_jobs(settings)
+    app.jobs = all_jobs(settings, catalog)
 
     async def on_startup(bot: Bot) -> None:
         await set_bot_commands(bot, i18n)

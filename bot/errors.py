@@ -96,6 +96,7 @@ MESSAGES = {
     ),
     "already_disconnected": __("The service is already disconnected."),
     "not_pending": __("The service is already set up."),
+    "owner_always_alerted": __("The owner always gets the account alerts."),
 }
 
 # Parameters given in kopecks; dates are local days.

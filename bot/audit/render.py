@@ -37,6 +37,8 @@ ACTIONS = {
     "service.closed": __("service closed"),
     "service.cancelled": __("service order cancelled"),
     "service.auto_renew_changed": __("auto-renew changed"),
+    "member.alerts_changed": __("alerts turned on or off"),
+    "account.quiet_hours_changed": __("quiet hours changed"),
 }
 
 
