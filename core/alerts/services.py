@@ -135,8 +135,7 @@ class LowBalance:
     balance: int
     ahead: list[forecast.Renewal]  # every renewal of the window, in charge order
     short_on: date  # the first day the balance does not cover every renewal due by then
-    first_short: forecast.Renewal
-    first_short_day: date  # its end date (a suspended service: the day it stopped)
+    state_day: date  # the end date of that day's renewals (a suspended one: the day it stopped)
 
     @property
     def due(self) -> int:
@@ -152,13 +151,13 @@ class LowBalance:
 
     @property
     def event_key(self) -> str:
-        """The state: the first renewal the balance does not cover.
+        """The state: the end date of the first renewals the balance does not cover.
 
-        It stays the same while nothing changes; a further drop below an earlier renewal, or a
-        new shortage after a top-up, names another renewal and is sent again.
+        It stays the same while nothing changes — also when those renewals fail and wait as
+        suspended services. A further drop below an earlier renewal, or a new shortage after a
+        top-up, names another date and is sent again.
         """
-        r = self.first_short
-        return f"{LOW_BALANCE}:{self.account_id}:{r.service_id}:{self.first_short_day.isoformat()}"
+        return f"{LOW_BALANCE}:{self.account_id}:{self.state_day.isoformat()}"
 
     def params(self) -> dict[str, Any]:
         covered_until = self.short_on - timedelta(days=1)
@@ -191,12 +190,13 @@ def low_balance(
     run = forecast.runway(balance, ahead)
     if run.short_on is None:
         return None
-    first = min((r for r in ahead if r.on == run.short_on), key=lambda r: r.service_id)
-    day = first.on
-    if first.overdue:
-        service = next(s for s in services if s.id == first.service_id)
-        day = service.lapsed_on or first.on
-    return LowBalance(account_id, today, balance, ahead, run.short_on, first, day)
+    stopped = {s.id: s.lapsed_on for s in services if s.lapsed_on is not None}
+    day = min(
+        (stopped.get(r.service_id, r.on) if r.overdue else r.on)
+        for r in ahead
+        if r.on == run.short_on
+    )
+    return LowBalance(account_id, today, balance, ahead, run.short_on, day)
 
 
 async def _put(
