@@ -36,8 +36,8 @@ def _day(iso: str) -> str:
 
 def _when(days: int, iso: str) -> str:
     if days <= 1:
-        return _("tomorrow, {date}").format(date=_day(iso))
-    return _("in {days} days, on {date}").format(days=days, date=_day(iso))
+        return _("tomorrow ({date})").format(date=_day(iso))
+    return _("on {date} (in {days} days)").format(days=days, date=_day(iso))
 
 
 def rubles(kopecks: int) -> str:
