@@ -409,3 +409,23 @@ async def test_read_only_account_keeps_its_alert_settings(uows, clock):
     assert refused.value.code == "account_read_only"
     async with uows() as uow:
         assert (await uow.session.get(Member, admin.member_id)).alerts_opt_in is False
+
+
+async def test_a_return_is_announced_to_the_others_with_who_did_it(uows, clock):
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2000, "admin")
+    await opt_in(uows, admin.member_id)
+    await fund(uows, owner, 790_00 * 2)
+    chat = (await order(uows, owner, "chat_widget")).service.id
+    await tick(uows)
+    async with uows() as uow:
+        await service.set_auto_renew(uow, owner, chat, False)
+    clock.set(msk(2026, 12, 22, 12))
+    await tick(uows)  # disconnected: announced to both
+    version = (await load(uows, chat)).version
+    async with uows() as uow:
+        await service.return_service(uow, admin, chat, version)
+    (returned,) = await outbox(uows, "service.returned")
+    assert returned.chat_id == 1000  # the admin who returned it sees the card instead
+    assert (returned.params["actor"], returned.params["ends_on"]) == ("@user2000", "2027-01-22")
+    assert returned.params["balance"] == 0
