@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import errors, fallback
+from bot.alerts import router as alerts_router
 from bot.audit import router as audit_router
 from bot.balance import router as balance_router
 from bot.commands import set_bot_commands
@@ -95,6 +96,7 @@ class App:
     webhook: WebhookHandler | None = None
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
+    running_jobs: set[asyncio.Task] = field(default_factory=set)
 
     @property
     def redis(self) -> Redis | None:
@@ -125,6 +127,7 @@ def build_routers() -> list[Router]:
         announce_router.build_router(),
         neworder.build_router(),
         intake_router.build_router(),
+        alerts_router.build_router(),
     )
     return [
         errors.build_router(),
@@ -160,11 +163,15 @@ def schedule_jobs(app: App) -> None:
     """Every job runs once right away (catching up after downtime), then at its interval."""
 
     async def run(job: Job) -> None:
+        task = asyncio.current_task()
+        app.running_jobs.add(task)
         try:
             done = await job.run(app.uows)
         except Exception:
             log.exception("job %s failed", job.name)
             return
+        finally:
+            app.running_jobs.discard(task)
         if done:
             log.info("job %s processed %s", job.name, done)
             app.metrics.job_items.labels(job.name).inc(done)
@@ -246,7 +253,14 @@ def build_app(
         clock=clock,
         catalog=catalog,
         shared=shared,
-        sender=OutboxSender(bot, uows, i18n, RateLimiter(limits), metrics=metrics),
+        sender=OutboxSender(
+            bot,
+            uows,
+            i18n,
+            RateLimiter(limits),
+            metrics=metrics,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        ),
         metrics=metrics,
         in_flight=in_flight,
     )
@@ -254,7 +268,7 @@ def build_app(
         app.webhook = WebhookHandler(
             dp, bot, secret_token=settings.webhook_secret.get_secret_value()
         )
-    app.jobs = all_jobs(settings)
+    app.jobs = all_jobs(settings, catalog)
     web = WebServer(app)
 
     async def on_startup() -> None:
@@ -284,8 +298,15 @@ async def stop(app: App, web: WebServer) -> None:
     if not await app.in_flight.wait_idle(app.settings.shutdown_grace_seconds):
         log.warning("stopping with %s updates still in flight", app.in_flight.count)
     if app.scheduler.running:
-        app.scheduler.shutdown(wait=True)
+        # APScheduler 3 cancels running asyncio jobs on shutdown: let the current ones finish.
+        app.scheduler.pause()
+        running = [task for task in app.running_jobs if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=app.settings.shutdown_grace_seconds)
+        app.scheduler.shutdown(wait=False)
+    log.info("scheduler stopped; stopping the sender")
     app.sender.stop()
     await asyncio.gather(*app.background, return_exceptions=True)
+    log.info("sender stopped; closing storage and database")
     await app.dp.storage.close()
     await app.engine.dispose()

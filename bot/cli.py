@@ -215,9 +215,11 @@ async def account_token(settings: Settings, args: argparse.Namespace) -> int:
 
 async def run(settings: Settings) -> int:
     from bot.app import build_app  # aiogram is needed only for running the bot
+    from bot.lifecycle import dump_tasks
 
     await migrate(settings)
     app = build_app(settings)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks)
     if settings.webhook_url:
         await serve_webhook(app)
     else:

@@ -145,6 +145,7 @@ MESSAGES = {
     "field_datetime": __(
         "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
     ),
+    "owner_always_alerted": __("The owner always gets the account alerts."),
 }
 
 # Parameters given in kopecks; dates are local days.

@@ -30,3 +30,15 @@ class InFlight(BaseMiddleware):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout)
         return self._idle.is_set()
+
+
+def dump_tasks() -> None:
+    """SIGUSR1: log what every asyncio task is waiting on (for a process that seems stuck)."""
+    import io
+    import logging
+
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        out.write(f"--- {task.get_name()}\n")
+        task.print_stack(file=out)
+    logging.getLogger(__name__).warning("asyncio tasks:\n%s", out.getvalue())

@@ -9,7 +9,12 @@ from sqlalchemy import select
 
 from core.accounts.models import Account
 from core.accounts.service import NewAccount, create_account
+from core.alerts.preferences import set_alerts
 from core.db.uow import UnitOfWorkFactory
+from core.journal import billing, lifecycle, service
+from core.journal.calendar import add_months, local_today
+from core.journal.models import ConnectedService
+from core.ledger.service import lock_balance
 from core.members.access import actor_from, load_member
 from core.members.actor import Actor
 from core.members.invites import accept_invite, create_invite
@@ -92,4 +97,29 @@ async def ensure_demo(uows: UnitOfWorkFactory, *, timezone: str = "Europe/Moscow
                 )
             actor = await _actor(uows, member.telegram_id)
         actors[member.key] = actor
+    if created:
+        await _seed_services(uows, actors)
     return Demo(account_id, actors, created)
+
+
+async def _seed_services(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> None:
+    """A balance and two services: the chat widget renews tomorrow and the balance is short,
+    so `/clock +1d` in the console shows the suspension and the low-balance alert."""
+    owner = actors["owner"]
+    async with uows() as uow:
+        await set_alerts(uow, actors["admin"], True)
+    async with uows() as uow:
+        await billing.top_up(uow, owner, 3_000_00, "DEMO-0001")
+    async with uows() as uow:
+        chat = (await service.order_service(uow, owner, "chat_widget", "demo-chat")).service
+    async with uows() as uow:
+        # Switched on a month ago, so its period ends tomorrow.
+        await lock_balance(uow, owner.account_id)
+        tomorrow = local_today(uow.clock.now(), owner.timezone) + timedelta(days=1)
+        started = await uow.session.get(ConnectedService, chat.id)
+        await lifecycle.activate(uow, started, add_months(tomorrow, -1), None)
+        await uow.commit()
+    async with uows() as uow:
+        calls = (await service.order_service(uow, owner, "call_tracking", "demo-calls")).service
+    async with uows() as uow:
+        await service.mark_set_up(uow, owner, calls.id)

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
+from core.alerts.jobs import run_platform_reminders, run_renewals, run_service_alerts
 from core.db.uow import UnitOfWorkFactory
 from core.settings import Settings
+from core.tariff.catalog import Catalog, load_catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,9 +21,21 @@ class Job:
     run: Callable[[UnitOfWorkFactory], Awaitable[int]]  # returns how much it processed
 
 
-def all_jobs(settings: Settings) -> list[Job]:
-    """Every job the scheduler runs; features add theirs here."""
-    return []
+def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
+    """Every job the scheduler runs, in the order the console runs them; features add theirs.
+
+    Renewals come first, so the alerts of the same run see the state after them. Task
+    reminders (the tasks issue) go here as one more Job whose `run` writes a `task.due` outbox
+    row per due task (key: task id + due time) and whose renderer is added to
+    `bot.notifications.render.renderers()`.
+    """
+    catalog = catalog or load_catalog(settings.tariff_catalog)
+    alerts_every = timedelta(minutes=settings.alerts_every_minutes)
+    return [
+        Job("renewals", timedelta(minutes=settings.renewals_every_minutes), run_renewals),
+        Job("service_alerts", alerts_every, run_service_alerts),
+        Job("platform_reminders", alerts_every, partial(run_platform_reminders, catalog=catalog)),
+    ]
 
 
 async def run_all(uows: UnitOfWorkFactory, jobs: list[Job]) -> dict[str, int]:

@@ -32,10 +32,15 @@ class Settings(BaseSettings):
     send_per_second: float = Field(default=30, gt=0, le=1000)
     send_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     send_group_per_minute: int = Field(default=20, ge=1, le=1000)
+    # A process that dies leaves the messages it had taken to others after this many seconds.
+    outbox_lease_seconds: int = Field(default=300, ge=5, le=3600)
     flood_per_second: int = Field(default=20, ge=1, le=1000)
     redis_url: str | None = None
     max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
     shutdown_grace_seconds: float = Field(default=15, ge=0, le=600)
+    # How often the scheduler applies the services lifecycle, and looks for alerts to send.
+    renewals_every_minutes: float = Field(default=5, gt=0, le=24 * 60)
+    alerts_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
 
     @field_validator("redis_url")
     @classmethod

@@ -47,6 +47,8 @@ ACTIONS = {
     "group.unlinked": __("manager group unlinked"),
     "api_token.issued": __("API token issued"),
     "api_token.revoked": __("API token revoked"),
+    "member.alerts_changed": __("alerts turned on or off"),
+    "account.quiet_hours_changed": __("quiet hours changed"),
 }
 
 

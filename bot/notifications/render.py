@@ -8,6 +8,8 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.alerts.render import alert_renderers
+
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 Renderer = Callable[[dict[str, Any]], Rendered]
 
@@ -17,9 +19,11 @@ def _test_message(params: dict[str, Any]) -> Rendered:
 
 
 def renderers() -> dict[str, Renderer]:
-    """Every notification kind the sender knows; features add theirs here."""
+    """Every notification kind the sender knows; features add theirs here (task reminders of
+    the tasks issue: a "task.due" renderer)."""
     return {
         "test": _test_message,
+        **alert_renderers(),
     }
 
 

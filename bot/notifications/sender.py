@@ -46,9 +46,13 @@ class OutboxSender:
         batch_size: int = 100,
         poll_interval: float = 1.0,
         metrics: Metrics | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.bot, self.uows, self.i18n, self.limiter = bot, uows, i18n, limiter
         self.metrics = metrics
+        self.lease = lease
+        # Never start a send later than this after claiming: the send itself must end in time.
+        self.send_window = lease - min(SEND_MARGIN, lease * 0.4)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.owner = f"sender-{uuid.uuid4().hex[:12]}"
@@ -63,9 +67,9 @@ class OutboxSender:
     async def drain_once(self) -> int:
         async with self.uows() as uow:
             batch = await outbox.claim_due(
-                uow, owner=self.owner, limit=self.batch_size, lease=LEASE
+                uow, owner=self.owner, limit=self.batch_size, lease=self.lease
             )
-        deadline = asyncio.get_running_loop().time() + (LEASE - SEND_MARGIN).total_seconds()
+        deadline = asyncio.get_running_loop().time() + self.send_window.total_seconds()
         await asyncio.gather(*(self._deliver(message, deadline) for message in batch))
         return len(batch)
 

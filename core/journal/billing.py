@@ -56,7 +56,7 @@ async def _top_up(
     transitions = []
     if not credited.replayed:
         # The lock is held since the credit: suspended services it covers renew right away.
-        transitions = await advance_account(uow, account_id, uow.clock.now())
+        transitions = await advance_account(uow, account_id, uow.clock.now(), actor_id=actor_id)
     balance = await balance_of(uow, account_id)
     await uow.commit()
     return TopUpResult(credited.entry, credited.replayed, balance, transitions)

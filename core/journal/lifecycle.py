@@ -1,27 +1,31 @@
 """What happens to connected services as days pass, in the account's time zone.
 
-The scheduler (a later issue) calls `process_due_services(uow, now)`; every function here is
-idempotent: a second run at the same moment finds nothing to do, a renewal is charged once per
-period (idempotency key = service + period start), and every change happens under the account's
-money lock, so a run in two processes at once or next to a top-up cannot lose an update.
+The renewals job calls `process_due_services(uow, now)`; every function here is idempotent: a
+second run at the same moment finds nothing to do, a renewal is charged once per period
+(idempotency key = service + period start), and every change happens under the account's money
+lock, so a run in two processes at once or next to a top-up cannot lose an update. After
+downtime the missed days are replayed one by one, in order (`advance_account`). Every transition
+members must hear about is written to the outbox in the same transaction (`core.journal.notices`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 
 from core.accounts.models import Account
 from core.audit.service import record
 from core.db.uow import UnitOfWork
+from core.journal import notices
 from core.journal.calendar import add_months, local_today, start_of_day
-from core.journal.models import LAPSED, OPEN, ConnectedService, ServiceStatus
+from core.journal.models import LAPSED, OPEN, PENDING, ConnectedService, ServiceStatus
 from core.journal.resources import release
 from core.ledger.models import EntryKind
-from core.ledger.service import balance_of, lock_balance, post
+from core.ledger.service import balance_of, lock_balance, post, try_lock_balance
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +34,15 @@ RETURN_WINDOW = timedelta(days=14)
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One change the lifecycle made; the alerts of the scheduler issue are built from these."""
+    """One change the lifecycle made; the notices in the outbox are built from these."""
 
     account_id: int
     service_id: int
     action: str  # the audit action, e.g. "service.renewed"
     catalog_code: str
     charged: int = 0  # kopecks taken from the balance
+    version: int = 0  # the service's version after the change: one notice per transition
+    details: dict[str, Any] = field(default_factory=dict)  # JSON values for the notice
 
 
 def return_closes_on(service: ConnectedService) -> date:
@@ -47,6 +53,11 @@ def return_closes_on(service: ConnectedService) -> date:
 
 def return_deadline(service: ConnectedService, timezone: str) -> datetime:
     return start_of_day(return_closes_on(service), timezone).astimezone(UTC)
+
+
+def last_return_day(lapsed_on: date) -> date:
+    """The last local day a service that stopped on `lapsed_on` can still be returned."""
+    return lapsed_on + RETURN_WINDOW - timedelta(days=1)
 
 
 def return_days_left(service: ConnectedService, today: date) -> int:
@@ -102,7 +113,13 @@ async def activate(
     start_period(service, today, new_anchor=True)
     after = {**snapshot(service), "started_on": today.isoformat()}
     audit(uow, service, "service.activated", actor_id, before, after)
-    return Transition(service.account_id, service.id, "service.activated", service.catalog_code)
+    return Transition(
+        service.account_id,
+        service.id,
+        "service.activated",
+        service.catalog_code,
+        version=service.version,
+    )
 
 
 async def renew(
@@ -141,7 +158,20 @@ async def renew(
         "balance": posted.entry.balance_after,
     }
     audit(uow, service, action, actor_id, before, after)
-    return Transition(service.account_id, service.id, action, service.catalog_code, charged)
+    details = {
+        "started_on": period_start.isoformat(),
+        "ends_on": service.ends_on.isoformat(),
+        "price": service.price,
+    }
+    return Transition(
+        service.account_id,
+        service.id,
+        action,
+        service.catalog_code,
+        charged,
+        service.version,
+        details,
+    )
 
 
 def lapse(
@@ -155,7 +185,19 @@ def lapse(
     action = f"service.{status}"
     after = {**snapshot(service), "return_until": (on + RETURN_WINDOW).isoformat()}
     audit(uow, service, action, None, before, after, reason=reason)
-    return Transition(service.account_id, service.id, action, service.catalog_code)
+    details = {
+        "lapsed_on": on.isoformat(),
+        "return_by": last_return_day(on).isoformat(),
+        "price": service.price,
+    }
+    return Transition(
+        service.account_id,
+        service.id,
+        action,
+        service.catalog_code,
+        version=service.version,
+        details=details,
+    )
 
 
 async def close(
@@ -174,7 +216,14 @@ async def close(
     service.version += 1
     after = {"status": "closed", "released": released, **details}
     audit(uow, service, action, actor_id, before, after)
-    return Transition(service.account_id, service.id, action, service.catalog_code)
+    return Transition(
+        service.account_id,
+        service.id,
+        action,
+        service.catalog_code,
+        version=service.version,
+        details={"released": len(released)},
+    )
 
 
 async def open_services(uow: UnitOfWork, account_id: int) -> list[ConnectedService]:
@@ -185,13 +234,34 @@ async def open_services(uow: UnitOfWork, account_id: int) -> list[ConnectedServi
         .order_by(ConnectedService.id)
         .execution_options(populate_existing=True)
     )
+    return in_renewal_order(list(services))
+
+
+def in_renewal_order(services: list[ConnectedService]) -> list[ConnectedService]:
     return sorted(services, key=lambda s: (s.ends_on or s.lapsed_on or date.min, s.id))
 
 
-async def advance(uow: UnitOfWork, service: ConnectedService, today: date) -> list[Transition]:
-    """Every transition due for one service by the local day `today`."""
+def next_due_day(services: list[ConnectedService]) -> date | None:
+    """The earliest local day on which one of these services has a transition due."""
+    days = []
+    for s in services:
+        if s.status == ServiceStatus.ACTIVE and s.ends_on is not None:
+            days.append(s.ends_on)
+        elif s.status in LAPSED and s.lapsed_on is not None:
+            days.append(return_closes_on(s))
+    return min(days, default=None)
+
+
+async def advance(
+    uow: UnitOfWork, service: ConnectedService, today: date, *, catching_up: bool = False
+) -> list[Transition]:
+    """Every transition due for one service by the local day `today`.
+
+    `catching_up`: `today` is a missed day being replayed, not the real today — nothing starts
+    a period on it (activations and renewals after a top-up happen on the real day only).
+    """
     done: list[Transition] = []
-    if service.status == ServiceStatus.ORDERED:
+    if service.status == ServiceStatus.ORDERED and not catching_up:
         done.append(await activate(uow, service, today, None))
     while service.status == ServiceStatus.ACTIVE and service.ends_on <= today:
         end = service.ends_on
@@ -203,27 +273,51 @@ async def advance(uow: UnitOfWork, service: ConnectedService, today: date) -> li
             done.append(lapse(service, ServiceStatus.SUSPENDED, end, uow, "balance short"))
     if service.status in LAPSED and today >= return_closes_on(service):
         done.append(await close(uow, service))
-    elif service.status == ServiceStatus.SUSPENDED and service.auto_renew:
+    elif service.status == ServiceStatus.SUSPENDED and service.auto_renew and not catching_up:
         resumed = await renew(uow, service, today, action="service.resumed")
         if resumed is not None:
             done.append(resumed)
     return done
 
 
-async def advance_account(uow: UnitOfWork, account_id: int, now: datetime) -> list[Transition]:
-    """Runs every due transition of one account; the caller holds its lock and commits."""
+async def advance_account(
+    uow: UnitOfWork, account_id: int, now: datetime, *, actor_id: int | None = None
+) -> list[Transition]:
+    """Runs every due transition of one account; the caller holds its lock and commits.
+
+    Missed days are replayed in order, each once: after three days of downtime, the renewals of
+    day 1 are charged before those of day 2, as if the job had run every day — so a short
+    balance goes to the renewals that were due first. The notices of the transitions go to the
+    outbox in this same transaction (not to `actor_id`, who is answered directly).
+    """
     account = await uow.session.get(Account, account_id)
     today = local_today(now, account.timezone)
+    services = await open_services(uow, account_id)
     done: list[Transition] = []
-    for service in await open_services(uow, account_id):
+    while (day := next_due_day(services)) is not None and day < today:
+        for service in in_renewal_order(services):
+            if service.status not in PENDING:
+                done += await advance(uow, service, day, catching_up=True)
+    for service in in_renewal_order(services):
         done += await advance(uow, service, today)
+    await notices.announce(uow, account, done, exclude_member_id=actor_id)
     return done
 
 
 async def process_account(
-    uow: UnitOfWork, account_id: int, now: datetime | None = None
+    uow: UnitOfWork, account_id: int, now: datetime | None = None, *, skip_locked: bool = False
 ) -> list[Transition]:
-    await lock_balance(uow, account_id)
+    """One account's due transitions in one transaction.
+
+    `skip_locked` (the job): if another process holds the account's money lock — its own
+    renewals run, or a top-up that renews what it covers — leave the account to it.
+    """
+    if skip_locked:
+        if await try_lock_balance(uow, account_id) is None:
+            await uow.rollback()
+            return []
+    else:
+        await lock_balance(uow, account_id)
     done = await advance_account(uow, account_id, now or uow.clock.now())
     await uow.commit()
     return done
@@ -251,12 +345,19 @@ async def due_accounts(uow: UnitOfWork, now: datetime) -> list[int]:
 
 
 async def process_due_services(uow: UnitOfWork, now: datetime | None = None) -> list[Transition]:
-    """The renewal job: every account's due transitions, one transaction per account."""
+    """The renewal job: every account's due transitions, one transaction per account.
+
+    Each account is claimed with its money lock (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+    has one writer): a second process running the job at the same moment skips the accounts the
+    first one is working on and finds the rest already done.
+    """
     now = now or uow.clock.now()
     done: list[Transition] = []
-    for account_id in await due_accounts(uow, now):
+    accounts = await due_accounts(uow, now)
+    await uow.rollback()  # the reading transaction must not hold SQLite's write lock meanwhile
+    for account_id in accounts:
         try:
-            done += await process_account(uow, account_id, now)
+            done += await process_account(uow, account_id, now, skip_locked=True)
         except Exception:
             # One broken account must not hold back the others; the next run retries it.
             log.exception("lifecycle failed for account %s", account_id)

@@ -9,10 +9,11 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from core.accounts.models import Account
 from core.audit.service import HistoryRow, subject_log
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.journal import forecast, lifecycle
+from core.journal import forecast, lifecycle, notices
 from core.journal.calendar import local_today
 from core.journal.catalog import CatalogItem, default_catalog
 from core.journal.models import LAPSED, OPEN, PENDING, ConnectedService, ServiceStatus
@@ -20,6 +21,7 @@ from core.journal.resources import allocate, held_by
 from core.ledger.models import EntryKind
 from core.ledger.service import InsufficientFunds, balance_of, find_entry, lock_balance, post
 from core.members.actor import Actor
+from core.members.models import Member
 from core.members.permissions import Perm
 
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
@@ -298,7 +300,9 @@ async def set_auto_renew(
     lifecycle.audit(uow, service, "service.auto_renew_changed", actor.member_id, before, after)
     if on and service.status == ServiceStatus.SUSPENDED:
         # Waiting for money: if the balance already covers it, it renews right now.
-        await lifecycle.advance(uow, service, _today(uow, actor))
+        resumed = await lifecycle.advance(uow, service, _today(uow, actor))
+        account = await uow.session.get(Account, actor.account_id)
+        await notices.announce(uow, account, resumed, exclude_member_id=actor.member_id)
     await uow.commit()
     return service
 
@@ -357,8 +361,31 @@ async def return_service(
         "balance": posted.entry.balance_after,
     }
     lifecycle.audit(uow, service, "service.returned", actor.member_id, before, after)
+    await _announce_return(uow, actor, service)
     await uow.commit()
     return Outcome(service, posted.entry.balance_after, service.price)
+
+
+async def _announce_return(uow: UnitOfWork, actor: Actor, service: ConnectedService) -> None:
+    """The other alert recipients hear who returned it; the member who did sees the card."""
+    returned = lifecycle.Transition(
+        service.account_id,
+        service.id,
+        notices.RETURNED,
+        service.catalog_code,
+        service.price,
+        service.version,
+        {"ends_on": service.ends_on.isoformat(), "price": service.price},
+    )
+    member = await uow.session.get(Member, actor.member_id)
+    account = await uow.session.get(Account, actor.account_id)
+    await notices.announce(
+        uow,
+        account,
+        [returned],
+        exclude_member_id=actor.member_id,
+        actor_name=member.display_name if member else None,
+    )
 
 
 async def disconnect_quote(

@@ -57,6 +57,24 @@ async def lock_balance(uow: UnitOfWork, account_id: int) -> int:
     )
 
 
+async def try_lock_balance(uow: UnitOfWork, account_id: int) -> int | None:
+    """`lock_balance` for jobs: None at once if another transaction holds the lock.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so a second worker moves on to other accounts instead of
+    waiting. SQLite: the write transaction already excludes every other writer.
+    """
+    await uow.session.execute(
+        insert_ignoring_duplicates(uow, Balance).values(
+            account_id=account_id, amount=0, updated_at=uow.clock.now()
+        )
+    )
+    return await uow.session.scalar(
+        select(Balance.amount)
+        .where(Balance.account_id == account_id)
+        .with_for_update(skip_locked=True)
+    )
+
+
 async def balance_of(uow: UnitOfWork, account_id: int) -> int:
     amount = await uow.session.scalar(
         select(Balance.amount).where(Balance.account_id == account_id)

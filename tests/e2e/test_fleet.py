@@ -87,6 +87,7 @@ class Fleet:
                 WEBHOOK_SECRET=SECRET,
                 HTTP_PORT=str(port),
                 LOG_LEVEL="INFO",
+                OUTBOX_LEASE_SECONDS="5",
             )
             log = (self.tmp / f"bot{index}.log").open("w")
             self.processes.append(
@@ -161,21 +162,25 @@ class Fleet:
             assert time.monotonic() < deadline, self.logs()
             await asyncio.sleep(0.1)
 
-    def stop(self) -> list[int | None]:
+    async def wait(self, process: subprocess.Popen, timeout: float = 60) -> int:
+        """Waits off the event loop: the stand-in must keep answering the stopping process."""
+        try:
+            return await asyncio.to_thread(process.wait, timeout)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)  # the bot logs every asyncio task's stack
+            await asyncio.sleep(1)
+            process.kill()
+            await asyncio.to_thread(process.wait)
+            pytest.fail("a process did not stop on SIGTERM:\n" + self.logs())
+
+    async def stop(self) -> list[int]:
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        codes = []
-        for process in self.processes:
-            try:
-                codes.append(process.wait(timeout=30))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                codes.append(process.wait())
-        return codes
+        return [await self.wait(process) for process in self.processes]
 
     def logs(self) -> str:
-        return "\n".join(p.read_text()[-1500:] for p in sorted(self.tmp.glob("bot*.log")))
+        return "\n".join(p.read_text()[-6000:] for p in sorted(self.tmp.glob("bot*.log")))
 
 
 async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(database, tmp_path):
@@ -224,6 +229,100 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
         ]
         assert len(told) == 20
     finally:
-        codes = fleet.stop()
+        codes = await fleet.stop()
+        await standin.stop()
+    assert codes == [0, 0], fleet.logs()
+
+
+async def test_both_schedulers_renew_once_and_a_stopped_process_loses_nothing(database, tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from core.accounts.models import Account
+    from core.journal.calendar import local_today
+    from core.journal.models import ConnectedService
+    from core.ledger.models import LedgerEntry
+    from core.notifications.models import OutboxMessage, OutboxStatus
+    from tests.support.journal import fund, order
+
+    url, uows = database
+    can_pay: dict[int, bool] = {}
+    owners: set[int] = set()
+    for index in range(24):
+        owner = await new_account(uows, owner_tg=50_000 + index, name=f"Shop {index}")
+        owners.add(owner.telegram_id)
+        await fund(uows, owner, 79_000 * (2 if index % 2 else 1))
+        outcome = await order(uows, owner, "chat_widget")
+        can_pay[outcome.service.id] = bool(index % 2)
+    today = local_today(uows.clock.now(), "Europe/Moscow")
+    ended = today - timedelta(days=1)
+    async with uows() as uow:
+        await uow.session.execute(update(Account).values(quiet_hours=False))
+        await uow.session.execute(
+            update(ConnectedService).values(
+                status="active",
+                started_on=ended - timedelta(days=30),
+                ends_on=ended,
+                anchor_day=ended.day,
+            )
+        )
+        await uow.commit()
+
+    standin = TelegramStandIn()
+    await standin.start()
+    fleet = Fleet(standin, url, tmp_path)
+    fleet.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            await fleet.wait_healthy(http)
+            # Stop one process while both schedulers run the renewal batch, then bring it back.
+            fleet.processes[1].send_signal(signal.SIGTERM)
+            assert await fleet.wait(fleet.processes[1]) == 0, fleet.logs()
+            fleet.processes.pop(1)
+            fleet.ports.pop(1)
+            fleet.start(1)
+            await fleet.wait_healthy(http)
+
+            deadline = time.monotonic() + 90
+            while True:
+                async with uows() as uow:
+                    services = list(await uow.session.scalars(select(ConnectedService)))
+                    pending = await uow.session.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status == OutboxStatus.PENDING)
+                    )
+                settled = all(s.ends_on != ended for s in services if can_pay[s.id]) and all(
+                    s.status == "suspended" for s in services if not can_pay[s.id]
+                )
+                if settled and pending == 0:
+                    break
+                assert time.monotonic() < deadline, (pending, fleet.logs())
+                await asyncio.sleep(0.3)
+        async with uows() as uow:
+            charges = list(
+                await uow.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "charge"))
+            )
+            sent = list(
+                await uow.session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
+                )
+            )
+        # One order charge per shop, one renewal charge per shop that could pay.
+        assert len(charges) == 24 + sum(can_pay.values())
+        renewed = [s for s in services if can_pay[s.id]]
+        assert all(s.ends_on > ended and s.status == "active" for s in renewed)
+        # Every notice reached its owner exactly once.
+        delivered = [
+            (int(c.params["chat_id"]), c.params["text"])
+            for c in standin.calls_of("sendMessage")
+            if int(c.params["chat_id"]) in owners
+        ]
+        assert len(delivered) == len(sent) and len(set(delivered)) == len(delivered)
+        suspended_owners = {m.chat_id for m in sent if m.kind == "service.suspended"}
+        assert len(suspended_owners) == 24 - sum(can_pay.values())
+    finally:
+        codes = await fleet.stop()
         await standin.stop()
     assert codes == [0, 0], fleet.logs()
