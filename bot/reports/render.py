@@ -15,15 +15,8 @@ from bot.reports.periods import PERIOD_NAMES, period_text
 from core.reports.periods import Period
 from core.reports.service import Figures, ReportMember, ReportOrder, ReportRow, SalesReport, Scope
 
-NAME_WIDTH = 12
+NAME_WIDTH = 16
 CHART_BARS = 20  # more members than this: the smallest are drawn as one "others" bar
-
-
-def usage() -> str:
-    return _(
-        "Sales report: /report [period] [@member]. Periods: today, 7d, month, last_month or "
-        "days like /report 01.11.2026-15.11.2026."
-    )
 
 
 def member_label(row: ReportRow) -> str:
@@ -85,7 +78,7 @@ def report_text(report: SalesReport) -> str:
     lines.append(
         _(
             "Done: orders completed in the period; revenue and average in {currency}; %: share "
-            "of revenue; open: orders created in the period and not closed yet."
+            "of revenue; still open: orders created in the period and not closed yet."
         ).format(currency=q(report.currency))
     )
     if report.other_currency:
