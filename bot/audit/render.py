@@ -180,7 +180,7 @@ def history(
     if page.rows:
         lines += [row(entry, timezone) for entry in page.rows]
     else:
-        lines.append(_("Nothing here yet."))
+        lines.append(_("No entries match these filters.") if filters else _("Nothing here yet."))
     wanted = page.filter
     nav = []
     if page.page > 0:
