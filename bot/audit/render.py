@@ -121,10 +121,10 @@ def _action_filter_name(action: str) -> str:
     return str(name) if name is not None else action_name(action)
 
 
-def filters_text(page: HistoryPage, member_name: str | None) -> str | None:
+def filters_text(page: HistoryPage) -> str | None:
     parts = []
-    if member_name:
-        parts.append(q(member_name))
+    if page.member_name:
+        parts.append(q(page.member_name))
     if page.action:
         parts.append(q(_action_filter_name(page.action)))
     if page.period is not None:
@@ -170,11 +170,9 @@ def _filter_rows(
     return [periods[:3], periods[3:], actions[:3], actions[3:], last]
 
 
-def history(
-    page: HistoryPage, timezone: str, member_name: str | None = None
-) -> tuple[str, InlineKeyboardMarkup]:
+def history(page: HistoryPage, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("<b>Request history</b>, page {page}").format(page=page.page + 1)]
-    filters = filters_text(page, member_name)
+    filters = filters_text(page)
     if filters:
         lines.append(filters)
     if page.rows:
@@ -189,7 +187,7 @@ def history(
     if page.has_next:
         cb = HistoryPageCb.of(wanted, page.page + 1, e=True)
         nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
-    rows = ([nav] if nav else []) + _filter_rows(wanted, member_name)
+    rows = ([nav] if nav else []) + _filter_rows(wanted, page.member_name)
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -13,7 +13,6 @@ from core.audit.service import HistoryFilter, history, history_export
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
-from core.members.models import Member
 from core.members.service import find_member
 from core.reports.periods import is_period_word, local_today, parse_period
 
@@ -35,11 +34,6 @@ async def _parse_args(
     return HistoryFilter(member_id, action, period)
 
 
-async def _member_name(uow: UnitOfWork, actor: Actor, member_id: int | None) -> str | None:
-    member = await uow.session.get(Member, member_id) if member_id else None
-    return member.display_name if member and member.account_id == actor.account_id else None
-
-
 async def cmd_history(
     message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:
@@ -47,8 +41,7 @@ async def cmd_history(
     page = await history(
         uow, actor, member_id=wanted.member_id, action=wanted.action, period=wanted.period
     )
-    name = await _member_name(uow, actor, page.member_id)
-    text, markup = render.history(page, actor.timezone, name)
+    text, markup = render.history(page, actor.timezone)
     await message.answer(text, reply_markup=markup)
 
 
@@ -73,8 +66,7 @@ async def on_history_page(
         action=wanted.action,
         period=wanted.period,
     )
-    name = await _member_name(uow, actor, page.member_id)
-    text, markup = render.history(page, actor.timezone, name)
+    text, markup = render.history(page, actor.timezone)
     if cb.e:
         await query.message.edit_text(text, reply_markup=markup)
     else:

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from core.audit.models import AuditEntry
 from core.db.uow import UnitOfWork
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
 from core.members.models import Member
 from core.members.permissions import Perm
@@ -127,6 +127,7 @@ class HistoryPage:
     member_id: int | None
     action: str | None = None
     period: Period | None = None
+    member_name: str | None = None  # of the member filter
 
     @property
     def filter(self) -> HistoryFilter:
@@ -179,15 +180,20 @@ async def history(
     if page < 0:
         raise InvalidInput("page_gone")
     action = check_action(action)
+    member_name = None
+    if member_id is not None:
+        member = await uow.session.get(Member, member_id)
+        if member is None or member.account_id != actor.account_id:
+            raise NotFound("member_not_found", ref=str(member_id))
+        member_name = member.display_name
     query = _filtered(actor, HistoryFilter(member_id, action, period))
     query = query.offset(page * HISTORY_PAGE_SIZE).limit(HISTORY_PAGE_SIZE + 1)
     result = (await uow.session.execute(query)).all()
     if page > 0 and not result:
         raise InvalidInput("page_gone")
     rows = [_history_row(*row) for row in result[:HISTORY_PAGE_SIZE]]
-    return HistoryPage(
-        rows, page, len(result) > HISTORY_PAGE_SIZE, member_id, action=action, period=period
-    )
+    has_next = len(result) > HISTORY_PAGE_SIZE
+    return HistoryPage(rows, page, has_next, member_id, action, period, member_name)
 
 
 async def history_export(

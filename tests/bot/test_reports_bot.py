@@ -327,3 +327,30 @@ async def test_csv_button_keeps_the_days_it_was_shown_for(client, shop, uows, cl
     clock.advance(timedelta(days=1))
     [document] = sent(await admin.click("📄 CSV"), SendDocument)
     assert csv_rows(document, ";")[-1][:3] == ["Итого", "3", "6500,00"]
+
+
+def test_many_members_share_one_others_bar(app):
+    from core.reports.periods import custom_period
+    from core.reports.service import Figures, ReportRow, SalesReport, Scope
+
+    rows = [
+        ReportRow(n, f"@m{n}", Figures(completed=1, revenue=(30 - n) * 100), 0) for n in range(23)
+    ]
+    day = T0.date()
+    report = SalesReport(
+        custom_period(day, day),
+        "Europe/Moscow",
+        "RUB",
+        Scope.TEAM,
+        None,
+        None,
+        rows,
+        Figures(completed=23, revenue=sum(r.figures.revenue for r in rows)),
+        0,
+    )
+    with app.i18n.context(), app.i18n.use_locale("ru"):
+        data = chart_data(report)
+    assert len(data.labels) == 20 and data.labels[-1] == "остальные"
+    assert data.revenue[-1] == 11 + 10 + 9 + 8  # members 19–22 together, in rubles
+    assert data.orders[-1] == 4
+    assert len(chart.build_figure(data).axes[0].patches) == 20

@@ -13,7 +13,7 @@ from core.audit.service import (
     history_export,
     record,
 )
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.reports.periods import custom_period
 from tests.support.factories import join, new_account
 
@@ -116,3 +116,13 @@ async def test_managers_have_no_history(uows, shop):
             await history_export(uow, shop["petya"], HistoryFilter())
         with pytest.raises(PermissionDenied):
             await history(uow, shop["petya"], action="orders")
+
+
+async def test_member_filter_names_the_member_and_refuses_strangers(uows, shop):
+    async with uows() as uow:
+        page = await history(uow, shop["admin"], member_id=shop["petya"].member_id)
+    assert page.member_name == "@petya"
+    stranger = await new_account(uows, owner_tg=9000, name="Other")
+    async with uows() as uow:
+        with pytest.raises(NotFound):
+            await history(uow, shop["admin"], member_id=stranger.member_id)
