@@ -49,6 +49,7 @@ from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
 from bot.orders import announce_router, neworder
 from bot.orders import router as orders_router
+from bot.reports import router as reports_router
 from bot.requests import ResilientRequests
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
@@ -128,6 +129,7 @@ def build_routers() -> list[Router]:
         neworder.build_router(),
         intake_router.build_router(),
         alerts_router.build_router(),
+        reports_router.build_router(),
     )
     return [
         errors.build_router(),

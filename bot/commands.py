@@ -38,6 +38,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
+    Command(
+        "report",
+        __("sales report: /report [month|7d|01.11.2026-15.11.2026] [@name]"),
+        (Perm.REPORTS_OWN, Perm.REPORTS_TEAM),
+    ),
     Command("services", __("services journal: status, renewals, order"), (Perm.SERVICES_VIEW,)),
     Command("balance", __("balance, renewals ahead, last operations"), (Perm.SERVICES_VIEW,)),
     Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
@@ -56,7 +61,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("roles", __("roles and their permissions"), (Perm.USERS_MANAGE,)),
     Command("newrole", __("custom role: /newrole code base +perm -perm"), (Perm.USERS_MANAGE,)),
     Command(
-        "history", __("request history: /history [@name]"), (Perm.AUDIT_VIEW, Perm.USERS_MANAGE)
+        "history",
+        __("request history: /history [@name] [orders|members|…] [period]"),
+        (Perm.AUDIT_VIEW, Perm.USERS_MANAGE),
     ),
     Command("apitoken", __("the store's API token: create or rotate"), (Perm.USERS_MANAGE,)),
     Command(

@@ -142,6 +142,16 @@ MESSAGES = {
     "csv_broken": __("The file is not valid CSV near row {row}: {reason}."),
     "csv_conflict": __("Orders changed while importing; nothing was saved. Send the file again."),
     "no_api_token": __("The account has no API token. Create one with /apitoken."),
+    # reports and history
+    "period_format": __(
+        "Can't read the period {value}. Write today, 7d, month, last_month or days like "
+        "01.11.2026-15.11.2026."
+    ),
+    "period_date": __("There is no date {value}. Write days as dd.mm.yyyy, e.g. 01.11.2026."),
+    "period_order": __("The period starts after it ends: {first}–{last}. Swap the dates."),
+    "period_too_long": __("A period can span at most {limit} days."),
+    "report_own_only": __("Your role shows your own sales figures only."),
+    "history_action": __("Unknown action type {action}. Choose one of: {groups}."),
     "field_datetime": __(
         "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
     ),

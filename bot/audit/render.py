@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.audit.callbacks import HistoryPage as HistoryPageCb
 from bot.format import day, money, q, when
-from core.audit.service import HistoryPage, HistoryRow
+from bot.reports import export
+from bot.reports.periods import PERIOD_NAMES, period_text
+from core.audit.service import HistoryFilter, HistoryPage, HistoryRow
+from core.reports.periods import Period
 
 ACTIONS = {
     "account.created": __("account created"),
@@ -61,7 +65,7 @@ MONEY_KEYS = {"amount", "monthly_cost", "confirmed_monthly_cost"}  # integer kop
 DATE_KEYS = {"paid_through"}  # ISO dates
 
 
-def _shown(key: str, value: Any) -> str:
+def _shown(key: str, value: Any, escape=q) -> str:
     if key in MONEY_KEYS and isinstance(value, int):
         return money(value)
     if key in DATE_KEYS and isinstance(value, str):
@@ -69,10 +73,11 @@ def _shown(key: str, value: Any) -> str:
             return day(date.fromisoformat(value))
         except ValueError:
             pass
-    return q(value)
+    return escape(value)
 
 
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None, escape=q) -> str:
+    """'key: old → new; …' — HTML-escaped for messages, `escape=str` for files."""
     before, after = before or {}, after or {}
     parts = []
     for key in sorted(set(before) | set(after)):
@@ -80,19 +85,22 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
         if old is None and new is None:
             continue
         if old is None:
-            parts.append(f"{q(key)}: {_shown(key, new)}")
+            parts.append(f"{escape(key)}: {_shown(key, new, escape)}")
         elif old != new:
-            parts.append(f"{q(key)}: {_shown(key, old)} → {_shown(key, new)}")
+            parts.append(f"{escape(key)}: {_shown(key, old, escape)} → {_shown(key, new, escape)}")
     return "; ".join(parts)
+
+
+def _subject(entry: HistoryRow) -> str:
+    if entry.subject_id:
+        return f"{entry.subject_type} #{entry.subject_id}"
+    return entry.subject_type
 
 
 def row(entry: HistoryRow, timezone: str) -> str:
     who = q(entry.actor_name) if entry.actor_name else _("system")
-    subject = (
-        f"{entry.subject_type} #{entry.subject_id}" if entry.subject_id else entry.subject_type
-    )
     line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
-    line += f" · {q(subject)}"
+    line += f" · {q(_subject(entry))}"
     changes = _changes(entry.before, entry.after)
     if changes:
         line += f"\n    {changes}"
@@ -101,17 +109,119 @@ def row(entry: HistoryRow, timezone: str) -> str:
     return line
 
 
-def history(page: HistoryPage, timezone: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    title = _("<b>Request history</b>, page {page}").format(page=page.page + 1)
-    if not page.rows:
-        return title + "\n" + _("Nothing here yet."), None
-    text = "\n".join([title, *(row(entry, timezone) for entry in page.rows)])
-    member = page.member_id or 0
+ACTION_GROUP_NAMES = {
+    "orders": __("Orders"),
+    "members": __("Members"),
+    "services": __("Services"),
+    "billing": __("Billing"),
+    "settings": __("Settings"),
+}
+
+
+def _action_filter_name(action: str) -> str:
+    name = ACTION_GROUP_NAMES.get(action)
+    return str(name) if name is not None else action_name(action)
+
+
+def filters_text(page: HistoryPage) -> str | None:
+    parts = []
+    if page.member_name:
+        parts.append(q(page.member_name))
+    if page.action:
+        parts.append(q(_action_filter_name(page.action)))
+    if page.period is not None:
+        parts.append(period_text(page.period))
+    return _("Filters: {filters}").format(filters=" · ".join(parts)) if parts else None
+
+
+def _marked(chosen: bool, text: str) -> str:
+    return ("• " if chosen else "") + text
+
+
+def _filter_rows(
+    wanted: HistoryFilter, member_name: str | None
+) -> list[list[InlineKeyboardButton]]:
+    def button(text: str, changed: HistoryFilter) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=text, callback_data=HistoryPageCb.of(changed, e=True).pack()
+        )
+
+    kind = wanted.period.kind if wanted.period else None
+    periods = [button(_marked(kind is None, _("All time")), replace(wanted, period=None))]
+    for period_kind, name in PERIOD_NAMES.items():
+        # The named period is recomputed when pressed; these days are placeholders.
+        placeholder = Period(period_kind, date.min, date.min)
+        periods.append(
+            button(_marked(kind == period_kind, str(name)), replace(wanted, period=placeholder))
+        )
+    actions = [
+        button(_marked(wanted.action is None, _("All actions")), replace(wanted, action=None))
+    ]
+    actions += [
+        button(_marked(wanted.action == code, str(name)), replace(wanted, action=code))
+        for code, name in ACTION_GROUP_NAMES.items()
+    ]
+    last = []
+    if member_name:
+        last.append(button(_("✕ {name}").format(name=member_name), replace(wanted, member_id=None)))
+    last.append(
+        InlineKeyboardButton(
+            text=_("📄 CSV"), callback_data=HistoryPageCb.of(wanted, csv=True).pack()
+        )
+    )
+    return [periods[:3], periods[3:], actions[:3], actions[3:], last]
+
+
+def history(page: HistoryPage, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Request history</b>, page {page}").format(page=page.page + 1)]
+    filters = filters_text(page)
+    if filters:
+        lines.append(filters)
+    if page.rows:
+        lines += [row(entry, timezone) for entry in page.rows]
+    else:
+        lines.append(_("No entries match these filters.") if filters else _("Nothing here yet."))
+    wanted = page.filter
     nav = []
     if page.page > 0:
-        cb = HistoryPageCb(page=page.page - 1, member_id=member)
+        cb = HistoryPageCb.of(wanted, page.page - 1, e=True)
         nav.append(InlineKeyboardButton(text=_("◀ Newer"), callback_data=cb.pack()))
     if page.has_next:
-        cb = HistoryPageCb(page=page.page + 1, member_id=member)
+        cb = HistoryPageCb.of(wanted, page.page + 1, e=True)
         nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
-    return text, InlineKeyboardMarkup(inline_keyboard=[nav]) if nav else None
+    rows = ([nav] if nav else []) + _filter_rows(wanted, page.member_name)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def history_csv(rows: list[HistoryRow], timezone: str, locale: str) -> BufferedInputFile:
+    style = export.style_for(locale)
+    headers = [
+        _("Time"),
+        _("Member"),
+        _("Action"),
+        _("Action code"),
+        _("Subject"),
+        _("Changes"),
+        _("Reason"),
+    ]
+    cells = [
+        [
+            when(entry.created_at, timezone),
+            export.text(entry.actor_name or _("system")),
+            action_name(entry.action),
+            entry.action,
+            _subject(entry),
+            export.text(_changes(entry.before, entry.after, escape=str)),
+            export.text(entry.reason),
+        ]
+        for entry in rows
+    ]
+    return BufferedInputFile(export.to_csv(headers, cells, style), filename="history.csv")
+
+
+def export_caption(count: int, truncated: bool) -> str:
+    if truncated:
+        return _("The newest {count} entries; narrow the filters for older ones.").format(
+            count=count
+        )
+    return _("Entries: {count}").format(count=count)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from core.audit.models import AuditEntry
 from core.db.uow import UnitOfWork
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
 from core.members.models import Member
 from core.members.permissions import Perm
+from core.reports.periods import Period
 
 HISTORY_PAGE_SIZE = 10
 
@@ -98,33 +100,109 @@ async def subject_log(
     return [_history_row(*row) for row in result]
 
 
+# Action types for the /history filter: a group name or one exact action ("order.claimed").
+ACTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "orders": ("order.",),
+    "members": ("member.", "invite.", "role.", "account."),
+    "services": ("service.", "balance."),
+    "billing": ("tariff.",),
+    "settings": ("group.", "api_token."),
+}
+_ACTION = re.compile(r"^[a-z_]{1,30}\.[a-z_]{1,30}$")
+HISTORY_EXPORT_LIMIT = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    member_id: int | None = None  # the member who acted
+    action: str | None = None  # a key of ACTION_GROUPS or an exact action name
+    period: Period | None = None  # local days in the actor's time zone; None: all time
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryPage:
     rows: list[HistoryRow]
     page: int
     has_next: bool
     member_id: int | None
+    action: str | None = None
+    period: Period | None = None
+    member_name: str | None = None  # of the member filter
+
+    @property
+    def filter(self) -> HistoryFilter:
+        return HistoryFilter(self.member_id, self.action, self.period)
+
+
+def check_action(action: str | None) -> str | None:
+    if action is None or action in ACTION_GROUPS:
+        return action
+    cleaned = action.strip().lower()
+    if cleaned in ACTION_GROUPS or _ACTION.match(cleaned):
+        return cleaned
+    raise InvalidInput("history_action", action=action[:40], groups=", ".join(ACTION_GROUPS))
+
+
+def _require_history(actor: Actor) -> None:
+    if not actor.can(Perm.AUDIT_VIEW) and not actor.can(Perm.USERS_MANAGE):
+        raise PermissionDenied(permission=Perm.AUDIT_VIEW.value)
+
+
+def _filtered(actor: Actor, wanted: HistoryFilter):
+    query = _with_actor_names().where(AuditEntry.account_id == actor.account_id)
+    if wanted.member_id is not None:
+        query = query.where(AuditEntry.actor_id == wanted.member_id)
+    action = check_action(wanted.action)
+    if action in ACTION_GROUPS:
+        query = query.where(
+            or_(*(AuditEntry.action.startswith(p, autoescape=True) for p in ACTION_GROUPS[action]))
+        )
+    elif action is not None:
+        query = query.where(AuditEntry.action == action)
+    if wanted.period is not None:
+        start, end = wanted.period.bounds(actor.timezone)
+        query = query.where(AuditEntry.created_at >= start, AuditEntry.created_at < end)
+    return query.order_by(AuditEntry.id.desc())
 
 
 async def history(
-    uow: UnitOfWork, actor: Actor, *, page: int = 0, member_id: int | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    page: int = 0,
+    member_id: int | None = None,
+    action: str | None = None,
+    period: Period | None = None,
 ) -> HistoryPage:
-    """The account-wide request history, newest first, optionally one member's actions."""
-    if not actor.can(Perm.AUDIT_VIEW) and not actor.can(Perm.USERS_MANAGE):
-        raise PermissionDenied(permission=Perm.AUDIT_VIEW.value)
+    """The account-wide request history, newest first, filtered by the member who acted,
+    the action type and a period of local days."""
+    _require_history(actor)
     if page < 0:
         raise InvalidInput("page_gone")
-    query = (
-        _with_actor_names()
-        .where(AuditEntry.account_id == actor.account_id)
-        .order_by(AuditEntry.id.desc())
-        .offset(page * HISTORY_PAGE_SIZE)
-        .limit(HISTORY_PAGE_SIZE + 1)
-    )
+    action = check_action(action)
+    member_name = None
     if member_id is not None:
-        query = query.where(AuditEntry.actor_id == member_id)
+        member = await uow.session.get(Member, member_id)
+        if member is None or member.account_id != actor.account_id:
+            raise NotFound("member_not_found", ref=str(member_id))
+        member_name = member.display_name
+    query = _filtered(actor, HistoryFilter(member_id, action, period))
+    query = query.offset(page * HISTORY_PAGE_SIZE).limit(HISTORY_PAGE_SIZE + 1)
     result = (await uow.session.execute(query)).all()
     if page > 0 and not result:
         raise InvalidInput("page_gone")
     rows = [_history_row(*row) for row in result[:HISTORY_PAGE_SIZE]]
-    return HistoryPage(rows, page, len(result) > HISTORY_PAGE_SIZE, member_id)
+    has_next = len(result) > HISTORY_PAGE_SIZE
+    return HistoryPage(rows, page, has_next, member_id, action, period, member_name)
+
+
+async def history_export(
+    uow: UnitOfWork, actor: Actor, wanted: HistoryFilter
+) -> tuple[list[HistoryRow], bool]:
+    """Every entry the filter selects (newest first, up to the export limit) and whether
+    the limit cut it short."""
+    _require_history(actor)
+    query = _filtered(actor, wanted).limit(HISTORY_EXPORT_LIMIT + 1)
+    result = (await uow.session.execute(query)).all()
+    rows = [_history_row(*row) for row in result[:HISTORY_EXPORT_LIMIT]]
+    return rows, len(result) > HISTORY_EXPORT_LIMIT

@@ -1,0 +1,92 @@
+"""/report: the sales report with its chart, period and member buttons, and CSV exports."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import Bot, Router
+from aiogram.enums import ChatAction
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot.reports import chart, render
+from bot.reports.callbacks import ReportCb, ReportOp
+from core.clock import Clock
+from core.db.uow import UnitOfWork
+from core.members.actor import Actor
+from core.members.service import find_member
+from core.reports.periods import Period, PeriodKind, local_today, parse_period, period_of
+from core.reports.service import SalesReport, report_members, report_orders, sales_report
+
+
+async def _parse_args(
+    uow: UnitOfWork, actor: Actor, args: str | None, clock: Clock
+) -> tuple[Period, int | None]:
+    """'[period] [@member]' in any order; the period defaults to this month."""
+    today = local_today(clock.now(), actor.timezone)
+    words = (args or "").split()
+    members = [w for w in words if w.startswith("@") or w.isdigit()]
+    rest = " ".join(w for w in words if w not in members)
+    period = parse_period(rest, today) if rest else period_of(PeriodKind.MONTH, today)
+    member_id = (await find_member(uow, actor, members[0])).id if members else None
+    return period, member_id
+
+
+async def send_report(message: Message, bot: Bot, report: SalesReport) -> None:
+    """The chart (rendered off the event loop, 'uploading photo' meanwhile), then the table."""
+    data = render.chart_data(report)
+    if data is not None:
+        await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_PHOTO)
+        png = await asyncio.to_thread(chart.render, data)
+        photo = BufferedInputFile(png, filename="report.png")
+        await message.answer_photo(photo, caption=render.chart_caption(report))
+    await message.answer(render.report_text(report), reply_markup=render.report_keyboard(report))
+
+
+async def cmd_report(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot, clock: Clock
+) -> None:
+    period, member_id = await _parse_args(uow, actor, command.args, clock)
+    await send_report(message, bot, await sales_report(uow, actor, period, member_id))
+
+
+async def on_report(
+    query: CallbackQuery,
+    callback_data: ReportCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    bot: Bot,
+    clock: Clock,
+) -> None:
+    cb = callback_data
+    period = cb.period(local_today(clock.now(), actor.timezone))
+    if cb.op == ReportOp.MEMBERS:
+        members = await report_members(uow, actor)
+        await query.message.edit_reply_markup(
+            reply_markup=render.member_picker(period, cb.member_id, members)
+        )
+    elif cb.op == ReportOp.BACK:
+        report = await sales_report(uow, actor, period, cb.member_id)
+        await query.message.edit_reply_markup(reply_markup=render.report_keyboard(report))
+    elif cb.op == ReportOp.CSV:
+        report = await sales_report(uow, actor, period, cb.member_id)
+        document = render.report_csv(report, actor.locale)
+        await query.message.answer_document(
+            document, caption=render.file_caption(period, len(report.rows))
+        )
+    elif cb.op == ReportOp.ORDERS:
+        orders = await report_orders(uow, actor, period, cb.member_id)
+        document = render.orders_csv(orders, period, actor.timezone, actor.locale)
+        await query.message.answer_document(
+            document, caption=render.file_caption(period, len(orders))
+        )
+    else:
+        await send_report(query.message, bot, await sales_report(uow, actor, period, cb.member_id))
+    await query.answer()
+
+
+def build_router() -> Router:
+    router = Router(name="reports")
+    router.message.register(cmd_report, Command("report"))
+    router.callback_query.register(on_report, ReportCb.filter())
+    return router

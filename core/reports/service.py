@@ -1,0 +1,290 @@
+"""Sales reports per member: figures aggregated in SQL for a period of local days.
+
+Attribution rules (DESIGN.md §2, Sales reports):
+- Revenue and "completed" count orders in status completed whose completion time falls in the
+  period, credited to the order's assignee. A completed order can't be reassigned (assigning
+  refuses closed orders) and reopening clears its completion time, so the assignee stored on a
+  completed order is the one who held it at completion: a reassigned order counts once, for
+  whoever completed it, never for the member who had it before.
+- Cancelled orders count nowhere: no revenue, not completed, not open.
+- "Open" counts orders created in the period that are still new or in progress now.
+- Completed orders with no assignee (an admin closed them) form an "unassigned" row in team
+  reports; money is summed in the account's currency, other currencies are only counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, func, or_, select
+
+from core.accounts.models import Account
+from core.db.uow import UnitOfWork
+from core.errors import NotFound, PermissionDenied
+from core.members.actor import Actor
+from core.members.models import Member, MemberStatus
+from core.members.permissions import Perm, parse_perms
+from core.orders.models import OPEN_STATUSES, Order, OrderStatus
+from core.reports.periods import Period
+
+MEMBERS_PICKER_SIZE = 40
+
+
+class Scope(StrEnum):
+    TEAM = "team"  # every member (reports.team)
+    OWN = "own"  # the actor's own row only (reports.own)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    completed: int = 0
+    revenue: int = 0  # kopecks
+    open: int = 0
+
+    @property
+    def average(self) -> int:
+        """Average order value in kopecks, rounded half-up; 0 without completed orders."""
+        if not self.completed:
+            return 0
+        return (2 * self.revenue + self.completed) // (2 * self.completed)
+
+    def share_of(self, total_revenue: int) -> int:
+        """This revenue as tenths of a percent of the total (333 = 33.3 %), rounded half-up."""
+        if total_revenue <= 0:
+            return 0
+        return (2000 * self.revenue + total_revenue) // (2 * total_revenue)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    member_id: int | None  # None: orders without an assignee
+    name: str | None
+    figures: Figures
+    share: int  # tenths of a percent of the total revenue
+
+
+@dataclass(frozen=True, slots=True)
+class SalesReport:
+    period: Period
+    timezone: str
+    currency: str
+    scope: Scope
+    member_id: int | None  # the member filter; None: everyone in scope
+    member_name: str | None
+    rows: list[ReportRow]
+    totals: Figures
+    other_currency: int  # completed orders in other currencies, left out of the money
+
+    @property
+    def empty(self) -> bool:
+        return not self.totals.completed and not self.totals.open and not self.other_currency
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOrder:
+    number: str
+    status: OrderStatus
+    assignee: str | None
+    total: int
+    currency: str
+    created_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMember:
+    member_id: int
+    name: str
+
+
+# ---- permissions -----------------------------------------------------------------------------
+
+
+def report_scope(actor: Actor, member_id: int | None) -> tuple[Scope, int | None]:
+    """Managers see their own figures only; reports.team opens everyone's."""
+    if actor.can(Perm.REPORTS_TEAM):
+        return Scope.TEAM, member_id
+    if actor.can(Perm.REPORTS_OWN):
+        if member_id is not None and member_id != actor.member_id:
+            raise PermissionDenied("report_own_only")
+        return Scope.OWN, actor.member_id
+    raise PermissionDenied(permission=Perm.REPORTS_OWN.value)
+
+
+async def _member_name(uow: UnitOfWork, actor: Actor, member_id: int) -> str:
+    member = await uow.session.get(Member, member_id)
+    if member is None or member.account_id != actor.account_id:
+        raise NotFound("member_not_found", ref=str(member_id))
+    return member.display_name
+
+
+# ---- queries ---------------------------------------------------------------------------------
+
+
+def _completed_in(start: datetime, end: datetime):
+    return and_(
+        Order.status == OrderStatus.COMPLETED,
+        Order.completed_at >= start,
+        Order.completed_at < end,
+    )
+
+
+def _open_from(start: datetime, end: datetime):
+    return and_(Order.status.in_(OPEN_STATUSES), Order.created_at >= start, Order.created_at < end)
+
+
+def _scoped(query, actor: Actor, member_id: int | None):
+    query = query.where(Order.account_id == actor.account_id)
+    if member_id is not None:
+        query = query.where(Order.assignee_id == member_id)
+    return query
+
+
+async def _figures(
+    uow: UnitOfWork, actor: Actor, member_id: int | None, currency: str, start, end
+) -> tuple[dict[int | None, Figures], int]:
+    """Per assignee: completed and revenue (one GROUP BY), open (another); other currencies."""
+    completed = await uow.session.execute(
+        _scoped(select(Order.assignee_id, func.count(), func.sum(Order.total)), actor, member_id)
+        .where(_completed_in(start, end), Order.currency == currency)
+        .group_by(Order.assignee_id)
+    )
+    by_member: dict[int | None, Figures] = {
+        assignee: Figures(completed=count, revenue=int(revenue or 0))
+        for assignee, count, revenue in completed
+    }
+    still_open = await uow.session.execute(
+        _scoped(select(Order.assignee_id, func.count()), actor, member_id)
+        .where(_open_from(start, end))
+        .group_by(Order.assignee_id)
+    )
+    for assignee, count in still_open:
+        known = by_member.get(assignee, Figures())
+        by_member[assignee] = Figures(known.completed, known.revenue, count)
+    other = await uow.session.scalar(
+        _scoped(select(func.count()), actor, member_id).where(
+            _completed_in(start, end), Order.currency != currency
+        )
+    )
+    return by_member, int(other or 0)
+
+
+async def _team(uow: UnitOfWork, actor: Actor, ids: set[int]) -> dict[int, Member]:
+    """Members with figures, and every active member who works orders (zero rows too)."""
+    members = await uow.session.scalars(
+        select(Member).where(
+            Member.account_id == actor.account_id,
+            or_(Member.id.in_(ids), Member.status == MemberStatus.ACTIVE),
+        )
+    )
+    return {
+        m.id: m
+        for m in members
+        if m.id in ids or Perm.ORDERS_VIEW_OWN in parse_perms(m.role.permissions)
+    }
+
+
+def _sort_key(row: ReportRow) -> tuple:
+    return (row.member_id is None, -row.figures.revenue, -row.figures.completed, row.name or "")
+
+
+async def sales_report(
+    uow: UnitOfWork, actor: Actor, period: Period, member_id: int | None = None
+) -> SalesReport:
+    """Figures per member for the period; managers without reports.team get their own row."""
+    scope, member_id = report_scope(actor, member_id)
+    member_name = await _member_name(uow, actor, member_id) if member_id is not None else None
+    account = await uow.session.get(Account, actor.account_id)
+    start, end = period.bounds(actor.timezone)
+    by_member, other = await _figures(uow, actor, member_id, account.currency, start, end)
+    if member_id is not None:
+        names = {member_id: member_name}
+        by_member.setdefault(member_id, Figures())
+    else:
+        team = await _team(uow, actor, {m for m in by_member if m is not None})
+        names = {m.id: m.display_name for m in team.values()}
+        for m in team:
+            by_member.setdefault(m, Figures())
+    totals = Figures(
+        completed=sum(f.completed for f in by_member.values()),
+        revenue=sum(f.revenue for f in by_member.values()),
+        open=sum(f.open for f in by_member.values()),
+    )
+    rows = sorted(
+        (
+            ReportRow(m, names.get(m) if m is not None else None, f, f.share_of(totals.revenue))
+            for m, f in by_member.items()
+        ),
+        key=_sort_key,
+    )
+    return SalesReport(
+        period=period,
+        timezone=actor.timezone,
+        currency=account.currency,
+        scope=scope,
+        member_id=member_id if scope == Scope.TEAM else None,
+        member_name=member_name if scope == Scope.TEAM else None,
+        rows=rows,
+        totals=totals,
+        other_currency=other,
+    )
+
+
+async def report_orders(
+    uow: UnitOfWork, actor: Actor, period: Period, member_id: int | None = None
+) -> list[ReportOrder]:
+    """The orders behind the figures: completed in the period, and created in it still open.
+
+    Summary columns only (no customer contacts), like a colleague's view of an order."""
+    _scope, member_id = report_scope(actor, member_id)
+    if member_id is not None:
+        await _member_name(uow, actor, member_id)
+    start, end = period.bounds(actor.timezone)
+    result = await uow.session.execute(
+        _scoped(
+            select(
+                Order.number,
+                Order.status,
+                Order.total,
+                Order.currency,
+                Order.created_at,
+                Order.completed_at,
+                Member.username,
+                Member.full_name,
+            ).outerjoin(Member, Member.id == Order.assignee_id),
+            actor,
+            member_id,
+        )
+        .where(or_(_completed_in(start, end), _open_from(start, end)))
+        .order_by(func.coalesce(Order.completed_at, Order.created_at), Order.id)
+    )
+    return [
+        ReportOrder(
+            number=number,
+            status=OrderStatus(status),
+            assignee=(f"@{username}" if username else full_name),
+            total=total,
+            currency=currency,
+            created_at=created_at,
+            completed_at=completed_at,
+        )
+        for number, status, total, currency, created_at, completed_at, username, full_name in result
+    ]
+
+
+async def report_members(uow: UnitOfWork, actor: Actor) -> list[ReportMember]:
+    """Members for the report's member filter: everyone not removed who works orders."""
+    actor.require(Perm.REPORTS_TEAM)
+    members = await uow.session.scalars(
+        select(Member)
+        .where(Member.account_id == actor.account_id, Member.status != MemberStatus.REMOVED)
+        .order_by(Member.full_name, Member.id)
+    )
+    found = [
+        ReportMember(m.id, m.display_name)
+        for m in members
+        if Perm.ORDERS_VIEW_OWN in parse_perms(m.role.permissions)
+    ]
+    return found[:MEMBERS_PICKER_SIZE]
