@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from core.db.uow import UnitOfWorkFactory
 from core.settings import Settings
+from core.tasks import reminders as task_reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,9 @@ class Job:
 
 def all_jobs(settings: Settings) -> list[Job]:
     """Every job the scheduler runs; features add theirs here."""
-    return []
+    return [
+        Job("task_reminders", task_reminders.EVERY, task_reminders.send_due_reminders),
+    ]
 
 
 async def run_all(uows: UnitOfWorkFactory, jobs: list[Job]) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -43,6 +43,11 @@ ACTIONS = {
     "order.unassigned": __("order unassigned"),
     "order.status_changed": __("order status changed"),
     "order.reopened": __("order reopened"),
+    "task.added": __("task added"),
+    "task.done": __("task done"),
+    "task.reopened": __("task reopened"),
+    "task.postponed": __("task postponed"),
+    "task.reassigned": __("task reassigned"),
     "group.linked": __("manager group linked"),
     "group.unlinked": __("manager group unlinked"),
     "api_token.issued": __("API token issued"),
@@ -57,11 +62,17 @@ def action_name(action: str) -> str:
 
 MONEY_KEYS = {"amount", "monthly_cost", "confirmed_monthly_cost"}  # integer kopecks
 DATE_KEYS = {"paid_through"}  # ISO dates
+MOMENT_KEYS = {"due"}  # ISO date-times, shown in the account's zone
 
 
-def _shown(key: str, value: Any) -> str:
+def _shown(key: str, value: Any, timezone: str) -> str:
     if key in MONEY_KEYS and isinstance(value, int):
         return money(value)
+    if key in MOMENT_KEYS and isinstance(value, str):
+        try:
+            return when(datetime.fromisoformat(value), timezone)
+        except ValueError:
+            pass
     if key in DATE_KEYS and isinstance(value, str):
         try:
             return day(date.fromisoformat(value))
@@ -70,7 +81,7 @@ def _shown(key: str, value: Any) -> str:
     return q(value)
 
 
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None, timezone: str) -> str:
     before, after = before or {}, after or {}
     parts = []
     for key in sorted(set(before) | set(after)):
@@ -78,9 +89,9 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
         if old is None and new is None:
             continue
         if old is None:
-            parts.append(f"{q(key)}: {_shown(key, new)}")
+            parts.append(f"{q(key)}: {_shown(key, new, timezone)}")
         elif old != new:
-            parts.append(f"{q(key)}: {_shown(key, old)} → {_shown(key, new)}")
+            parts.append(f"{q(key)}: {_shown(key, old, timezone)} → {_shown(key, new, timezone)}")
     return "; ".join(parts)
 
 
@@ -91,7 +102,7 @@ def row(entry: HistoryRow, timezone: str) -> str:
     )
     line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
     line += f" · {q(subject)}"
-    changes = _changes(entry.before, entry.after)
+    changes = _changes(entry.before, entry.after, timezone)
     if changes:
         line += f"\n    {changes}"
     if entry.reason:

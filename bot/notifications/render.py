@@ -8,6 +8,8 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.tasks import render as tasks
+
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 Renderer = Callable[[dict[str, Any]], Rendered]
 
@@ -20,6 +22,8 @@ def renderers() -> dict[str, Renderer]:
     """Every notification kind the sender knows; features add theirs here."""
     return {
         "test": _test_message,
+        "task_due": tasks.reminder,
+        "task_assigned": tasks.assigned,
     }
 
 
