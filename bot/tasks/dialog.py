@@ -113,6 +113,10 @@ async def on_not_text(message: Message) -> None:
     await message.answer(text, reply_markup=markup)
 
 
+async def on_not_a_pick(message: Message) -> None:
+    await message.answer(render.pick_with_buttons())
+
+
 def build_router() -> Router:
     router = Router(name="tasks-dialog")
     router.callback_query.register(on_add, OrderTasksCb.filter(F.op == OrderTasksOp.ADD))
@@ -127,4 +131,5 @@ def build_router() -> Router:
     router.message.register(on_text, StateFilter(TaskForm.text), TYPED)
     router.message.register(on_due, StateFilter(TaskForm.due), TYPED)
     router.message.register(on_not_text, StateFilter(TaskForm.text, TaskForm.due), ~F.text)
+    router.message.register(on_not_a_pick, StateFilter(TaskForm.assignee), ~F.text.startswith("/"))
     return router

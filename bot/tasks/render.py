@@ -366,6 +366,10 @@ def not_text() -> tuple[str, InlineKeyboardMarkup]:
     return _("Please answer with text, or press Cancel."), _form_keyboard()
 
 
+def pick_with_buttons() -> str:
+    return _("Pick who does it with the buttons above, or press Cancel.")
+
+
 def usage() -> str:
     return _(
         "Usage: /task 1042 Call the customer tomorrow 15:00 — the order number, what to do and, "

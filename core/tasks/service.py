@@ -217,13 +217,15 @@ async def assignees(uow: UnitOfWork, actor: Actor) -> list[Assignee]:
     members = await uow.session.scalars(
         select(Member)
         .where(Member.account_id == actor.account_id, Member.status == MemberStatus.ACTIVE)
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.id)
     )
     eligible = [
         Assignee(m.id, m.display_name)
         for m in members
         if Perm.TASKS_MANAGE in parse_perms(m.role.permissions)
     ]
+    # As shown: the actor first, then by name.
+    eligible.sort(key=lambda a: (a.member_id != actor.member_id, a.name.casefold()))
     return eligible[:PICKER_SIZE]
 
 
