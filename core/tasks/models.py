@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db.base import Base, BigId, UTCDateTime
 
 TEXT_LIMIT = 1000
+NOTICE_TEXT = 500  # of it in a notification
 
 
 class TaskStatus(StrEnum):

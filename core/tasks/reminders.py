@@ -19,11 +19,10 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.members.models import Member, MemberStatus
 from core.notifications import outbox
 from core.orders.models import Order
-from core.tasks.models import Task, TaskStatus
+from core.tasks.models import NOTICE_TEXT, Task, TaskStatus
 
 BATCH = 100
 EVERY = timedelta(minutes=1)
-NOTICE_TEXT = 500
 
 
 async def _claim(uow: UnitOfWork, task: Task) -> bool:

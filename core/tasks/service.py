@@ -28,7 +28,7 @@ from core.orders.models import Order
 from core.orders.service import find_order_id
 from core.orders.views import OrderSummary, check_visible, summary_of
 from core.tasks.due import add_days, check_future, parse_due, split_due
-from core.tasks.models import TEXT_LIMIT, Task, TaskStatus
+from core.tasks.models import NOTICE_TEXT, TEXT_LIMIT, Task, TaskStatus
 from core.tasks.views import (
     TaskRow,
     actions_for,
@@ -42,14 +42,13 @@ ORDER_OPEN_LIMIT = 15
 ORDER_DONE_LIMIT = 5
 PICKER_SIZE = 40
 AUDIT_TEXT = 200  # the task's words kept in the audit entry
-NOTICE_TEXT = 500  # and in a notification
 
 
 class TaskTab(StrEnum):
     MINE = "mine"  # open tasks assigned to me
     OVERDUE = "overdue"  # open and past due: mine; an admin's: everyone's
     ALL = "all"  # every open task (admins)
-    BLOCKED = "blocked"  # open tasks of blocked members, to reassign (admins)
+    BLOCKED = "blocked"  # open tasks of blocked (or removed) members, to reassign (admins)
 
 
 class Postpone(StrEnum):
@@ -64,7 +63,7 @@ class TasksPage:
     page: int
     pages: int
     tabs: tuple[TaskTab, ...]
-    blocked: int  # open tasks of blocked members (admins; 0 for others)
+    blocked: int  # open tasks of blocked or removed members (admins; 0 for others)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +139,9 @@ async def task_row(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskRow:
     ).first()
     if result is None:
         raise NotFound("task_gone")
+    task = result[0]
+    if actor.member_id not in (task.assignee_id, task.author_id) and not is_task_admin(actor):
+        await _visible_order(uow, actor, task.order_id)  # someone else's: as its order allows
     return _row(actor, uow.clock.now(), result)
 
 
@@ -496,7 +498,8 @@ def _open_of(actor: Actor):
 
 def _blocked_holder():
     return select(Member.id).where(
-        Member.id == Task.assignee_id, Member.status == MemberStatus.BLOCKED
+        Member.id == Task.assignee_id,
+        Member.status.in_((MemberStatus.BLOCKED, MemberStatus.REMOVED)),
     )
 
 

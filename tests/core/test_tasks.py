@@ -125,16 +125,22 @@ async def test_any_visible_order_takes_tasks_but_a_hidden_one_does_not(uows, tea
             update(Member).where(Member.telegram_id == 3001).values(role_id=role.id)
         )
         await uow.commit()
+    vasyas = await add(uows, team["vasya"], team["B"], "Своё")
     solo = await actor_for(uows, 3001)
     with pytest.raises(PermissionDenied) as err:
         await add(uows, solo, team["B"])
     assert err.value.code == "order_hidden"
+    assert (await call(uows, tasks.task_row, solo, row.id)).text == "Уточнить адрес у Васи"
+    with pytest.raises(PermissionDenied):  # not his, on an order he may not see
+        await call(uows, tasks.task_row, solo, vasyas.id)
+    with pytest.raises(PermissionDenied):
+        await call(uows, tasks.order_tasks, solo, team["B"])
     other = await new_account(uows, owner_tg=9000, name="Other")
     foreign = await add_order(uows, other.account_id, "F")
     with pytest.raises(NotFound):
         await add(uows, team["admin"], foreign)
     async with uows() as uow:
-        assert len(list(await uow.session.scalars(select(Task)))) == 1
+        assert len(list(await uow.session.scalars(select(Task)))) == 2
 
 
 async def test_only_an_admin_picks_another_assignee_who_is_told(uows, team, clock):
@@ -466,3 +472,11 @@ async def test_concurrent_runs_remind_once(uows, team, clock):
     assert sum(counts) == 12
     rows = await outbox_rows(uows)
     assert len(rows) == len({m.event_key for m in rows}) == 12
+
+
+async def test_a_removed_members_open_tasks_wait_for_reassignment_too(uows, team):
+    await add(uows, team["vasya"], team["B"], "Забрать возврат")
+    async with uows() as uow:
+        await members.remove_member(uow, team["admin"], team["vasya"].member_id)
+    page = await call(uows, tasks.list_tasks, team["admin"], TaskTab.BLOCKED)
+    assert [(r.text, r.assignee_blocked) for r in page.rows] == [("Забрать возврат", True)]
