@@ -54,6 +54,8 @@ from bot.requests import ResilientRequests
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
 from bot.tariff.middleware import ReadOnlyNoticeMiddleware
+from bot.tasks import dialog as task_dialog
+from bot.tasks import router as tasks_router
 from bot.web import WebhookHandler, WebServer
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
@@ -126,6 +128,8 @@ def build_routers() -> list[Router]:
         balance_router.build_router(),
         orders_router.build_router(),
         announce_router.build_router(),
+        task_dialog.build_router(),  # before neworder: /cancel inside a task dialog
+        tasks_router.build_router(),
         neworder.build_router(),
         intake_router.build_router(),
         alerts_router.build_router(),

@@ -38,6 +38,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
+    Command("tasks", __("tasks: mine, overdue, all"), (Perm.TASKS_MANAGE,)),
+    Command(
+        "task", __("add a task: /task 1042 Call the customer tomorrow 15:00"), (Perm.TASKS_MANAGE,)
+    ),
     Command(
         "report",
         __("sales report: /report [month|7d|01.11.2026-15.11.2026] [@name]"),

@@ -152,6 +152,31 @@ MESSAGES = {
     "period_too_long": __("A period can span at most {limit} days."),
     "report_own_only": __("Your role shows your own sales figures only."),
     "history_action": __("Unknown action type {action}. Choose one of: {groups}."),
+    # tasks
+    "task_gone": __("This task no longer exists. Open /tasks again."),
+    "task_text_empty": __(
+        "Write what needs doing, e.g. /task 1042 Call the customer tomorrow 15:00."
+    ),
+    "task_text_too_long": __("The task is too long: {length} characters, at most {limit}."),
+    "due_format": __(
+        "Can't read the due time “{value}”. Write it like this: tomorrow 15:00, today 18:00, "
+        "25.12 10:00, 2026-12-25 10:00, +2h or +3d."
+    ),
+    "due_past": __(
+        "That time has already passed: {when}. Choose a later one, e.g. +2h or tomorrow 15:00."
+    ),
+    "due_too_far": __("That is too far ahead: at most {years} years from now."),
+    "task_assign_admins": __("Only an admin can give a task to someone else."),
+    "cannot_do_tasks": __("{name}'s role can't work on tasks."),
+    "already_task_assignee": __("{name} already has this task."),
+    "task_not_yours": __(
+        "This task isn't yours: only its assignee, its author or an admin closes or postpones it."
+    ),
+    "task_reopen_denied": __("Only the task's author or an admin can reopen it."),
+    "task_already_done": __("The task is already done."),
+    "task_already_open": __("The task is already open."),
+    "task_changed": __("The task was changed meanwhile. Open it again and retry."),
+    "task_tab_admins": __("Only admins see everyone's tasks."),
     "field_datetime": __(
         "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
     ),

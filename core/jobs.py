@@ -12,6 +12,7 @@ from core.alerts.jobs import run_platform_reminders, run_renewals, run_service_a
 from core.db.uow import UnitOfWorkFactory
 from core.settings import Settings
 from core.tariff.catalog import Catalog, load_catalog
+from core.tasks import reminders as task_reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +25,7 @@ class Job:
 def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
     """Every job the scheduler runs, in the order the console runs them; features add theirs.
 
-    Renewals come first, so the alerts of the same run see the state after them. Task
-    reminders (the tasks issue) go here as one more Job whose `run` writes a `task.due` outbox
-    row per due task (key: task id + due time) and whose renderer is added to
-    `bot.notifications.render.renderers()`.
+    Renewals come first, so the alerts of the same run see the state after them.
     """
     catalog = catalog or load_catalog(settings.tariff_catalog)
     alerts_every = timedelta(minutes=settings.alerts_every_minutes)
@@ -35,6 +33,7 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
         Job("renewals", timedelta(minutes=settings.renewals_every_minutes), run_renewals),
         Job("service_alerts", alerts_every, run_service_alerts),
         Job("platform_reminders", alerts_every, partial(run_platform_reminders, catalog=catalog)),
+        Job("task_reminders", task_reminders.EVERY, task_reminders.send_due_reminders),
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
@@ -47,6 +47,11 @@ ACTIONS = {
     "order.unassigned": __("order unassigned"),
     "order.status_changed": __("order status changed"),
     "order.reopened": __("order reopened"),
+    "task.added": __("task added"),
+    "task.done": __("task done"),
+    "task.reopened": __("task reopened"),
+    "task.postponed": __("task postponed"),
+    "task.reassigned": __("task reassigned"),
     "group.linked": __("manager group linked"),
     "group.unlinked": __("manager group unlinked"),
     "api_token.issued": __("API token issued"),
@@ -63,11 +68,17 @@ def action_name(action: str) -> str:
 
 MONEY_KEYS = {"amount", "monthly_cost", "confirmed_monthly_cost"}  # integer kopecks
 DATE_KEYS = {"paid_through"}  # ISO dates
+MOMENT_KEYS = {"due"}  # ISO date-times, shown in the account's zone
 
 
-def _shown(key: str, value: Any, escape=q) -> str:
+def _shown(key: str, value: Any, timezone: str, escape=q) -> str:
     if key in MONEY_KEYS and isinstance(value, int):
         return money(value)
+    if key in MOMENT_KEYS and isinstance(value, str):
+        try:
+            return when(datetime.fromisoformat(value), timezone)
+        except ValueError:
+            pass
     if key in DATE_KEYS and isinstance(value, str):
         try:
             return day(date.fromisoformat(value))
@@ -76,7 +87,9 @@ def _shown(key: str, value: Any, escape=q) -> str:
     return escape(value)
 
 
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None, escape=q) -> str:
+def _changes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, timezone: str, escape=q
+) -> str:
     """'key: old → new; …' — HTML-escaped for messages, `escape=str` for files."""
     before, after = before or {}, after or {}
     parts = []
@@ -85,9 +98,10 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None, escape
         if old is None and new is None:
             continue
         if old is None:
-            parts.append(f"{escape(key)}: {_shown(key, new, escape)}")
+            parts.append(f"{escape(key)}: {_shown(key, new, timezone, escape)}")
         elif old != new:
-            parts.append(f"{escape(key)}: {_shown(key, old, escape)} → {_shown(key, new, escape)}")
+            shown_old = _shown(key, old, timezone, escape)
+            parts.append(f"{escape(key)}: {shown_old} → {_shown(key, new, timezone, escape)}")
     return "; ".join(parts)
 
 
@@ -101,7 +115,7 @@ def row(entry: HistoryRow, timezone: str) -> str:
     who = q(entry.actor_name) if entry.actor_name else _("system")
     line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
     line += f" · {q(_subject(entry))}"
-    changes = _changes(entry.before, entry.after)
+    changes = _changes(entry.before, entry.after, timezone)
     if changes:
         line += f"\n    {changes}"
     if entry.reason:
@@ -211,7 +225,7 @@ def history_csv(rows: list[HistoryRow], timezone: str, locale: str) -> BufferedI
             action_name(entry.action),
             entry.action,
             _subject(entry),
-            export.text(_changes(entry.before, entry.after, escape=str)),
+            export.text(_changes(entry.before, entry.after, timezone, escape=str)),
             export.text(entry.reason),
         ]
         for entry in rows

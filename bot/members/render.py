@@ -139,7 +139,10 @@ def remove_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
 def done(action: str, member: Member) -> str:
     name = q(member.display_name)
     texts = {
-        "block": _("{name} is blocked. Their open orders stay assigned to them.").format(name=name),
+        "block": _(
+            "{name} is blocked. Their open orders and tasks stay assigned to them; reassign the "
+            "tasks in /tasks → ⛔ Blocked members' tasks."
+        ).format(name=name),
         "unblock": _("{name} is unblocked and has access again.").format(name=name),
         "role": _("{name} is now {role}.").format(name=name, role=role_name(member.role.code)),
         "remove": _("{name} has been removed from the account.").format(name=name),

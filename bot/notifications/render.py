@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.alerts.render import alert_renderers
+from bot.tasks import render as tasks
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 Renderer = Callable[[dict[str, Any]], Rendered]
@@ -19,11 +20,12 @@ def _test_message(params: dict[str, Any]) -> Rendered:
 
 
 def renderers() -> dict[str, Renderer]:
-    """Every notification kind the sender knows; features add theirs here (task reminders of
-    the tasks issue: a "task.due" renderer)."""
+    """Every notification kind the sender knows; features add theirs here."""
     return {
         "test": _test_message,
         **alert_renderers(),
+        "task_due": tasks.reminder,
+        "task_assigned": tasks.assigned,
     }
 
 

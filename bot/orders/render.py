@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.audit.render import action_name
 from bot.format import money, q, when
 from bot.orders.callbacks import AnnounceClaim, OrderCb, OrderOp, OrdersList
+from bot.tasks.render import task_log_details, tasks_button
 from core.audit.service import HistoryRow
 from core.orders.models import OrderStatus
 from core.orders.service import (
@@ -178,10 +179,14 @@ def order_card(card: OrderCard, timezone: str) -> tuple[str, InlineKeyboardMarku
                 name=q(card.summary.assignee or "—")
             )
         )
+    if card.open_tasks:
+        lines.append(_("Open tasks: {n}").format(n=card.open_tasks))
     builder = InlineKeyboardBuilder()
     for action in card.actions:
         label, op = _ACTION_LABELS[action]
         builder.button(text=str(label), callback_data=OrderCb(op=op, order_id=card.summary.id))
+    if card.open_tasks is not None:
+        builder.add(tasks_button(card.summary.id, card.open_tasks))
     builder.button(text=_("« Orders"), callback_data=OrdersList.page(OrderTab.MINE, None, None))
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()
@@ -237,6 +242,8 @@ def _change(key: str, value: Any) -> str:
 def log_row(entry: HistoryRow, timezone: str) -> str:
     who = q(entry.actor_name) if entry.actor_name else _("system")
     line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
+    if entry.action.startswith("task."):
+        return line + task_log_details(entry, timezone)
     before, after = entry.before or {}, entry.after or {}
     changes = [
         f"{_change(key, before.get(key))} → {_change(key, after.get(key))}"

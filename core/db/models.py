@@ -10,6 +10,7 @@ from core.members.models import Invite, Member, Role
 from core.notifications.models import DeliveryAttempt, OutboxMessage
 from core.orders.models import ManagerGroup, Order, OrderAnnouncement, OrderSubscription
 from core.tariff.models import TariffPayment
+from core.tasks.models import Task
 
 __all__ = [
     "Account",
@@ -30,4 +31,5 @@ __all__ = [
     "PoolResource",
     "Role",
     "TariffPayment",
+    "Task",
 ]

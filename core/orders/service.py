@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
@@ -37,6 +37,7 @@ from core.orders.views import (
     next_statuses,
     summary_of,
 )
+from core.tasks.models import Task, TaskStatus
 
 PAGE_SIZE = 10
 LOG_SIZE = 30
@@ -397,9 +398,17 @@ async def list_orders(
     )
 
 
+async def _open_tasks(uow: UnitOfWork, order_id: int) -> int:
+    return await uow.session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .where(Task.order_id == order_id, Task.status == TaskStatus.OPEN)
+    )
+
+
 async def order_card(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderCard:
     order, assignee = await _load(uow, actor, order_id)
-    return card_of(actor, order, _name(assignee))
+    return card_of(actor, order, _name(assignee), await _open_tasks(uow, order.id))
 
 
 async def order_card_by_number(uow: UnitOfWork, actor: Actor, number: str) -> OrderCard:
@@ -552,9 +561,10 @@ async def assign_order(
         {"assignee": _name(target)},
     )
     announcements = await _announcements(uow, order.id) if previous is None else ()
+    tasks = await _open_tasks(uow, order.id)
     await uow.commit()
     return AssignOutcome(
-        card=card_of(actor, order, _name(target)),
+        card=card_of(actor, order, _name(target), tasks),
         previous=await _recipient(uow, previous),
         assignee=await _recipient(uow, target),
         announcements=announcements,
@@ -600,8 +610,9 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
     order, assignee = await _load(uow, actor, order_id, fresh=True)
     action = "order.reopened" if reopened else "order.status_changed"
     _audit(uow, actor.member_id, order, action, before, {"status": order.status})
+    tasks = await _open_tasks(uow, order.id)
     await uow.commit()
-    return card_of(actor, order, _name(assignee))
+    return card_of(actor, order, _name(assignee), tasks)
 
 
 # ---- the order log ---------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class OrderCard:
     limited: Limited | None
     actions: tuple[OrderAction, ...]
     next_statuses: tuple[OrderStatus, ...]
+    open_tasks: int | None = None  # None: the actor does not work on tasks
 
 
 TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
@@ -179,7 +180,7 @@ def actions_for(actor: Actor, order: Order, limited: Limited | None) -> tuple[Or
     return tuple(actions)
 
 
-def card_of(actor: Actor, order: Order, assignee: str | None) -> OrderCard:
+def card_of(actor: Actor, order: Order, assignee: str | None, open_tasks: int = 0) -> OrderCard:
     limited = check_visible(actor, order, assignee)
     return OrderCard(
         summary=summary_of(order, assignee),
@@ -187,4 +188,5 @@ def card_of(actor: Actor, order: Order, assignee: str | None) -> OrderCard:
         limited=limited,
         actions=actions_for(actor, order, limited),
         next_statuses=next_statuses(actor, order) if limited is None else (),
+        open_tasks=open_tasks if actor.can(Perm.TASKS_MANAGE) else None,
     )

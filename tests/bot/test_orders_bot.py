@@ -96,7 +96,14 @@ async def test_admin_and_owner_see_the_all_tab(client, shop, uows, user):
     assert [b for b in free.buttons if "№" in b] == [f"🆕 №C · {TOTAL} · — · 0 мин"]
     card = await admin.click("№C")
     assert "+7 900 123-45-67" in card.text
-    assert card.buttons == ["✋ Взять", "👤 Назначить…", "🔁 Статус…", "📜 История", "« Заказы"]
+    assert card.buttons == [
+        "✋ Взять",
+        "👤 Назначить…",
+        "🔁 Статус…",
+        "📜 История",
+        "📋 Задачи (0)",
+        "« Заказы",
+    ]
 
 
 async def test_ten_per_page_keyset_navigation_and_status_filter(client, shop, uows, clock):
@@ -138,7 +145,7 @@ async def test_own_card_in_full_with_actions(client, shop, uows):
     ):
         assert shown in reply.text
     assert "Позвонить до обеда" in reply.text and "Исполнитель: @petya" in reply.text
-    assert reply.buttons == ["🔁 Статус…", "📜 История", "« Заказы"]
+    assert reply.buttons == ["🔁 Статус…", "📜 История", "📋 Задачи (0)", "« Заказы"]
 
 
 async def test_colleague_card_is_limited_without_actions(client, shop, uows):
@@ -148,7 +155,7 @@ async def test_colleague_card_is_limited_without_actions(client, shop, uows):
     assert "🔒 Это заказ @vasya" in reply.text
     for hidden in ("Иван", "+7 900", "ivan@example.com", "Ленина", "Чайник", "Позвонить"):
         assert hidden not in reply.text
-    assert reply.buttons == ["« Заказы"]
+    assert reply.buttons == ["📋 Задачи (0)", "« Заказы"]  # tasks may go on any visible order
 
 
 async def test_admin_and_owner_see_every_card_in_full(client, shop, uows):
@@ -161,6 +168,7 @@ async def test_admin_and_owner_see_every_card_in_full(client, shop, uows):
             "🚫 Снять исполнителя",
             "🔁 Статус…",
             "📜 История",
+            "📋 Задачи (0)",
             "« Заказы",
         ]
 
@@ -172,7 +180,7 @@ async def test_unassigned_card_claim_button_opens_full_card(client, shop, uows):
     await petya.click("Свободные")
     card = await petya.click("№C")
     assert "🔒 Данные покупателя видны исполнителю" in card.text and "+7 900" not in card.text
-    assert card.buttons == ["✋ Взять", "« Заказы"]
+    assert card.buttons == ["✋ Взять", "📋 Задачи (0)", "« Заказы"]
     claimed = await petya.click("Взять")
     assert claimed.alert == "Заказ №C теперь ваш."
     assert "+7 900 123-45-67" in claimed.text and "Исполнитель: @petya" in claimed.text

@@ -217,7 +217,12 @@ async def test_three_days_down_replays_each_missed_day_once(uows, clock):
     assert await renewal_keys(uows, owner.account_id) == [f"renew:{chat}:2026-12-23"]
     # The 1-day warnings of the missed days are stale now: only what is still true is sent.
     assert await events(uows) == [*before, ("service.suspended", 1000)]
-    assert await tick(uows) == {"renewals": 0, "service_alerts": 0, "platform_reminders": 0}
+    assert await tick(uows) == {
+        "renewals": 0,
+        "service_alerts": 0,
+        "platform_reminders": 0,
+        "task_reminders": 0,
+    }
     assert await money(uows, owner.account_id) == (210_00, 210_00)
 
 

@@ -1,0 +1,105 @@
+"""/tasks, /task, the order's Tasks screen and every task button (reminders' too)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.orders.notify import replace
+from bot.tasks import render
+from bot.tasks.callbacks import TABS, OrderTasksCb, OrderTasksOp, TaskCb, TaskOp, TasksList, Where
+from core.db.uow import UnitOfWork
+from core.members.actor import Actor
+from core.tasks import service
+from core.tasks.service import Postpone
+from core.tasks.views import TaskRow
+
+
+async def _change(uow: UnitOfWork, actor: Actor, cb: TaskCb) -> TaskRow:
+    if cb.op == TaskOp.DONE:
+        return await service.close_task(uow, actor, cb.task_id)
+    if cb.op == TaskOp.REOPEN:
+        return await service.reopen_task(uow, actor, cb.task_id)
+    if cb.op == TaskOp.ASSIGN:
+        return await service.reassign_task(uow, actor, cb.task_id, cb.member_id)
+    step = Postpone.HOUR if cb.op == TaskOp.HOUR else Postpone.DAY
+    return await service.postpone_task(uow, actor, cb.task_id, step)
+
+
+async def cmd_tasks(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+    text, markup = render.tasks_list(await service.list_tasks(uow, actor), actor.timezone)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_tasks_page(
+    query: CallbackQuery, callback_data: TasksList, uow: UnitOfWork, actor: Actor
+) -> None:
+    page = await service.list_tasks(uow, actor, TABS[callback_data.tab], callback_data.page)
+    await replace(query.message, *render.tasks_list(page, actor.timezone))
+    await query.answer()
+
+
+async def cmd_task(message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor) -> None:
+    if not (command.args or "").strip():
+        await message.answer(render.usage())
+        return
+    row = await service.add_task_from_line(uow, actor, command.args)
+    text, markup = render.task_view(row, actor.timezone, render.added(row))
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_order_tasks(
+    query: CallbackQuery, callback_data: OrderTasksCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    screen = await service.order_tasks(uow, actor, callback_data.order_id)
+    await replace(query.message, *render.order_tasks(screen, actor.timezone))
+    await query.answer()
+
+
+async def _redraw(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    actor: Actor,
+    cb: TaskCb,
+    row: TaskRow,
+    toast: str | None,
+) -> None:
+    """The screen the button was on, as it is now."""
+    if cb.where == Where.LIST:
+        page = await service.list_tasks(uow, actor, TABS[cb.tab], cb.page)
+        text, markup = render.tasks_list(page, actor.timezone)
+    elif cb.where == Where.ORDER:
+        screen = await service.order_tasks(uow, actor, row.order_id)
+        text, markup = render.order_tasks(screen, actor.timezone)
+    else:
+        text, markup = render.task_view(row, actor.timezone)
+    await replace(query.message, text, markup)
+    await query.answer(toast)
+
+
+async def on_task(
+    query: CallbackQuery, callback_data: TaskCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    cb = callback_data
+    if cb.op == TaskOp.SHOW:
+        await _redraw(query, uow, actor, cb, await service.task_row(uow, actor, cb.task_id), None)
+    elif cb.op == TaskOp.PICK:
+        members = await service.assignees(uow, actor)
+        row = await service.task_row(uow, actor, cb.task_id)
+        await replace(query.message, *render.picker(row, members, cb, actor.timezone))
+        await query.answer()
+    else:
+        row = await _change(uow, actor, cb)
+        await _redraw(query, uow, actor, cb, row, render.toast(cb.op, row, actor.timezone))
+
+
+def build_router() -> Router:
+    """Member-only handlers (the parent router scopes them)."""
+    router = Router(name="tasks")
+    router.message.register(cmd_tasks, Command("tasks"))
+    router.message.register(cmd_task, Command("task"))
+    router.callback_query.register(on_tasks_page, TasksList.filter())
+    router.callback_query.register(on_order_tasks, OrderTasksCb.filter(F.op == OrderTasksOp.LIST))
+    router.callback_query.register(on_task, TaskCb.filter())
+    return router
