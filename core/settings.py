@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
+    intake_per_minute: int = Field(default=120, ge=1, le=100_000)
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
 
     @field_validator("webhook_url")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import time
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -63,11 +66,43 @@ def _bearer(request: web.Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+class PerTokenLimit:
+    """At most `per_minute` requests per token (a sliding minute), checked before anything else."""
+
+    def __init__(self, per_minute: int, now=time.monotonic) -> None:
+        self.per_minute, self._now = per_minute, now
+        self._hits: dict[str, deque[float]] = {}
+
+    def retry_after(self, token: str) -> int:
+        """0 if the request may go ahead, else seconds to wait."""
+        key = hashlib.sha256(token.encode()).hexdigest()  # raw tokens are never kept
+        now = self._now()
+        window = self._hits.setdefault(key, deque())
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return max(1, int(window[0] + 60 - now) + 1)
+        window.append(now)
+        if len(self._hits) > 10_000:
+            self._hits = {k: w for k, w in self._hits.items() if w and w[-1] > now - 60}
+        return 0
+
+
+LIMIT: web.AppKey[PerTokenLimit] = web.AppKey("shopdesk_intake_limit")
+
+
 async def post_order(request: web.Request) -> web.Response:
     app = request.app[APP]
     token = _bearer(request)
     if token is None:
         return _error(401, "unauthorized", "Send the account's API token: Authorization: Bearer …")
+    wait = request.app[LIMIT].retry_after(token)
+    if wait:
+        response = _error(
+            429, "rate_limited", f"Too many requests for this token; retry in {wait} s."
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         async with app.uows() as uow:
             account_id = await authenticate(uow, token)
@@ -117,6 +152,7 @@ async def drain(web_app: web.Application) -> None:
 
 def add_routes(web_app: web.Application) -> None:
     web_app[TASKS] = set()
+    web_app[LIMIT] = PerTokenLimit(web_app[APP].settings.intake_per_minute)
     web_app.router.add_post("/api/v1/orders", post_order)
     web_app.router.add_get("/api/v1/openapi.json", openapi)
     web_app.on_shutdown.append(drain)

@@ -179,6 +179,9 @@ class Fleet:
                 process.send_signal(signal.SIGTERM)
         return [await self.wait(process) for process in self.processes]
 
+    def logs_in_full(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("bot*.log")))
+
     def logs(self) -> str:
         return "\n".join(p.read_text()[-6000:] for p in sorted(self.tmp.glob("bot*.log")))
 
@@ -232,6 +235,8 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
         codes = await fleet.stop()
         await standin.stop()
     assert codes == [0, 0], fleet.logs()
+    logs = fleet.logs_in_full()
+    assert SECRET not in logs and standin.token not in logs, "a secret leaked into the logs"
 
 
 async def test_both_schedulers_renew_once_and_a_stopped_process_loses_nothing(database, tmp_path):
