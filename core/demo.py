@@ -157,14 +157,12 @@ async def _seed_journal(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> No
             stopped = today - timedelta(days=stopped_days_ago)
             row = await uow.session.get(ConnectedService, ordered.id)
             await lifecycle.activate(uow, row, add_months(stopped, -row.period_months), None)
-            if status == ServiceStatus.DISCONNECTED:
+            if status == ServiceStatus.SUSPENDED:
+                lapsed, reason = ServiceStatus.SUSPENDED, "balance short"
+            else:
+                # Switched off by the owner; the closed one's return window has passed since.
                 row.auto_renew = False
-            reason = "auto-renew off" if status != ServiceStatus.SUSPENDED else "balance short"
-            lapsed = (
-                ServiceStatus.SUSPENDED
-                if status == ServiceStatus.SUSPENDED
-                else (ServiceStatus.DISCONNECTED)
-            )
+                lapsed, reason = ServiceStatus.DISCONNECTED, "auto-renew off"
             lifecycle.lapse(row, lapsed, stopped, uow, reason)
             if status == ServiceStatus.CLOSED:
                 await lifecycle.close(uow, row)
@@ -340,7 +338,8 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 entries.append(
                     _entry(order, task.closed_at, "task.done", task.author_id, None, done)
                 )
-        uow.session.add_all(entries)
+        # In time order, so the log and /history read as they happened.
+        uow.session.add_all(sorted(entries, key=lambda entry: entry.created_at))
         await uow.commit()
 
 
@@ -349,9 +348,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _task(rng: random.Random, order: Order, manager: Actor, now, since, done=False) -> Task:
-    created = since
+    created = order.created_at + (since - order.created_at) / 3
     if done:
-        due, closed = since, since
+        # Done before the order was completed.
+        closed = order.created_at + (since - order.created_at) * 2 / 3
+        due = closed + timedelta(hours=rng.randrange(1, 24))
     elif rng.random() < 0.45:
         # Overdue; its reminder went out when it was due.
         due, closed = now - timedelta(hours=rng.randrange(2, 96)), None
