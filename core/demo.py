@@ -321,6 +321,15 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 manager is not None and order.status == OrderStatus.COMPLETED and rng.random() < 0.1
             ):
                 tasks.append(_task(rng, order, manager, now, at, done=True))
+        # One reminder comes tomorrow: `/clock +1d` as manager1 prints it.
+        soon = next(
+            t
+            for t in tasks
+            if t.assignee_id == managers[0].member_id
+            and t.due_at > now
+            and t.status == TaskStatus.OPEN
+        )
+        soon.due_at = soon.remind_at = now + timedelta(hours=20)
         uow.session.add_all(tasks)
         await uow.session.flush()
         for task in tasks:

@@ -54,3 +54,11 @@ async def test_reports_chart_and_csv_are_saved_and_their_paths_printed(sqlite_ur
     assert f"bot › 📎 {export}" in out
     rows = export.read_text(encoding="utf-8-sig").splitlines()
     assert len(rows) > 10 and "10196" in export.read_text(encoding="utf-8-sig")
+
+
+async def test_a_task_reminder_prints_for_its_assignee_the_next_day(sqlite_url, tmp_path):
+    out = await drive(sqlite_url, tmp_path, "/tasks", "/clock +1d", who="manager1")
+    before, _, after = out.partition("⏰ 2026-11-23 09:00 UTC")
+    assert "⏰ Срок задачи" not in before
+    assert after.count("bot › ⏰") == 1
+    assert "23.11.2026 08:00" in after  # 20 hours after the demo was made, Moscow time
