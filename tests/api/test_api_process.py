@@ -47,7 +47,7 @@ async def test_cli_token_then_run_serves_the_intake_api(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
+            for _ in range(900):
                 try:
                     async with http.get(f"{base}/healthz") as health:
                         if health.status == 200:

@@ -35,8 +35,9 @@ async def test_a_day_later_the_demo_prints_the_renewal_notices(sqlite_url, tmp_p
     assert f"🔔 to Игорь Петров › {suspended}" in after  # the admin opted in to alerts
     assert "bot › ⚠️ Баланс заканчивается." in after
     assert "[1] 💳 Пополнить" in after
-    # Pressing Top up under the alert shows the balance and the command to record a payment.
-    assert "/topup 70 [номер платежа]" in after
+    # Pressing Top up under the alert shows the balance and the command to record a payment:
+    # the chat's 790 ₽ and the suspended analytics export's 3 000 ₽ retry, less the 720 ₽ held.
+    assert "/topup 3070 [номер платежа]" in after
     # The next day repeats nothing: every event was announced once.
     assert after.count("приостановлена: баланса") == 2
     assert after.split("⏰ 2026-11-24 09:00 UTC")[1].strip() == "bye"
