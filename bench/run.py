@@ -35,7 +35,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.app import OFFLINE_TOKEN, build_app
 from bot.console.chat import ChatClient, OfflineSession
@@ -85,7 +85,7 @@ QUICK = {
     "dispatch_updates": 300,
     "orders_small": 1_000,
     "orders_large": 10_000,
-    "claim_orders": 100,
+    "claim_orders": 50,
     "claimers": 20,
     "services_small": 100,
     "services_large": 300,
@@ -177,7 +177,7 @@ class Databases:
                 await engine.dispose()
             return
         database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
+        admin = create_async_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{database}"'))
         url = make_url(self.postgres_url).set(database=database)
