@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint locales locales-update migrate clean
+.PHONY: run test bench lint locales locales-update migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev locales
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Benchmarks: ratios against anchors measured in the same run (bench/run.py); QUICK=1 for CI.
+bench: $(VENV)/.installed-dev locales
+	$(PY) -m bench.run $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,14 +9,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+if TYPE_CHECKING:  # matplotlib is imported on the first chart, not at start (≈50 MB)
+    from matplotlib.figure import Figure
 
 BAR_COLOR = "#4C78A8"
 LINE_COLOR = "#F58518"
@@ -38,6 +34,10 @@ def _grouped(value: float, _position: object = None) -> str:
 
 
 def build_figure(data: ChartData) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     count = len(data.labels)
     figure = Figure(figsize=(max(6.0, 1.0 + 0.9 * count), 4.5), dpi=100)
     FigureCanvasAgg(figure)

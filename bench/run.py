@@ -1,0 +1,749 @@
+"""ShopDesk benchmarks: each figure is a ratio against an anchor measured in the same run.
+
+    make bench            # full sizes (see SIZES), SQLite; PostgreSQL too if TEST_POSTGRES_URL
+    make bench QUICK=1    # small sizes, correctness only (CI)
+    .venv/bin/python -m bench.run --orders-large 300000   # override a size
+
+Prints a table and writes bench/results.json. Exits non-zero on wrong results (duplicate or
+missing claim winners, lost or duplicated notifications, failed updates), never on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import logging
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from bot.app import OFFLINE_TOKEN, build_app
+from bot.console.chat import ChatClient, OfflineSession
+from bot.i18n import build_i18n
+from bot.notifications.sender import OutboxSender
+from core.accounts.models import Account
+from core.alerts.jobs import run_renewals
+from core.clock import FrozenClock, SystemClock
+from core.db.engine import create_engine, session_factory
+from core.db.migrate import upgrade
+from core.db.uow import UnitOfWorkFactory
+from core.journal import billing
+from core.journal.calendar import local_today
+from core.journal.models import ConnectedService, ServiceStatus
+from core.ledger.models import LedgerEntry
+from core.members.models import Member
+from core.notifications import outbox
+from core.notifications.limits import Limits, RateLimiter
+from core.notifications.models import OutboxMessage
+from core.orders.models import Order, OrderStatus
+from core.orders.service import OrderTab, claim_order, list_orders
+from core.settings import Settings
+from tests.support.factories import new_account
+from tests.support.orders import many_managers
+from tests.support.telegram_standin import TelegramStandIn
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+CHUNK = 5000
+
+FULL = {
+    "dispatch_orders": 100_000,
+    "dispatch_updates": 5_000,
+    "orders_small": 10_000,
+    "orders_large": 1_000_000,
+    "claim_orders": 200,
+    "claimers": 20,
+    "services_small": 10_000,
+    "services_large": 100_000,
+    "report_orders": 100_000,
+    "notifications": 3_000,
+    "chats": 1_000,
+    "repeat": 10,
+}
+QUICK = {
+    "dispatch_orders": 5_000,
+    "dispatch_updates": 300,
+    "orders_small": 1_000,
+    "orders_large": 10_000,
+    "claim_orders": 50,
+    "claimers": 20,
+    "services_small": 100,
+    "services_large": 300,
+    "report_orders": 5_000,
+    "notifications": 300,
+    "chats": 100,
+    "repeat": 3,
+}
+TARGETS = {
+    "dispatch": "≤ 1.5×",
+    "list scaling, first page": "≤ 1.5×",
+    "list scaling, page 50": "≤ 1.5×",
+    "claim": "1 winner per order, 0 errors",
+    "renewal sweep": "≤ 10×",
+    "renewal per-service growth": "≤ 1.3×",
+    "report": "≤ 3×",
+    "sender throughput": "≥ 0.9",
+    "sender 429 share": "≤ 1 %",
+    "idle RSS": "≤ 120 MB",
+    "peak RSS": "≤ 250 MB",
+}
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str  # "x" (ratio), "MB", "share", "/s"
+    detail: str
+    ok: bool | None = None  # None: no target to judge
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+        print(f"  {figure.name}: {fmt(figure)}  ({figure.detail})", flush=True)
+
+    def fail(self, message: str) -> None:
+        self.failures.append(message)
+        print(f"  WRONG: {message}", flush=True)
+
+
+def fmt(f: Figure) -> str:
+    if f.unit == "x":
+        return f"{f.value:.2f}×"
+    if f.unit == "share":
+        return f"{f.value * 100:.2f} %"
+    if f.unit == "MB":
+        return f"{f.value:.0f} MB"
+    return f"{f.value:.0f}{f.unit}"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---- databases -------------------------------------------------------------------------------
+
+
+class Databases:
+    """Fresh migrated databases: SQLite files in a temporary folder, PostgreSQL databases."""
+
+    def __init__(self, folder: str, postgres_url: str | None) -> None:
+        self.folder = folder
+        self.postgres_url = postgres_url
+        self.created_pg: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def fresh(self, kind: str, name: str, pool_size: int = 5) -> AsyncIterator[AsyncEngine]:
+        if kind == "sqlite":
+            url = f"sqlite+aiosqlite:///{self.folder}/{name}-{uuid.uuid4().hex[:6]}.db"
+            engine = create_engine(url)
+            await upgrade(engine)
+            try:
+                yield engine
+            finally:
+                await engine.dispose()
+            return
+        database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+        admin = create_async_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{database}"'))
+        url = make_url(self.postgres_url).set(database=database)
+        engine = create_engine(url.render_as_string(hide_password=False), pool_size=pool_size)
+        try:
+            await upgrade(engine)
+            yield engine
+        finally:
+            await engine.dispose()
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            await admin.dispose()
+
+    def kinds(self) -> list[str]:
+        return ["sqlite", "postgresql"] if self.postgres_url else ["sqlite"]
+
+
+def uows_of(engine: AsyncEngine) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(session_factory(engine), FrozenClock(T0))
+
+
+def order_rows(account_id: int, members: list[int], count: int, seed: int) -> Iterator[list[dict]]:
+    """Orders over the last 120 days in chunks (never all in memory): most completed."""
+    rng = random.Random(seed)
+    statuses = [OrderStatus.COMPLETED] * 6 + [OrderStatus.CANCELLED, OrderStatus.IN_PROGRESS]
+    chunk: list[dict] = []
+    for i in range(count):
+        created = T0 - timedelta(seconds=rng.randrange(60, 3600 * 24 * 120))
+        status = rng.choice(statuses)
+        chunk.append(
+            {
+                "account_id": account_id,
+                "number": f"B{i}",
+                "source": "api",
+                "customer_name": "Bench",
+                "items": [],
+                "total": rng.randrange(10_000, 5_000_000),
+                "currency": "RUB",
+                "status": status,
+                "assignee_id": rng.choice(members),
+                "created_at": created,
+                "updated_at": created,
+                "completed_at": created + timedelta(hours=5)
+                if status == OrderStatus.COMPLETED
+                else None,
+            }
+        )
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def fill_orders(engine: AsyncEngine, account_id: int, members: list[int], count: int) -> None:
+    async with engine.begin() as conn:
+        for chunk in order_rows(account_id, members, count, seed=count):
+            await conn.execute(insert(Order), chunk)
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE orders"))
+            await conn.commit()
+
+
+async def shop(engine: AsyncEngine, managers: int = 10):
+    uows = uows_of(engine)
+    owner = await new_account(uows, name="Bench")
+    crew = await many_managers(uows, owner.account_id, managers)
+    return uows, owner, crew
+
+
+async def timed(make, repeat: int) -> float:
+    """Median seconds of `repeat` runs of the coroutine `make()` (after one warm-up)."""
+    await make()
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        await make()
+        times.append(time.perf_counter() - began)
+    times.sort()
+    return times[len(times) // 2]
+
+
+# ---- figures ---------------------------------------------------------------------------------
+
+
+def settings_for(engine: AsyncEngine) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=engine.url.render_as_string(hide_password=False),
+        bot_token=None,
+    )
+
+
+async def feed_many(dp: Dispatcher, bot: Bot, client: ChatClient, text_: str, count: int) -> float:
+    session: OfflineSession = bot.session  # type: ignore[assignment]
+    began = time.perf_counter()
+    for i in range(count):
+        await dp.feed_update(bot, client.message_update(text_))
+        if i % 100 == 99:
+            session.requests.clear()
+            session.screens.clear()
+    return (time.perf_counter() - began) / count
+
+
+async def bench_dispatch(report: Report, dbs: Databases, sizes: dict) -> None:
+    async with dbs.fresh("sqlite", "dispatch") as engine:
+        _, owner, crew = await shop(engine)
+        await fill_orders(
+            engine, owner.account_id, [m.member_id for m in crew], sizes["dispatch_orders"]
+        )
+        app = build_app(
+            settings_for(engine), session=OfflineSession(), clock=FrozenClock(T0), engine=engine
+        )
+        app.flood_memory.per_second = 1_000_000
+        manager = crew[0]
+        client = ChatClient(app.dp, app.bot, manager.telegram_id)
+        reply = await client.send("/orders")
+        buttons = [
+            b.text
+            for r in reply.requests
+            if getattr(r, "reply_markup", None) is not None
+            for row in getattr(r.reply_markup, "inline_keyboard", [])
+            for b in row
+        ]
+        if not any("B" in t for t in buttons):
+            report.fail(f"/orders showed no orders: {buttons[:3]}")
+        await feed_many(app.dp, app.bot, client, "/orders", 50)
+
+        bare_session = OfflineSession()
+        bare_bot = Bot(OFFLINE_TOKEN, session=bare_session)
+        maker = async_sessionmaker(engine, expire_on_commit=False)
+        router = Router()
+
+        @router.message()
+        async def on_message(message: Message) -> None:
+            async with maker() as session:
+                member = await session.get(Member, manager.member_id)
+            await message.answer(f"hi {member.username}")
+
+        bare = Dispatcher()
+        bare.include_router(router)
+        bare_client = ChatClient(bare, bare_bot, manager.telegram_id)
+        await feed_many(bare, bare_bot, bare_client, "/orders", 50)
+
+        n = sizes["dispatch_updates"]
+        full = await feed_many(app.dp, app.bot, client, "/orders", n)
+        anchor = await feed_many(bare, bare_bot, bare_client, "/orders", n)
+        report.add(
+            Figure(
+                "dispatch",
+                full / anchor,
+                "x",
+                f"/orders {full * 1000:.2f} ms vs bare {anchor * 1000:.2f} ms per update, "
+                f"{n} updates, {sizes['dispatch_orders']:,} orders",
+                full / anchor <= 1.5,
+            )
+        )
+        report.memory_app = rss_mb()  # type: ignore[attr-defined]
+
+
+async def list_times(engine: AsyncEngine, count: int) -> tuple[float, float]:
+    uows, owner, crew = await shop(engine)
+    await fill_orders(engine, owner.account_id, [m.member_id for m in crew], count)
+    cursor = None
+    async with uows() as uow:
+        for _ in range(49):
+            page = await list_orders(uow, owner, OrderTab.ALL, after=cursor)
+            cursor = page.older
+    assert cursor is not None
+
+    async def first() -> None:
+        async with uows() as uow:
+            page = await list_orders(uow, owner, OrderTab.ALL)
+            assert len(page.rows) == 10
+
+    async def fiftieth() -> None:
+        async with uows() as uow:
+            page = await list_orders(uow, owner, OrderTab.ALL, after=cursor)
+            assert len(page.rows) == 10
+
+    return await timed(first, 100), await timed(fiftieth, 100)
+
+
+async def bench_lists(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
+    small, large = sizes["orders_small"], sizes["orders_large"]
+    async with dbs.fresh(kind, "lists-small") as engine:
+        s_first, s_50 = await list_times(engine, small)
+    async with dbs.fresh(kind, "lists-large") as engine:
+        l_first, l_50 = await list_times(engine, large)
+    for label, big, little in (("first page", l_first, s_first), ("page 50", l_50, s_50)):
+        report.add(
+            Figure(
+                f"list scaling, {label} [{kind}]",
+                big / little,
+                "x",
+                f"{big * 1000:.2f} ms at {large:,} vs {little * 1000:.2f} ms at {small:,} orders",
+                big / little <= 1.5,
+            )
+        )
+
+
+async def bench_claim(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
+    count, claimers = sizes["claim_orders"], sizes["claimers"]
+    async with dbs.fresh(kind, "claim", pool_size=claimers) as engine:
+        uows, owner, crew = await shop(engine, claimers)
+        async with engine.begin() as conn:
+            rows = [
+                {
+                    "account_id": owner.account_id,
+                    "number": f"C{i}",
+                    "source": "api",
+                    "customer_name": "Race",
+                    "items": [],
+                    "total": 100,
+                    "currency": "RUB",
+                    "status": OrderStatus.NEW,
+                    "created_at": T0,
+                    "updated_at": T0,
+                }
+                for i in range(count)
+            ]
+            await conn.execute(insert(Order), rows)
+        async with engine.connect() as conn:
+            ids = list(await conn.scalars(select(Order.id).where(Order.number.like("C%"))))
+        wins: list[tuple[int, int]] = []
+        errors: list[str] = []
+
+        async def claimer(actor, seed: int) -> None:
+            order = ids[:]
+            random.Random(seed).shuffle(order)
+            for order_id in order:
+                try:
+                    async with uows() as uow:
+                        outcome = await claim_order(uow, actor, order_id)
+                except Exception as exc:  # counted and reported
+                    errors.append(repr(exc))
+                    continue
+                if outcome.won:
+                    wins.append((order_id, actor.member_id))
+
+        began = time.perf_counter()
+        await asyncio.gather(*(claimer(a, i) for i, a in enumerate(crew)))
+        took = time.perf_counter() - began
+        async with engine.connect() as conn:
+            assigned = await conn.scalar(
+                select(func.count()).where(Order.number.like("C%"), Order.assignee_id.is_not(None))
+            )
+        ok = len(wins) == count and len({w[0] for w in wins}) == count and not errors
+        ok = ok and assigned == count
+        if not ok:
+            report.fail(
+                f"claim [{kind}]: {len(wins)} winners for {count} orders, {assigned} assigned, "
+                f"{len(errors)} errors {errors[:2]}"
+            )
+        report.add(
+            Figure(
+                f"claim [{kind}]",
+                count * claimers / took,
+                " attempts/s",
+                f"{count / took:.0f} wins/s, {len(wins)} winners of {count} orders, "
+                f"{len(errors)} errors, "
+                f"{claimers} claimers, {count * claimers} attempts in {took:.2f} s",
+                ok,
+            )
+        )
+
+
+async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
+    uows, owner, _ = await shop(engine, 1)
+    async with uows() as uow:
+        await billing.top_up(uow, owner, count * 1_000 + 1_000_000, "BENCH-FUND")
+    async with uows() as uow:
+        account = await uow.session.get(Account, owner.account_id)
+        today = local_today(T0, account.timezone)
+    async with engine.begin() as conn:
+        for start in range(0, count, CHUNK):
+            await conn.execute(
+                insert(ConnectedService),
+                [
+                    {
+                        "account_id": owner.account_id,
+                        "catalog_code": "chat_widget",
+                        "channel": "bench",
+                        "status": ServiceStatus.ACTIVE,
+                        "price": 1_000,
+                        "period_months": 1,
+                        "setup_needed": False,
+                        "auto_renew": True,
+                        "started_on": date(today.year, today.month, 1) - timedelta(days=30),
+                        "ends_on": today,
+                        "anchor_day": today.day,
+                        "version": 1,
+                        "ordered_at": T0 - timedelta(days=40),
+                    }
+                    for _ in range(min(CHUNK, count - start))
+                ],
+            )
+    # The anchor: one raw UPDATE writing the same rows' end dates (to the same value).
+    began = time.perf_counter()
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(ConnectedService)
+            .where(ConnectedService.account_id == owner.account_id)
+            .values(ends_on=today)
+        )
+    anchor = time.perf_counter() - began
+    began = time.perf_counter()
+    done = await run_renewals(uows)
+    took = time.perf_counter() - began
+    async with engine.connect() as conn:
+        charged = await conn.scalar(
+            select(func.count()).where(
+                LedgerEntry.account_id == owner.account_id, LedgerEntry.reason == "service.renewal"
+            )
+        )
+    return took, anchor, min(done, charged)
+
+
+async def bench_renewals(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
+    per = {}
+    for size in (sizes["services_small"], sizes["services_large"]):
+        async with dbs.fresh(kind, f"renew{size}") as engine:
+            took, anchor, renewed = await sweep(engine, size)
+        if renewed != size:
+            report.fail(f"renewal [{kind}]: {renewed} of {size} services renewed")
+        per[size] = took / size
+        last = (took, anchor, size)
+    took, anchor, size = last
+    report.add(
+        Figure(
+            f"renewal sweep [{kind}]",
+            took / anchor,
+            "x",
+            f"{size:,} services in {took:.2f} s vs raw UPDATE {anchor * 1000:.0f} ms",
+            took / anchor <= 10,
+        )
+    )
+    small, large = sizes["services_small"], sizes["services_large"]
+    growth = per[large] / per[small]
+    report.add(
+        Figure(
+            f"renewal per-service growth [{kind}]",
+            growth,
+            "x",
+            f"{per[large] * 1e6:.0f} µs/service at {large:,} "
+            f"vs {per[small] * 1e6:.0f} at {small:,}",
+            growth <= 1.3,
+        )
+    )
+
+
+async def bench_report(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
+    count = sizes["report_orders"]
+    async with dbs.fresh(kind, "report") as engine:
+        _, owner, crew = await shop(engine)
+        await fill_orders(engine, owner.account_id, [m.member_id for m in crew], count)
+        app = build_app(
+            settings_for(engine), session=OfflineSession(), clock=FrozenClock(T0), engine=engine
+        )
+        app.flood_memory.per_second = 1_000_000
+        client = ChatClient(app.dp, app.bot, owner.telegram_id)
+        reply = await client.send("/report")
+        if not reply.requests:
+            report.fail(f"/report [{kind}] answered nothing")
+        start = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=3)
+        end = datetime(2026, 12, 1, tzinfo=UTC) - timedelta(hours=3)
+
+        async def full() -> None:
+            await client.send("/report")
+            client.session.requests.clear()
+            client.session.screens.clear()
+
+        async def raw() -> None:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(Order.assignee_id, func.count(), func.sum(Order.total))
+                    .where(
+                        Order.account_id == owner.account_id,
+                        Order.status == OrderStatus.COMPLETED,
+                        Order.completed_at >= start,
+                        Order.completed_at < end,
+                        Order.currency == "RUB",
+                    )
+                    .group_by(Order.assignee_id)
+                )
+                assert rows.all()
+
+        f, a = await timed(full, sizes["repeat"]), await timed(raw, sizes["repeat"])
+        report.add(
+            Figure(
+                f"report [{kind}]",
+                f / a,
+                "x",
+                f"/report month {f * 1000:.1f} ms vs GROUP BY {a * 1000:.1f} ms, {count:,} orders",
+                f / a <= 3,
+            )
+        )
+
+
+async def bench_sender(report: Report, dbs: Databases, sizes: dict) -> None:
+    count, chats = sizes["notifications"], sizes["chats"]
+    limit, per_chat = 300, 10
+    standin = TelegramStandIn(per_second=limit, per_chat_per_second=per_chat)
+    base = await standin.start()
+    async with dbs.fresh("sqlite", "sender") as engine:
+        uows, owner, _ = await shop(engine, 0)
+        async with uows() as uow:
+            account = await uow.session.get(Account, owner.account_id)
+            for i in range(count):
+                await outbox.enqueue(
+                    uow,
+                    account=account,
+                    event_key=f"bench:{i}",
+                    kind="test",
+                    params={"n": i},
+                    recipients=[outbox.Recipient(5_000_000 + i % chats, "en")],
+                    respect_quiet_hours=False,
+                )
+            await uow.commit()
+        session = AiohttpSession(api=TelegramAPIServer.from_base(base))
+        bot = Bot(standin.token, session=session)
+        uows_real = UnitOfWorkFactory(session_factory(engine), SystemClock())
+        limiter = RateLimiter(Limits(per_second=limit, per_chat_per_second=per_chat))
+        sender = OutboxSender(bot, uows_real, build_i18n("en"), limiter, batch_size=100)
+        began = time.perf_counter()
+        task = asyncio.create_task(sender.run())
+        deadline = began + max(60, count / limit * 4)
+        while len(standin.delivered) < count and time.perf_counter() < deadline:
+            standin.new_call.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(standin.new_call.wait(), 0.05)
+        took = time.perf_counter() - began
+        sender.stop()
+        await task
+        await bot.session.close()
+        await asyncio.sleep(0.2)
+        await standin.stop()
+        async with engine.connect() as conn:
+            unsent = await conn.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None))
+            )
+    delivered = standin.delivered
+    unique = set(delivered)
+    lost = count - len(unique)
+    duplicates = len(delivered) - len(unique)
+    attempts = len(standin.calls_of("sendMessage"))
+    share = standin.answered_429 / attempts if attempts else 0.0
+    throughput = len(delivered) / took
+    ok = lost == 0 and duplicates == 0 and unsent == 0
+    if not ok:
+        report.fail(f"sender: {lost} lost, {duplicates} duplicates, {unsent} unsent rows")
+    report.add(
+        Figure(
+            "sender throughput",
+            throughput / limit,
+            "x",
+            f"{throughput:.0f}/s of {limit}/s: {count:,} to {chats:,} chats in {took:.1f} s, "
+            f"{lost} lost, {duplicates} duplicates",
+            throughput / limit >= 0.9 and ok,
+        )
+    )
+    report.add(
+        Figure(
+            "sender 429 share",
+            share,
+            "share",
+            f"{standin.answered_429} of {attempts} requests answered 429",
+            share <= 0.01,
+        )
+    )
+
+
+async def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.ERROR)
+    sizes = dict(QUICK if args.quick else FULL)
+    for key in sizes:
+        value = getattr(args, key, None)
+        if value:
+            sizes[key] = value
+    postgres = os.environ.get("TEST_POSTGRES_URL") or None
+    report = Report()
+    print(f"ShopDesk bench ({'quick' if args.quick else 'full'}): {sizes}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="shopdesk-bench-") as folder:
+        dbs = Databases(folder, postgres)
+        # Idle: the bot built (imports, dispatcher, routers, i18n), nothing handled yet.
+        async with dbs.fresh("sqlite", "idle") as engine:
+            app = build_app(settings_for(engine), session=OfflineSession(), engine=engine)
+            gc.collect()
+            idle = rss_mb()
+            del app
+        began = time.perf_counter()
+        steps = [
+            ("dispatch", bench_dispatch(report, dbs, sizes)),
+            ("sender", bench_sender(report, dbs, sizes)),
+        ]
+        for kind in dbs.kinds():
+            steps += [
+                (f"claim {kind}", bench_claim(report, dbs, sizes, kind)),
+                (f"report {kind}", bench_report(report, dbs, sizes, kind)),
+                (f"renewals {kind}", bench_renewals(report, dbs, sizes, kind)),
+                (f"lists {kind}", bench_lists(report, dbs, sizes, kind)),
+            ]
+        for name, step in steps:
+            if args.only and not any(o in name for o in args.only):
+                step.close()
+                continue
+            print(f"[{name}]", flush=True)
+            t = time.perf_counter()
+            try:
+                await step
+            except Exception as exc:  # one broken figure must not hide the rest
+                logging.exception("%s failed", name)
+                report.fail(f"{name}: {exc!r}")
+            print(f"  ({time.perf_counter() - t:.1f} s)", flush=True)
+        report.add(Figure("idle RSS", idle, "MB", "after building the app", idle <= 120))
+        peak = peak_mb()
+        report.add(Figure("peak RSS", peak, "MB", "whole run, this process", peak <= 250))
+    table(report, sizes, args.quick, time.perf_counter() - began)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "mode": "quick" if args.quick else "full",
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "sizes": sizes,
+                "figures": [f.__dict__ for f in report.figures],
+                "failures": report.failures,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    print(f"written {RESULTS}")
+    if report.failures:
+        print("WRONG RESULTS:\n  " + "\n  ".join(report.failures))
+        return 1
+    return 0
+
+
+def table(report: Report, sizes: dict, quick: bool, took: float) -> None:
+    print()
+    print("| figure | value | target | met | detail |")
+    print("|---|---|---|---|---|")
+    for f in report.figures:
+        base = f.name.split(" [")[0]
+        target = TARGETS.get(base, "—")
+        met = "—" if f.ok is None else ("yes" if f.ok else "NO")
+        if quick and f.ok is not None and base not in ("claim",):
+            met = f"({met})"  # quick sizes: speed is not judged
+        print(f"| {f.name} | {fmt(f)} | {target} | {met} | {f.detail} |")
+    if quick:
+        print("(quick sizes: speed targets in parentheses are not judged, only correctness)")
+    print(f"\n{'quick' if quick else 'full'} run in {took:.0f} s")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, correctness only")
+    parser.add_argument("--only", nargs="*", help="run only the steps whose name contains one")
+    for key in FULL:
+        parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse())))
