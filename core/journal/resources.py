@@ -8,11 +8,11 @@ from collections import defaultdict
 
 from sqlalchemy import select, update
 
+from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
 from core.errors import Conflict
 from core.journal.catalog import Pool
 from core.journal.models import PoolResource
-from core.ledger.sql import insert_ignoring_duplicates
 
 
 async def _free(uow: UnitOfWork, kind: str, count: int) -> list[int]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from core.audit.service import record
+from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, DomainError, InvalidInput
 from core.ledger.models import Balance, EntryKind, LedgerEntry
-from core.ledger.sql import insert_ignoring_duplicates
 
 MAX_TOP_UP = 10_000_000_00  # 10 million rubles: anything above is a typo
 REFERENCE_MAX = 100

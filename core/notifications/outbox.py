@@ -8,10 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.accounts.models import Account
+from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
 from core.members.models import Member, MemberStatus
 from core.members.permissions import OWNER, Perm, parse_perms
@@ -76,10 +75,8 @@ async def enqueue(
     ]
     if not rows:
         return 0
-    insert = pg_insert if uow.session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(rows)
-    statement = statement.on_conflict_do_nothing(index_elements=["event_key", "chat_id"])
-    result = await uow.session.execute(statement)
+    # A repeated (event_key, chat_id) is skipped: the event already has its message.
+    result = await uow.session.execute(insert_ignoring_duplicates(uow, OutboxMessage).values(rows))
     return max(result.rowcount or 0, 0)
 
 

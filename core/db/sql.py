@@ -1,4 +1,4 @@
-"""The one dialect-specific statement the ledger and the journal need."""
+"""The one dialect-specific statement the core needs (ledger, journal pools, outbox)."""
 
 from __future__ import annotations
 
