@@ -88,6 +88,9 @@ class Fleet:
                 HTTP_PORT=str(port),
                 LOG_LEVEL="INFO",
                 OUTBOX_LEASE_SECONDS="5",
+                # Work a stopped process left behind is taken by the next run: make it soon.
+                RENEWALS_EVERY_MINUTES="0.05",
+                ALERTS_EVERY_MINUTES="0.05",
             )
             log = (self.tmp / f"bot{index}.log").open("w")
             self.processes.append(
