@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import bot  # noqa: F401  (first: aiogram is imported with its models built lazily)
 from core.clock import FrozenClock
 from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
