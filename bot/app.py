@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -15,11 +16,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
+    from redis.asyncio import Redis
 
 from bot import errors, fallback
 from bot.alerts import router as alerts_router
@@ -154,6 +156,9 @@ def build_shared_state(settings: Settings) -> SharedState:
             MemoryUpdateMemory(),
             MemoryFloodMemory(per_second=settings.flood_per_second),
         )
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from redis.asyncio import Redis
+
     redis = Redis.from_url(settings.redis_url)
     return SharedState(
         # Dialog state outlives a process restart; two updates of one member never interleave.
