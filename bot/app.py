@@ -52,6 +52,7 @@ from bot.notifications.sender import OutboxSender
 from bot.orders import announce_router, neworder
 from bot.orders import router as orders_router
 from bot.reports import router as reports_router
+from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
@@ -98,6 +99,7 @@ class App:
     sender: OutboxSender
     metrics: Metrics
     in_flight: InFlight
+    charts: SentCharts  # file ids of report charts Telegram already has
     webhook: WebhookHandler | None = None
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
@@ -224,6 +226,7 @@ def build_app(
     bot = build_bot(settings, session)
     catalog = load_catalog(settings.tariff_catalog)
     shared = build_shared_state(settings)
+    charts = SentCharts()
     dp = Dispatcher(
         storage=shared.storage,
         events_isolation=shared.isolation,
@@ -232,6 +235,7 @@ def build_app(
         i18n=i18n,
         uows=uows,
         catalog=catalog,
+        charts=charts,
     )
     metrics = Metrics()
     in_flight = InFlight()
@@ -274,6 +278,7 @@ def build_app(
         ),
         metrics=metrics,
         in_flight=in_flight,
+        charts=charts,
     )
     if settings.webhook_url:
         app.webhook = WebhookHandler(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import struct
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -27,7 +29,9 @@ from aiogram.types import (
     Document,
     File,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
+    PhotoSize,
     Update,
     User,
 )
@@ -55,7 +59,11 @@ class OfflineSession(BaseSession):
         self.listener = listener
         # Tests make Telegram refuse the next request of a kind: {EditMessageText: [error, …]}.
         self.failures: dict[type, list[Exception]] = {}
-        self.files: dict[str, bytes] = {}  # file_id → content of documents users send
+        # file_id → content: documents users send, photos the bot uploaded. Telegram "forgets"
+        # a file when a test removes it; sending it again by that file_id is then refused.
+        self.files: dict[str, bytes] = {}
+        self.file_names: dict[str, str] = {}
+        self._file_ids = itertools.count(1)
 
     async def close(self) -> None:
         pass
@@ -96,6 +104,7 @@ class OfflineSession(BaseSession):
                 file_path=f"documents/{method.file_id}",
             )
         if isinstance(method, SendMessage | SendPhoto | SendDocument):
+            photo = [self._photo(method)] if isinstance(method, SendPhoto) else None
             message_id = next(self._message_ids)
             self.screen(int(method.chat_id)).messages[message_id] = method
             return Message(
@@ -104,6 +113,7 @@ class OfflineSession(BaseSession):
                 chat=Chat(id=int(method.chat_id), type="private"),
                 from_user=BOT_USER,
                 text=getattr(method, "text", None),
+                photo=photo,
             )
         if isinstance(method, EditMessageText):
             self.screen(int(method.chat_id)).messages[method.message_id] = method
@@ -115,6 +125,30 @@ class OfflineSession(BaseSession):
                 shown.reply_markup = method.reply_markup
             return True
         return True
+
+    def _photo(self, method: SendPhoto) -> PhotoSize:
+        """The stored photo: a new upload gets a file_id; a file_id must be one still stored."""
+        if isinstance(method.photo, str):
+            file_id = method.photo
+            if file_id not in self.files:
+                raise TelegramBadRequest(
+                    method, "Bad Request: wrong file identifier/HTTP URL specified"
+                )
+        elif isinstance(method.photo, InputFile):
+            file_id = f"photo{next(self._file_ids)}"
+            self.files[file_id] = getattr(method.photo, "data", b"")
+            self.file_names[file_id] = method.photo.filename or "photo"
+        else:
+            raise TypeError(f"unsupported photo {method.photo!r}")
+        data = self.files[file_id]
+        width, height = struct.unpack(">II", data[16:24]) if data[12:16] == b"IHDR" else (0, 0)
+        return PhotoSize(
+            file_id=file_id,
+            file_unique_id=file_id,
+            width=width,
+            height=height,
+            file_size=len(data),
+        )
 
 
 @dataclass

@@ -21,7 +21,7 @@ from aiogram.methods import (
 from aiogram.types import BufferedInputFile, FSInputFile, InlineKeyboardMarkup
 
 from bot.app import App
-from bot.console.chat import ChatClient
+from bot.console.chat import ChatClient, OfflineSession
 from core.clock import FrozenClock
 from core.demo import PERSONAS, Persona, persona
 from core.jobs import run_all
@@ -160,6 +160,9 @@ class Console:
 
     def save(self, media: Any) -> Path:
         self.files_dir.mkdir(parents=True, exist_ok=True)
+        if isinstance(media, str):  # a file Telegram has, sent again by its file_id
+            session: OfflineSession = self.app.bot.session  # type: ignore[assignment]
+            media = BufferedInputFile(session.files[media], session.file_names[media])
         name = getattr(media, "filename", None) or "file"
         target = self.files_dir / Path(name).name
         if isinstance(media, BufferedInputFile):

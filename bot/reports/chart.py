@@ -36,6 +36,7 @@ def _grouped(value: float, _position: object = None) -> str:
 def build_figure(data: ChartData) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import TightLayoutEngine
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     count = len(data.labels)
@@ -50,7 +51,9 @@ def build_figure(data: ChartData) -> Figure:
     axes.set_xticks(
         positions, data.labels, rotation=30 if rotate else 0, ha="right" if rotate else "center"
     )
-    axes.set_title(data.title)
+    # A fixed title position: no x tick labels on top to dodge, and the automatic one measures
+    # every y tick label again on each draw.
+    axes.set_title(data.title, y=1.0)
     orders = axes.twinx()
     # Members are categories, not a sequence: markers without a connecting line.
     orders.plot(
@@ -77,7 +80,9 @@ def build_figure(data: ChartData) -> Figure:
     handles = axes.get_legend_handles_labels()
     more = orders.get_legend_handles_labels()
     axes.legend(handles[0] + more[0], handles[1] + more[1], loc="upper right", fontsize="small")
-    figure.tight_layout()
+    # Room for long rotated names. Unlike figure.tight_layout(), running the engine once leaves
+    # none on the figure, so savefig does not lay everything out again before drawing.
+    TightLayoutEngine().execute(figure)
     return figure
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiogram import Bot, Router
-from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
-from bot.reports import chart, render
+from bot.reports import render
 from bot.reports.callbacks import ReportCb, ReportOp
+from bot.reports.sent_charts import SentCharts, send_chart
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -32,22 +30,26 @@ async def _parse_args(
     return period, member_id
 
 
-async def send_report(message: Message, bot: Bot, report: SalesReport) -> None:
-    """The chart (rendered off the event loop, 'uploading photo' meanwhile), then the table."""
+async def send_report(message: Message, bot: Bot, charts: SentCharts, report: SalesReport) -> None:
+    """The chart (drawn, or sent again if Telegram has it already), then the table."""
     data = render.chart_data(report)
     if data is not None:
-        await bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_PHOTO)
-        png = await asyncio.to_thread(chart.render, data)
-        photo = BufferedInputFile(png, filename="report.png")
-        await message.answer_photo(photo, caption=render.chart_caption(report))
+        await send_chart(message, bot, charts, data, render.chart_caption(report))
     await message.answer(render.report_text(report), reply_markup=render.report_keyboard(report))
 
 
 async def cmd_report(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot, clock: Clock
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    actor: Actor,
+    bot: Bot,
+    clock: Clock,
+    charts: SentCharts,
 ) -> None:
     period, member_id = await _parse_args(uow, actor, command.args, clock)
-    await send_report(message, bot, await sales_report(uow, actor, period, member_id))
+    report = await sales_report(uow, actor, period, member_id)
+    await send_report(message, bot, charts, report)
 
 
 async def on_report(
@@ -57,6 +59,7 @@ async def on_report(
     actor: Actor,
     bot: Bot,
     clock: Clock,
+    charts: SentCharts,
 ) -> None:
     cb = callback_data
     period = cb.period(local_today(clock.now(), actor.timezone))
@@ -81,7 +84,8 @@ async def on_report(
             document, caption=render.file_caption(period, len(orders))
         )
     else:
-        await send_report(query.message, bot, await sales_report(uow, actor, period, cb.member_id))
+        report = await sales_report(uow, actor, period, cb.member_id)
+        await send_report(query.message, bot, charts, report)
     await query.answer()
 
 

@@ -14,6 +14,7 @@ from aiogram.methods import SendChatAction, SendDocument, SendMessage, SendPhoto
 
 from bot.reports import chart
 from bot.reports.render import chart_data
+from bot.reports.sent_charts import SentCharts, fingerprint
 from core.orders.models import OrderStatus
 from core.orders.service import assign_order, change_status, claim_order
 from core.reports.periods import PeriodKind, period_of
@@ -143,6 +144,104 @@ async def test_chart_renders_off_the_event_loop(client, shop, uows, monkeypatch)
     monkeypatch.setattr(chart, "render", spy)
     await client(ADMIN).send("/report today")
     assert threads and threads[0] != threading.get_ident()
+
+
+# ---- charts Telegram already has ---------------------------------------------------------------
+
+
+@pytest.fixture
+def renders(monkeypatch) -> list:
+    """The charts drawn (the ChartData of each chart.render call)."""
+    drawn = []
+    real = chart.render
+
+    def spy(data):
+        drawn.append(data)
+        return real(data)
+
+    monkeypatch.setattr(chart, "render", spy)
+    return drawn
+
+
+def kinds(reply) -> list[type]:
+    return [type(r) for r in reply.requests]
+
+
+async def test_an_identical_chart_is_sent_again_by_file_id_without_drawing(
+    app, client, shop, uows, renders
+):
+    await working_day(uows, shop)
+    first = await client(ADMIN).send("/report today")
+    [upload] = sent(first, SendPhoto)
+    assert len(renders) == 1
+    again = await client(ADMIN).send("/report today")
+    # No "uploading photo", no drawing: Telegram's file_id of the first upload, same caption.
+    assert kinds(again) == [SendPhoto, SendMessage]
+    [resent] = sent(again, SendPhoto)
+    assert isinstance(resent.photo, str)
+    assert app.bot.session.files[resent.photo] == upload.photo.data
+    assert resent.caption == upload.caption == "График продаж · Сегодня · 22.11.2026"
+    assert again.text == first.text
+    # File ids belong to the bot, not to a chat: the owner's identical chart is not drawn either.
+    owner = await client(OWNER).send("/report today")
+    assert [r.photo for r in sent(owner, SendPhoto)] == [resent.photo]
+    assert sent(owner, SendPhoto)[0].chat_id == OWNER
+    assert len(renders) == 1
+
+
+async def test_changed_figures_draw_the_chart_again(app, client, shop, uows, renders):
+    ids = await working_day(uows, shop)
+    await client(ADMIN).send("/report today")
+    await run(uows, change_status, shop["m2"], ids["E"], OrderStatus.COMPLETED)
+    changed = await client(ADMIN).send("/report today")
+    assert kinds(changed) == [SendChatAction, SendPhoto, SendMessage]
+    assert not isinstance(sent(changed, SendPhoto)[0].photo, str)
+    assert [data.orders for data in renders] == [(2, 1), (2, 2)]  # Vasya's E now completed
+    again = await client(ADMIN).send("/report today")
+    assert kinds(again) == [SendPhoto, SendMessage] and len(renders) == 2
+    assert app.bot.session.files[sent(again, SendPhoto)[0].photo].startswith(b"\x89PNG")
+
+
+async def test_a_file_id_telegram_refuses_is_drawn_and_uploaded_again(
+    app, client, shop, uows, renders
+):
+    await working_day(uows, shop)
+    await client(ADMIN).send("/report today")
+    app.bot.session.files.clear()  # Telegram no longer has the photo
+    reply = await client(ADMIN).send("/report today")
+    # The remembered id is refused; the chart is drawn, uploaded and its new id remembered.
+    assert kinds(reply) == [SendPhoto, SendChatAction, SendPhoto, SendMessage]
+    refused, upload = sent(reply, SendPhoto)
+    assert isinstance(refused.photo, str) and refused.photo not in app.bot.session.files
+    assert png_size(upload.photo.data) == (600, 450)
+    assert len(renders) == 2
+    assert "Отчёт о продажах" in reply.text
+    again = await client(ADMIN).send("/report today")
+    [resent] = sent(again, SendPhoto)
+    assert app.bot.session.files[resent.photo] == upload.photo.data
+    assert len(renders) == 2
+
+
+async def test_the_chart_of_another_locale_is_another_chart(app, shop, uows):
+    await working_day(uows, shop)
+    async with uows() as uow:
+        report = await sales_report(uow, shop["admin"], period_of(PeriodKind.TODAY, T0.date()))
+    prints = set()
+    for locale in ("ru", "en", "ru"):
+        with app.i18n.context(), app.i18n.use_locale(locale):
+            prints.add(fingerprint(chart_data(report)))
+    assert len(prints) == 2
+
+
+def test_sent_charts_keep_the_most_recently_used():
+    charts = SentCharts(size=2)
+    charts.put(b"a", "A")
+    charts.put(b"b", "B")
+    assert charts.get(b"a") == "A"  # now the most recent
+    charts.put(b"c", "C")
+    assert (charts.get(b"a"), charts.get(b"b"), charts.get(b"c")) == ("A", None, "C")
+    charts.forget(b"a")
+    assert charts.get(b"a") is None and len(charts) == 1
 
 
 async def test_empty_period_sends_no_chart(client, shop, uows):

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from core.errors import NotFound, PermissionDenied
 from core.members.permissions import Perm
@@ -209,6 +210,38 @@ async def test_other_currency_is_counted_not_summed(uows, shop):
     result = await report(uows, shop["admin"])
     assert result.totals == Figures() and result.other_currency == 1
     assert not result.empty
+    # The same member's orders in the account's currency are summed beside the USD one.
+    rubles = await add_order(uows, account, "R", total=120_000)
+    await claim(uows, shop["petya"], rubles)
+    await complete(uows, shop["petya"], rubles)
+    result = await report(uows, shop["admin"])
+    assert by_name(result)["@petya"].figures == Figures(completed=1, revenue=120_000)
+    assert result.other_currency == 1
+
+
+async def test_sqlite_reads_the_period_not_every_order_of_the_account(uows, shop, engine):
+    """SQLite plans without statistics (nothing runs ANALYZE): every orders query must still
+    search by status and time, not walk the account in assignee order for its GROUP BY."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    await working_day(uows, shop)
+    statements = []
+
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:
+        if "FROM orders" in statement:
+            statements.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await report(uows, shop["admin"], period_of(PeriodKind.MONTH, TODAY))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 2
+    async with engine.connect() as conn:
+        for statement, params in statements:
+            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            searches = [row[-1] for row in plan if "orders" in row[-1]]
+            assert searches and all("status=? AND" in step for step in searches), searches
 
 
 async def test_underlying_orders_are_completed_and_still_open_ones(uows, shop):
