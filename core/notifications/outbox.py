@@ -264,7 +264,7 @@ async def record(uow: UnitOfWork, owner: str, finished: Sequence[Finished]) -> i
         if item.outcome is not None
     ]
     if attempts:
-        await uow.session.execute(insert(DeliveryAttempt).values(attempts))
+        await uow.session.execute(insert(DeliveryAttempt), attempts)
     await uow.commit()
     return changed
 
