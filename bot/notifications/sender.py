@@ -1,12 +1,22 @@
-"""Drains the outbox: rate-limited, retrying 429s and network errors, once per message."""
+"""Drains the outbox: rate-limited, retrying 429s and network errors, once per message.
+
+Each claimed message is sent in its own task, and the next batch is claimed while earlier ones
+are still sending. What came of the sends is written in batches (`outbox.record`, one
+transaction every `flush_size` outcomes or `flush_interval` seconds). A message is *in flight*
+from its claim until its outcome is committed, and at most `max_in_flight` are (no claim is
+made past that): a crash can leave at most that many rows sent but not marked, and only those
+are sent again, when their lease lapses. Rows whose outcome was committed are never sent again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -16,6 +26,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import Response, SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.metrics import Metrics
@@ -24,15 +35,24 @@ from bot.requests import background_send
 from core.db.uow import UnitOfWorkFactory
 from core.notifications import outbox
 from core.notifications.limits import RateLimiter
-from core.notifications.models import OutboxMessage
+from core.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=5)
 # A claimed message is ours for LEASE; we never start a send later than LEASE - SEND_MARGIN after
-# claiming (a send may take up to aiogram's request timeout), so no other sender can take it over
-# while we may still be sending it. After a crash, claimed rows go out when the lease ends.
+# claiming (a send may take up to aiogram's request timeout, and its outcome is written within
+# flush_interval after it), so no other sender can take it over while we may still be sending
+# it. After a crash, claimed rows go out when the lease ends.
 LEASE = timedelta(minutes=5)
 SEND_MARGIN = timedelta(seconds=90)
+
+
+@dataclass(eq=False)
+class _Pump:
+    """One drain or run: its delivery tasks and the first unexpected error among them."""
+
+    tasks: dict[asyncio.Task[outbox.Finished], OutboxMessage] = field(default_factory=dict)
+    error: BaseException | None = None
 
 
 class OutboxSender:
@@ -44,6 +64,9 @@ class OutboxSender:
         limiter: RateLimiter,
         *,
         batch_size: int = 100,
+        max_in_flight: int | None = None,
+        flush_size: int = 50,
+        flush_interval: float = 0.05,
         poll_interval: float = 1.0,
         metrics: Metrics | None = None,
         lease: timedelta = LEASE,
@@ -54,9 +77,23 @@ class OutboxSender:
         # Never start a send later than this after claiming: the send itself must end in time.
         self.send_window = lease - min(SEND_MARGIN, lease * 0.4)
         self.batch_size = batch_size
+        self.max_in_flight = max(max_in_flight or 2 * batch_size, batch_size)
+        self.flush_size = flush_size
+        self.flush_interval = flush_interval
         self.poll_interval = poll_interval
         self.owner = f"sender-{uuid.uuid4().hex[:12]}"
         self.renderers = renderers()
+        # aiogram validates every answer with `Response[SendMessage.__returning__]`, and pydantic
+        # caches that parametrized model only weakly: once the garbage collector drops it, the
+        # next answer builds it again (~1 ms). Holding it keeps the cached one.
+        self._response_model = Response[SendMessage.__returning__]
+        self._in_flight = 0  # claimed, outcome not committed yet
+        self._unwritten: list[tuple[outbox.Finished, OutboxMessage]] = []
+        self._sending: set[int] = set()  # ids whose request may have reached Telegram
+        self._db = asyncio.Lock()  # our claims and writes never queue on SQLite's write lock
+        self._outcomes = asyncio.Event()  # something is unwritten
+        self._full = asyncio.Event()  # flush_size outcomes are unwritten
+        self._room = asyncio.Event()  # in-flight count went down, or an error: look again
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -64,77 +101,182 @@ class OutboxSender:
         """New rows were committed: look now instead of at the next poll."""
         self._wake.set()
 
-    async def drain_once(self) -> int:
-        async with self.uows() as uow:
-            batch = await outbox.claim_due(
-                uow, owner=self.owner, limit=self.batch_size, lease=self.lease
-            )
-        deadline = asyncio.get_running_loop().time() + self.send_window.total_seconds()
-        await asyncio.gather(*(self._deliver(message, deadline) for message in batch))
-        return len(batch)
+    def stop(self) -> None:
+        """Claim nothing more, give back what has not started sending, finish the rest."""
+        self._stopping.set()
+        self._wake.set()
+        self._room.set()
 
     async def drain(self) -> int:
-        """Sends everything due now; for tests, the console and shutdown."""
-        total = 0
-        while count := await self.drain_once():
-            total += count
-        return total
+        """Sends everything due now and returns how many were claimed; for tests, the console."""
+        return await self._pump(until_idle=True)
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                sent = await self.drain_once()
+                await self._pump(until_idle=False)
             except Exception:
-                log.exception("outbox drain failed")
-                sent = 0
-            if sent:
-                continue
-            self._wake.clear()
+                log.exception("outbox sender failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+
+    async def _pump(self, *, until_idle: bool) -> int:
+        pump, total = _Pump(), 0
+        flusher = asyncio.create_task(self._flush_loop())
+        self._signal()
+        try:
+            while not self._stopping.is_set() and pump.error is None:
+                if self._in_flight > self.max_in_flight - self.batch_size:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                self._wake.clear()
+                batch = await self._claim()
+                if batch:
+                    total += len(batch)
+                    self._start(pump, batch)
+                elif until_idle:
+                    break
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        finally:
+            await self._settle(pump)
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._write()
+        if pump.error is not None:
+            raise pump.error
+        return total
+
+    async def _claim(self) -> list[OutboxMessage]:
+        self._in_flight += self.batch_size  # reserved first: concurrent pumps stay in bounds
+        batch: list[OutboxMessage] = []
+        try:
+            async with self._db, self.uows() as uow:
+                batch = await outbox.claim_due(
+                    uow, owner=self.owner, limit=self.batch_size, lease=self.lease
+                )
+        finally:
+            self._in_flight -= self.batch_size - len(batch)
+        return batch
+
+    def _start(self, pump: _Pump, batch: list[OutboxMessage]) -> None:
+        deadline = asyncio.get_running_loop().time() + self.send_window.total_seconds()
+        for message in batch:  # in id order: messages to one chat queue for it in this order
+            task = asyncio.create_task(self._deliver(message, deadline))
+            pump.tasks[task] = message
+            task.add_done_callback(functools.partial(self._delivered, pump, message))
+
+    async def _settle(self, pump: _Pump) -> None:
+        """Waits for the pump's deliveries. Stopping or cancelled, it first gives back those
+        still waiting for their turn; after an error, every one finishes as it would."""
+        current = asyncio.current_task()
+        if self._stopping.is_set() or (current is not None and current.cancelling()):
+            for task, message in pump.tasks.items():
+                if message.id not in self._sending:
+                    task.cancel()
+        if pump.tasks:
+            await asyncio.wait(list(pump.tasks))
+
+    def _delivered(
+        self, pump: _Pump, message: OutboxMessage, task: asyncio.Task[outbox.Finished]
+    ) -> None:
+        del pump.tasks[task]
+        was_sending = message.id in self._sending
+        self._sending.discard(message.id)
+        if task.cancelled():
+            if was_sending:
+                self._abandon()  # it may have reached Telegram: its lease decides
+            else:
+                self._unwritten.append((outbox.Finished.released(message.id, self._now()), message))
+                self._signal()
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("outbox %s: delivery failed", message.id, exc_info=error)
+            self._abandon()  # its lease lapses and it goes out again
+            if pump.error is None:
+                pump.error = error
+            self._wake.set()
+            return
+        self._unwritten.append((task.result(), message))
+        self._signal()
+
+    def _abandon(self) -> None:
+        self._in_flight -= 1
+        self._room.set()
+
+    def _signal(self) -> None:
+        count = len(self._unwritten)
+        (self._outcomes.set if count else self._outcomes.clear)()
+        (self._full.set if count >= self.flush_size else self._full.clear)()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._outcomes.wait()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                await asyncio.wait_for(self._full.wait(), self.flush_interval)
+            # Shielded: stopping the pump never cuts a commit in half.
+            if not await asyncio.shield(self._write()):
+                await asyncio.sleep(self.poll_interval)
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+    async def _write(self) -> bool:
+        """Commits the outcomes gathered so far in one transaction; False if that failed."""
+        async with self._db:
+            batch = self._unwritten[:]
+            if not batch:
+                return True
+            try:
+                async with self.uows() as uow:
+                    await outbox.record(uow, self.owner, [finished for finished, _ in batch])
+                    for finished, message in batch:
+                        if finished.status == OutboxStatus.UNREACHABLE and not message.is_group:
+                            await outbox.set_reachable(uow, message.chat_id, False)
+            except Exception:
+                log.exception("outbox: writing %s outcomes failed, will retry", len(batch))
+                return False
+            del self._unwritten[: len(batch)]
+            self._in_flight -= len(batch)
+            self._signal()
+            self._room.set()
+            return True
 
-    async def _deliver(self, message: OutboxMessage, deadline: float) -> None:
+    async def _deliver(self, message: OutboxMessage, deadline: float) -> outbox.Finished:
         background_send.set(True)  # this task's own context: 429s are ours to handle
         try:
             with self.i18n.context(), self.i18n.use_locale(message.locale):
                 text, markup = render(message.kind, message.params, self.renderers)
         except (UnknownKind, KeyError, ValueError) as exc:
             log.error("outbox %s: cannot render %s: %r", message.id, message.kind, exc)
-            await self._finish_failed(message, "render", repr(exc), unreachable=False)
-            return
+            return self._failed(message, "render", repr(exc), unreachable=False)
         try:
             async with self.limiter.slot(message.chat_id, is_group=message.is_group):
                 if asyncio.get_running_loop().time() > deadline:
-                    sent = None
-                else:
-                    sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+                    return outbox.Finished.released(message.id, self._now())
+                self._sending.add(message.id)
+                sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
         except TelegramRetryAfter as exc:
             self._count("retry_after")
             self.limiter.pause(exc.retry_after)
-            await self._retry(
-                message, timedelta(seconds=exc.retry_after), "retry_after", str(exc.retry_after)
-            )
+            delay = timedelta(seconds=exc.retry_after)
+            return self._retry(message, delay, "retry_after", str(exc.retry_after))
         except TelegramForbiddenError as exc:
             self._count("forbidden")
-            await self._finish_failed(message, "forbidden", exc.message, unreachable=True)
+            return self._failed(message, "forbidden", exc.message, unreachable=True)
         except (TelegramNetworkError, TelegramServerError) as exc:
             self._count("network")
             delay = min(timedelta(seconds=2 ** min(message.attempts + 1, 10)), MAX_BACKOFF)
-            await self._retry(message, delay, "network", exc.message)
+            return self._retry(message, delay, "network", exc.message)
         except TelegramBadRequest as exc:
             self._count("bad_request")
-            await self._finish_failed(message, "bad_request", exc.message, unreachable=False)
-        else:
-            async with self.uows() as uow:
-                if sent is None:
-                    await outbox.release(uow, message.id, self.owner)
-                else:
-                    await outbox.mark_sent(uow, message.id, self.owner, sent.message_id)
-                    self._count("sent")
+            return self._failed(message, "bad_request", exc.message, unreachable=False)
+        self._count("sent")
+        return outbox.Finished.sent(message.id, self._now(), sent.message_id)
+
+    def _now(self) -> datetime:
+        return self.uows.clock.now()
 
     def _count(self, outcome: str) -> None:
         if self.metrics is None:
@@ -146,22 +288,18 @@ class OutboxSender:
         else:
             self.metrics.failed.labels(outcome).inc()
 
-    async def _retry(
+    def _retry(
         self, message: OutboxMessage, delay: timedelta, outcome: str, error: str
-    ) -> None:
+    ) -> outbox.Finished:
         log.info("outbox %s: %s, retrying in %s", message.id, outcome, delay)
-        async with self.uows() as uow:
-            await outbox.mark_retry(
-                uow, message.id, self.owner, delay=delay, outcome=outcome, error=error
-            )
+        return outbox.Finished.retry(
+            message.id, self._now(), delay=delay, outcome=outcome, error=error
+        )
 
-    async def _finish_failed(
+    def _failed(
         self, message: OutboxMessage, outcome: str, error: str, *, unreachable: bool
-    ) -> None:
+    ) -> outbox.Finished:
         log.warning("outbox %s: %s: %s", message.id, outcome, error)
-        async with self.uows() as uow:
-            await outbox.mark_failed(
-                uow, message.id, self.owner, outcome=outcome, error=error, unreachable=unreachable
-            )
-            if unreachable and not message.is_group:
-                await outbox.set_reachable(uow, message.chat_id, False)
+        return outbox.Finished.failed(
+            message.id, self._now(), outcome=outcome, error=error, unreachable=unreachable
+        )

@@ -23,7 +23,10 @@ class RateLimiter:
     Sends to one chat run one at a time, in the order they asked, and the next may start only
     a full interval after the previous one *finished* — so however the network delays a
     request, two messages never reach one chat closer together than the limit. Across chats,
-    starts are spaced by the overall rate. A 429 pauses everyone for its retry_after.
+    starts are spaced by the overall rate, and a send counts against the overall budget of
+    `per_second` from its start until a second after it *finished*: wherever in between it
+    reaches Telegram, no second ever holds more (late wake-ups on a busy event loop cannot
+    bunch sends together either). A 429 pauses everyone for its retry_after.
     """
 
     def __init__(
@@ -37,6 +40,9 @@ class RateLimiter:
         self._now = now
         self._sleep = sleep
         self._next_global = 0.0
+        self._budget = max(1, int(limits.per_second))
+        self._running = 0  # sends started and not finished
+        self._ends: deque[float] = deque()  # when sends finished, within the last second
         self._paused_until = 0.0
         self._next_chat: dict[int, float] = {}
         self._group_sends: dict[int, deque[float]] = defaultdict(deque)
@@ -86,11 +92,25 @@ class RateLimiter:
             delay = slot - self._now()
             if delay > 0:
                 await self._sleep(delay)
+            while (wait := self._budget_wait()) > 0:
+                await self._sleep(wait)
             if self._now() >= self._paused_until:
+                self._running += 1
                 return
+
+    def _budget_wait(self) -> float:
+        """How long until one more send fits in the overall budget (0: it fits now)."""
+        now = self._now()
+        while self._ends and self._ends[0] <= now - 1:
+            self._ends.popleft()
+        if self._running + len(self._ends) < self._budget:
+            return 0.0
+        return self._ends[0] + 1 - now if self._ends else 1 / self.limits.per_second
 
     def _sent(self, chat_id: int, is_group: bool) -> None:
         done = self._now()
+        self._running -= 1
+        self._ends.append(done)
         self._next_chat[chat_id] = done + 1 / self.limits.per_chat_per_second
         if is_group:
             self._group_sends[chat_id].append(done)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.sql.dml import Update
 
 from core.accounts.models import Account
 from core.db.sql import insert_ignoring_duplicates
@@ -145,77 +147,154 @@ async def claim_due(
     return claimed
 
 
-async def _finish(
-    uow: UnitOfWork,
-    message_id: int,
-    owner: str,
-    outcome: str,
-    detail: str | None,
-    **values: Any,
-) -> bool:
-    now = uow.clock.now()
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.lease_owner == owner,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .values(attempts=OutboxMessage.attempts + 1, lease_owner=None, lease_until=None, **values)
-        .execution_options(synchronize_session=False)
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What came of one claimed message; `record` writes many of them in one transaction.
+
+    `outcome` is "sent" or why not ("retry_after", "network", "forbidden", …); None gives the
+    message back untried (no attempt). `retry_in` puts it back for later; a final `status`
+    (FAILED, UNREACHABLE) gives up on it.
+    """
+
+    message_id: int
+    at: datetime
+    outcome: str | None
+    status: OutboxStatus = OutboxStatus.PENDING
+    telegram_id: int | None = None
+    error: str | None = None
+    retry_in: timedelta | None = None
+
+    @classmethod
+    def sent(cls, message_id: int, at: datetime, telegram_id: int | None) -> Finished:
+        return cls(message_id, at, "sent", OutboxStatus.SENT, telegram_id=telegram_id)
+
+    @classmethod
+    def retry(
+        cls, message_id: int, at: datetime, *, delay: timedelta, outcome: str, error: str
+    ) -> Finished:
+        return cls(message_id, at, outcome, error=error, retry_in=delay)
+
+    @classmethod
+    def failed(
+        cls, message_id: int, at: datetime, *, outcome: str, error: str, unreachable: bool
+    ) -> Finished:
+        status = OutboxStatus.UNREACHABLE if unreachable else OutboxStatus.FAILED
+        return cls(message_id, at, outcome, status, error=error)
+
+    @classmethod
+    def released(cls, message_id: int, at: datetime) -> Finished:
+        return cls(message_id, at, None)
+
+    @property
+    def kind(self) -> str:
+        if self.outcome is None:
+            return "released"
+        if self.status == OutboxStatus.SENT:
+            return "sent"
+        return "retry" if self.status == OutboxStatus.PENDING else "failed"
+
+
+def _statements(owner: str) -> dict[str, Update]:
+    """One UPDATE per kind of outcome, run with one parameter set per message."""
+    t = OutboxMessage.__table__
+    mine = and_(
+        t.c.id == bindparam("m_id"),
+        t.c.lease_owner == owner,
+        t.c.status == OutboxStatus.PENDING.value,
     )
-    uow.session.add(
-        DeliveryAttempt(outbox_id=message_id, at=now, outcome=outcome, detail=(detail or "")[:500])
-    )
+    done = {"attempts": t.c.attempts + 1, "lease_owner": None, "lease_until": None}
+    return {
+        "sent": update(t)
+        .where(mine)
+        .values(
+            status=OutboxStatus.SENT.value,
+            sent_at=bindparam("m_at"),
+            telegram_message_id=bindparam("m_telegram_id"),
+            **done,
+        ),
+        "retry": update(t)
+        .where(mine)
+        .values(not_before=bindparam("m_not_before"), last_error=bindparam("m_error"), **done),
+        "failed": update(t)
+        .where(mine)
+        .values(status=bindparam("m_status"), last_error=bindparam("m_error"), **done),
+        "released": update(t).where(mine).values(lease_owner=None, lease_until=None),
+    }
+
+
+def _params(item: Finished) -> dict[str, Any]:
+    error = (item.error or "")[:500]
+    params: dict[str, Any] = {"m_id": item.message_id}
+    if item.kind == "sent":
+        params.update(m_at=item.at, m_telegram_id=item.telegram_id)
+    elif item.kind == "retry":
+        params.update(m_not_before=item.at + (item.retry_in or timedelta()), m_error=error)
+    elif item.kind == "failed":
+        params.update(m_status=item.status.value, m_error=error)
+    return params
+
+
+async def record(uow: UnitOfWork, owner: str, finished: Sequence[Finished]) -> int:
+    """Writes what came of claimed messages, one transaction for all of them, and commits.
+
+    Only rows still pending and leased to `owner` change (a lapsed lease taken over by another
+    sender is theirs now); every attempt is logged either way. Returns how many rows changed
+    when one message is written (the PostgreSQL driver does not count rows of an executemany).
+    """
+    if not finished:
+        return 0
+    statements = _statements(owner)
+    changed = 0
+    for kind in ("sent", "retry", "failed", "released"):
+        params = [_params(item) for item in finished if item.kind == kind]
+        if params:
+            # One parameter set as a plain execute, so its rowcount is reliable everywhere.
+            result = await uow.session.execute(
+                statements[kind], params[0] if len(params) == 1 else params
+            )
+            changed += max(result.rowcount or 0, 0)
+    attempts = [
+        {
+            "outbox_id": item.message_id,
+            "at": item.at,
+            "outcome": item.outcome,
+            "detail": (item.error or "")[:500],
+        }
+        for item in finished
+        if item.outcome is not None
+    ]
+    if attempts:
+        await uow.session.execute(insert(DeliveryAttempt), attempts)
     await uow.commit()
-    return result.rowcount == 1
+    return changed
 
 
 async def mark_sent(uow: UnitOfWork, message_id: int, owner: str, telegram_id: int | None) -> bool:
-    return await _finish(
-        uow,
-        message_id,
-        owner,
-        "sent",
-        None,
-        status=OutboxStatus.SENT,
-        sent_at=uow.clock.now(),
-        telegram_message_id=telegram_id,
-    )
+    finished = Finished.sent(message_id, uow.clock.now(), telegram_id)
+    return await record(uow, owner, [finished]) == 1
 
 
 async def mark_retry(
     uow: UnitOfWork, message_id: int, owner: str, *, delay: timedelta, outcome: str, error: str
 ) -> bool:
-    return await _finish(
-        uow,
-        message_id,
-        owner,
-        outcome,
-        error,
-        not_before=uow.clock.now() + delay,
-        last_error=error[:500],
+    finished = Finished.retry(
+        message_id, uow.clock.now(), delay=delay, outcome=outcome, error=error
     )
+    return await record(uow, owner, [finished]) == 1
 
 
 async def mark_failed(
     uow: UnitOfWork, message_id: int, owner: str, *, outcome: str, error: str, unreachable: bool
 ) -> bool:
-    status = OutboxStatus.UNREACHABLE if unreachable else OutboxStatus.FAILED
-    return await _finish(
-        uow, message_id, owner, outcome, error, status=status, last_error=error[:500]
+    finished = Finished.failed(
+        message_id, uow.clock.now(), outcome=outcome, error=error, unreachable=unreachable
     )
+    return await record(uow, owner, [finished]) == 1
 
 
 async def release(uow: UnitOfWork, message_id: int, owner: str) -> None:
     """Gives a claimed message back unsent (no attempt was made)."""
-    await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    await uow.commit()
+    await record(uow, owner, [Finished.released(message_id, uow.clock.now())])
 
 
 async def set_reachable(uow: UnitOfWork, telegram_id: int, reachable: bool) -> int:

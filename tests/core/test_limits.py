@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 
 from core.notifications.limits import Limits, RateLimiter
 
@@ -83,3 +84,68 @@ async def test_concurrent_sends_to_one_chat_keep_their_order_and_state_is_droppe
     fake.now += 10
     await fake.send(limiter, 6)
     assert limiter._locks == {} and limiter._users == {}
+
+
+class LateWakeUps:
+    """Virtual time for concurrent senders; every `every`-th sleep wakes `lag` seconds late, as
+    on a busy event loop. A send takes `latency` (a sleep too, so it may also end late)."""
+
+    def __init__(self, every: int, lag: float, latency: float = 0.0) -> None:
+        self.now, self.every, self.lag, self.latency = 1000.0, every, lag, latency
+        self.sends: list[tuple[float, float]] = []  # (start, end)
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._sleeps = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self._sleeps += 1
+        late = self.lag if self._sleeps % self.every == 0 else 0.0
+        wake = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + seconds + late, self._sleeps, wake))
+        await wake
+
+    async def run(self, limiter: RateLimiter, chats: range) -> None:
+        async def send(chat: int) -> None:
+            async with limiter.slot(chat):
+                start = self.now
+                if self.latency:
+                    await self.sleep(self.latency)
+                self.sends.append((start, self.now))
+
+        tasks = [asyncio.create_task(send(chat)) for chat in chats]
+        while not all(task.done() for task in tasks):
+            if len(self._timers) < sum(not task.done() for task in tasks):
+                await asyncio.sleep(0)  # someone is still running: let them reach a sleep
+                continue
+            when, _, wake = heapq.heappop(self._timers)
+            self.now = max(self.now, when)
+            wake.set_result(None)
+
+
+def most_in_one_second(sends: list[tuple[float, float]]) -> int:
+    """The most sends that may reach Telegram within one second: a send arrives somewhere
+    between its start and its end, so count, at each start, the sends that started by then
+    and had not ended a second before."""
+    return max(sum(1 for s, e in sends if s <= start and e > start - 1) for start, _ in sends)
+
+
+async def test_late_wake_ups_never_put_more_than_per_second_into_one_second():
+    fake = LateWakeUps(every=4, lag=0.3)
+    limiter = RateLimiter(
+        Limits(per_second=10, per_chat_per_second=100), now=fake.clock, sleep=fake.sleep
+    )
+    await fake.run(limiter, range(80))
+    assert len(fake.sends) == 80
+    assert most_in_one_second(fake.sends) <= 10
+
+
+async def test_a_send_counts_against_the_second_until_it_ends():
+    fake = LateWakeUps(every=3, lag=0.4, latency=0.2)
+    limiter = RateLimiter(
+        Limits(per_second=10, per_chat_per_second=100), now=fake.clock, sleep=fake.sleep
+    )
+    await fake.run(limiter, range(80))
+    assert len(fake.sends) == 80
+    assert most_in_one_second(fake.sends) <= 10

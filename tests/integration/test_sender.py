@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import weakref
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from aiogram import Bot
+from aiogram.methods import Response
+from aiogram.types import Message
+from sqlalchemy import func, select
 
 from bot.app import build_bot
 from bot.i18n import build_i18n
-from bot.notifications.sender import OutboxSender
+from bot.notifications.sender import LEASE, OutboxSender
 from core.accounts.models import Account
 from core.members.models import Member
 from core.notifications import outbox
@@ -30,12 +36,24 @@ async def standin():
 
 
 @pytest.fixture
-async def sender(standin, uows):
-    settings = Settings(_env_file=None, bot_token=standin.token, telegram_api_base=standin.base)
-    bot = build_bot(settings)
-    limits = Limits(per_second=40, per_chat_per_second=5, group_per_minute=20)
-    yield OutboxSender(bot, uows, build_i18n("ru"), RateLimiter(limits), batch_size=25)
-    await bot.session.close()
+async def make_sender(standin, uows):
+    bots = []
+
+    def make(limits: Limits | None = None, **options) -> OutboxSender:
+        settings = Settings(_env_file=None, bot_token=standin.token, telegram_api_base=standin.base)
+        bots.append(bot := build_bot(settings))
+        limits = limits or Limits(per_second=40, per_chat_per_second=5, group_per_minute=20)
+        options.setdefault("batch_size", 25)
+        return OutboxSender(bot, uows, build_i18n("ru"), RateLimiter(limits), **options)
+
+    yield make
+    for bot in bots:
+        await bot.session.close()
+
+
+@pytest.fixture
+def sender(make_sender):
+    return make_sender()
 
 
 async def _enqueue(uows, account_id: int, events: int, chats: list[int]) -> None:
@@ -52,6 +70,11 @@ async def _enqueue(uows, account_id: int, events: int, chats: list[int]) -> None
                 respect_quiet_hours=False,
             )
         await uow.commit()
+
+
+async def _rows(uows) -> list[OutboxMessage]:
+    async with uows() as uow:
+        return list(await uow.session.scalars(select(OutboxMessage)))
 
 
 async def _statuses(uows) -> Counter:
@@ -127,3 +150,182 @@ async def test_403_marks_member_unreachable_until_they_write(standin, sender, uo
         await check_access(uow, 3001, username="user3001", full_name="User 3001")
     async with uows() as uow:
         assert (await outbox.member_recipient(uow, manager.member_id)).chat_id == 3001
+
+
+FAST = Limits(per_second=1000, per_chat_per_second=1000)
+
+
+class Killed(BaseException):
+    """The process dies: from now on it neither sends nor writes anything."""
+
+
+async def _sent_chats(uows) -> Counter:
+    async with uows() as uow:
+        rows = await uow.session.scalars(
+            select(OutboxMessage.chat_id).where(OutboxMessage.status == OutboxStatus.SENT)
+        )
+        return Counter(rows)
+
+
+async def test_a_crash_before_the_write_sends_again_only_what_was_unwritten(
+    standin, make_sender, uows, clock, monkeypatch
+):
+    owner = await new_account(uows)
+    chats = list(range(101, 131))
+    await _enqueue(uows, owner.account_id, 1, chats)
+    dying = make_sender(FAST, batch_size=10, flush_size=4, flush_interval=60)
+    real_record, real_send, writes = outbox.record, dying.bot.send_message, []
+
+    async def record(uow, owner, finished):
+        writes.append(len(finished))
+        if len(writes) == 3:
+            monkeypatch.setattr(dying.bot, "send_message", die)
+        if len(writes) >= 3:
+            raise Killed
+        return await real_record(uow, owner, finished)
+
+    async def die(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(outbox, "record", record)
+    with pytest.raises(Killed):
+        await dying.drain()
+    monkeypatch.setattr(outbox, "record", real_record)
+    dying.bot.send_message = real_send
+
+    committed = await _sent_chats(uows)
+    first_life = Counter(c for c, _ in standin.delivered)
+    unwritten = set(first_life) - set(committed)
+    assert len(committed) >= 8  # two writes of at least four outcomes went through
+    assert unwritten  # the dead sender had sent some it could not write
+    assert len(unwritten) <= dying.max_in_flight
+
+    restarted = make_sender(FAST)
+    assert await restarted.drain() == 0  # the dead sender's leases still hold
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert await restarted.drain() == len(chats) - len(committed)
+    delivered = Counter(c for c, _ in standin.delivered)
+    assert set(delivered) == set(chats)
+    assert {c for c, n in delivered.items() if n > 1} == unwritten  # only those twice
+    assert await _sent_chats(uows) == Counter(chats)
+
+
+async def test_stop_writes_what_was_sent_and_gives_back_what_was_waiting(
+    standin, make_sender, uows
+):
+    owner = await new_account(uows)
+    await _enqueue(uows, owner.account_id, 3, [101])
+    # One message to the chat every 2 s, and nothing written before stop() — or 60 s.
+    sender = make_sender(
+        Limits(per_second=40, per_chat_per_second=0.5), flush_size=100, flush_interval=60
+    )
+    running = asyncio.create_task(sender.run())
+    await standin.wait_for("sendMessage", 1)
+    await asyncio.sleep(0.1)  # its answer reaches the sender
+    assert await _sent_chats(uows) == Counter()  # sent, held for the next write
+    sender.stop()
+    await running
+    assert [c for c, _ in standin.delivered] == [101]
+    rows = sorted(await _rows(uows), key=lambda r: r.id)
+    assert [(r.status, r.attempts, r.lease_owner) for r in rows] == [
+        (OutboxStatus.SENT, 1, None),
+        (OutboxStatus.PENDING, 0, None),  # given back untried: no lease left to wait out
+        (OutboxStatus.PENDING, 0, None),
+    ]
+    async with uows() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 1
+    assert await make_sender(FAST).drain() == 2
+
+
+async def test_failures_and_retries_are_written_with_the_sends_in_one_transaction(
+    standin, make_sender, uows, clock, monkeypatch
+):
+    owner = await new_account(uows)
+    manager = await join(uows, owner, 3001)
+    standin.script.update({101: ["429"], 3001: ["403"], 103: ["502"]})
+    await _enqueue(uows, owner.account_id, 1, [101, 3001, 103, 104])
+    async with uows() as uow:
+        account = await uow.session.get(Account, owner.account_id)
+        await outbox.enqueue(
+            uow,
+            account=account,
+            event_key="broken",
+            kind="no-such-kind",
+            params={},
+            recipients=[outbox.Recipient(105, "ru")],
+            respect_quiet_hours=False,
+        )
+        await uow.commit()
+    real_record, writes = outbox.record, []
+
+    async def record(uow, owner, finished):
+        writes.append(sorted(f.outcome for f in finished))
+        return await real_record(uow, owner, finished)
+
+    monkeypatch.setattr(outbox, "record", record)
+    sender = make_sender(FAST, flush_size=100, flush_interval=60)
+    assert await sender.drain() == 5
+    assert writes == [["forbidden", "network", "render", "retry_after", "sent"]]
+    now = clock.now()
+    by_chat = {r.chat_id: r for r in await _rows(uows)}
+    assert {chat: (r.status, r.attempts) for chat, r in by_chat.items()} == {
+        101: (OutboxStatus.PENDING, 1),
+        3001: (OutboxStatus.UNREACHABLE, 1),
+        103: (OutboxStatus.PENDING, 1),
+        104: (OutboxStatus.SENT, 1),
+        105: (OutboxStatus.FAILED, 1),
+    }
+    assert by_chat[101].not_before == now + timedelta(seconds=standin.retry_after)
+    assert by_chat[103].not_before == now + timedelta(seconds=2)
+    assert by_chat[104].telegram_message_id is not None
+    assert all(r.lease_owner is None for r in by_chat.values())
+    async with uows() as uow:
+        assert (await uow.session.get(Member, manager.member_id)).unreachable is True
+        attempts = Counter(await uow.session.scalars(select(DeliveryAttempt.outcome)))
+    assert attempts == Counter(["retry_after", "forbidden", "network", "sent", "render"])
+
+
+async def test_claims_never_run_ahead_of_the_unwritten_bound(
+    standin, make_sender, uows, monkeypatch
+):
+    owner = await new_account(uows)
+    await _enqueue(uows, owner.account_id, 1, list(range(101, 161)))
+    sender = make_sender(  # sending (100/s) is slower than claiming
+        Limits(per_second=100, per_chat_per_second=100),
+        batch_size=5,
+        max_in_flight=10,
+        flush_size=3,
+        flush_interval=0.02,
+    )
+    real_claim, held = outbox.claim_due, []
+
+    async def claim_due(uow, **kwargs):
+        claimed = await real_claim(uow, **kwargs)
+        held.append(
+            await uow.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.lease_owner == sender.owner,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+            )
+        )
+        return claimed
+
+    monkeypatch.setattr(outbox, "claim_due", claim_due)
+    assert await sender.drain() == 60
+    assert max(held) == 10  # it did claim ahead, and never past the bound
+    assert await _statuses(uows) == Counter({OutboxStatus.SENT: 60})
+
+
+def test_answers_are_checked_against_one_kept_response_model():
+    # pydantic caches Response[Message] weakly: if nothing held it, aiogram would build it
+    # again (about a millisecond) for every answer after each garbage collection.
+    bot = Bot(TelegramStandIn.token)
+    sender = OutboxSender(bot, uows=None, i18n=build_i18n("ru"), limiter=RateLimiter(FAST))
+    gc.collect()
+    kept = weakref.ref(Response[Message])
+    gc.collect()
+    assert kept() is not None
+    del sender
