@@ -1,5 +1,5 @@
-"""Engine factory. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions; its read-only
-steps (`UnitOfWork.reading`) run without a transaction and take no lock."""
+"""Engine factory. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions; statements
+of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking nothing."""
 
 from __future__ import annotations
 
@@ -51,21 +51,19 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection) -> None:
-        # A read-then-write transaction that began deferred fails at once with SQLITE_BUSY
-        # when another writer got in first; taking the write lock up front queues it instead.
-        # A read-only step begins nothing: each SELECT reads the latest commit, locking nothing.
-        if not connection.get_execution_options().get(READONLY):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _refuse_writes_when_reading(connection, _cursor, statement, _params, context, _many):
-        # Without a transaction a write would commit piecemeal: refuse it, as PostgreSQL
-        # refuses writes in a READ ONLY transaction.
-        writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-        if writes and connection.get_execution_options().get(READONLY):
-            raise ReadOnlyStepWrite(statement)
+    def _begin_or_read(connection, cursor, statement, _params, context, _many) -> None:
+        if connection.get_execution_options().get(READONLY):
+            # Without a transaction a write would commit piecemeal: refuse it, as PostgreSQL
+            # refuses writes in a READ ONLY transaction.
+            if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+                raise ReadOnlyStepWrite(statement)
+            return
+        if not connection.connection.driver_connection.in_transaction:
+            # The first statement of a transaction takes the write lock first. A read-then-
+            # write transaction that began deferred fails at once with SQLITE_BUSY when another
+            # writer got in first; taking the lock up front queues it instead.
+            cursor.execute("BEGIN IMMEDIATE")
 
     _skip_idle_ends(engine.sync_engine.dialect)
     return engine

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from core.db.engine import READONLY
-
-_READ_OPTIONS = {READONLY: True}
 
 
 class UnitOfWork:
@@ -27,11 +26,12 @@ class UnitOfWork:
     def reading(self) -> ReadStep:
         """`async with uow.reading() as conn:` for statements that only read, run on `conn`.
 
-        On SQLite, when no transaction is open, the step takes none: no write lock, each SELECT
-        reads the latest commit (as PostgreSQL's READ COMMITTED does), and ending the step
-        costs no round trip. Inside an open transaction, or on PostgreSQL, the statements run
-        in the unit of work's transaction as usual. `conn` executes Core statements without the
-        ORM's row loading; pending ORM changes are flushed first, so the reads see them."""
+        On SQLite, outside a write transaction, they run outside any transaction: no write
+        lock, each SELECT reads the latest commit (as PostgreSQL's READ COMMITTED does), and
+        nothing is left to end; a statement that writes is refused. The first statement after
+        the step begins a write transaction as usual. Inside a write transaction, or on
+        PostgreSQL, the statements run in the unit of work's transaction. `conn` executes Core
+        statements without the ORM's row loading; pending ORM changes are flushed first."""
         return ReadStep(self)
 
     async def commit(self) -> None:
@@ -65,20 +65,22 @@ class UnitOfWork:
 
 
 class ReadStep:
-    __slots__ = ("_own", "_uow")
+    __slots__ = ("_marked", "_uow")
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
-        self._own = False
+        self._marked: Connection | None = None
 
     async def __aenter__(self) -> AsyncConnection:
         session = self._uow.session
         if session.new or session.dirty or session.deleted:
-            await session.flush()  # in a write transaction: the step reads inside it
-        elif not session.in_transaction() and session.bind.dialect.name == "sqlite":
-            self._own = True
-            return await session.connection(execution_options=_READ_OPTIONS)
-        return await session.connection()
+            await session.flush()
+        conn = await session.connection()
+        marked = conn.sync_connection
+        if marked.dialect.name == "sqlite" and not marked.get_execution_options().get(READONLY):
+            marked.execution_options(**{READONLY: True})  # in place; no I/O
+            self._marked = marked
+        return conn
 
     async def __aexit__(
         self,
@@ -86,14 +88,8 @@ class ReadStep:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._own:
-            return
-        # No BEGIN was sent, so this only hands the connection back. Commit, unlike rollback,
-        # keeps what earlier transactions loaded (expire_on_commit is off).
-        if exc_type is None:
-            await self._uow.session.commit()
-        else:
-            await self._uow.session.rollback()
+        if self._marked is not None:
+            self._marked.execution_options(**{READONLY: False})
 
 
 class UnitOfWorkFactory:

@@ -7,7 +7,7 @@ import asyncio
 
 import aiosqlite
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, update
 
 from core.db.engine import ReadOnlyStepWrite, session_factory
 from core.db.uow import UnitOfWorkFactory
@@ -21,11 +21,17 @@ def sqlite_uows(sqlite_engine, clock) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(session_factory(sqlite_engine), clock)
 
 
-def statements_of(engine) -> list[str]:
+@pytest.fixture
+def sent(monkeypatch) -> list[str]:
+    """The first word of every statement SQLite receives, BEGIN included."""
     seen: list[str] = []
-    event.listen(
-        engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2].split()[0])
-    )
+    real = aiosqlite.Cursor.execute
+
+    async def spy(self, sql, parameters=None):
+        seen.append(sql.split()[0])
+        return await real(self, sql, parameters)
+
+    monkeypatch.setattr(aiosqlite.Cursor, "execute", spy)
     return seen
 
 
@@ -40,18 +46,17 @@ async def test_sqlite_reads_take_no_write_lock(sqlite_engine, sqlite_uows):
     assert access.actor.member_id == owner.member_id
 
 
-async def test_sqlite_read_step_sends_no_begin_and_writes_still_take_the_lock(
-    sqlite_engine, sqlite_uows
-):
+async def test_sqlite_read_step_sends_no_begin_and_writes_still_take_the_lock(sqlite_uows, sent):
     await new_account(sqlite_uows)
-    seen = statements_of(sqlite_engine)
+    sent.clear()
     async with sqlite_uows() as uow:
         async with uow.reading() as conn:
             await conn.execute(select(Member.id))
-        assert seen == ["SELECT"]
+        assert sent == ["SELECT"]
+        await uow.session.execute(select(Member.id))  # outside the step: a write transaction
         await uow.session.execute(update(Member).values(locale="en"))
         await uow.commit()
-    assert seen == ["SELECT", "BEGIN", "UPDATE"]
+    assert sent == ["SELECT", "BEGIN", "SELECT", "UPDATE"]
 
 
 async def test_sqlite_read_step_refuses_writes(sqlite_uows):
@@ -135,14 +140,3 @@ async def test_access_reads_role_and_permissions_fresh(uows):
     async with uows() as uow:
         after = await check_access(uow, 2001, username=None, full_name="U")
     assert after.actor.role_code == "admin" and after.actor.can("users.manage")
-
-
-async def test_postgres_reads_stay_in_the_units_transaction(engine, clock):
-    """PostgreSQL never locks for reads: a read step there is the usual transaction."""
-    uows = UnitOfWorkFactory(session_factory(engine), clock)
-    await new_account(uows)
-    async with uows() as uow:
-        async with uow.reading() as conn:
-            await conn.execute(text("SELECT 1"))
-        in_transaction = uow.session.in_transaction()
-    assert in_transaction == (engine.dialect.name == "postgresql")
