@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -94,9 +94,10 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
     # The markup is built directly: InlineKeyboardBuilder.as_markup deep-copies every button.
     rows = [
         [
-            InlineKeyboardButton(
-                text=("• " if tab == page.tab else "") + tab_name(tab, page.full_view),
-                callback_data=_list_data(tab, page.status),
+            _list_button(
+                ("• " if tab == page.tab else "") + tab_name(tab, page.full_view),
+                tab,
+                page.status,
             )
             for tab in page.tabs
         ]
@@ -121,10 +122,10 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
         rows.append(nav)
     rows.append(
         [
-            InlineKeyboardButton(
-                text=("• " if status == page.status else "")
-                + (STATUS_ICONS.get(status) or _("any")),
-                callback_data=_list_data(page.tab, status),
+            _list_button(
+                ("• " if status == page.status else "") + (STATUS_ICONS.get(status) or _("any")),
+                page.tab,
+                status,
             )
             for status in (None, *OrderStatus)
         ]
@@ -142,10 +143,11 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-@cache
-def _list_data(tab: OrderTab, status: OrderStatus | None) -> str:
-    """The first page of a tab and status: a handful of values, each packed once."""
-    return OrdersList.page(tab, status, None).pack()
+@lru_cache(maxsize=512)
+def _list_button(text: str, tab: OrderTab, status: OrderStatus | None) -> InlineKeyboardButton:
+    """A tab or filter button: a few hundred distinct ones across languages, so each is built
+    (and its callback packed) once and shared by every list; nothing changes a sent button."""
+    return InlineKeyboardButton(text=text, callback_data=OrdersList.page(tab, status, None).pack())
 
 
 def card_data(order_id: int) -> str:
