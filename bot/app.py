@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -28,7 +28,7 @@ from bot.alerts import router as alerts_router
 from bot.audit import router as audit_router
 from bot.balance import router as balance_router
 from bot.commands import set_bot_commands
-from bot.filters import IsMember
+from bot.filters import IsMember, PrivateChat
 from bot.guards import (
     DuplicateUpdateMiddleware,
     FloodMemory,
@@ -121,7 +121,7 @@ class App:
 def build_routers() -> list[Router]:
     """Feature routers in order; member-only ones are scoped once, on their parent."""
     for_members = Router(name="members-only")
-    for_members.message.filter(IsMember(), F.chat.type == "private")
+    for_members.message.filter(IsMember(), PrivateChat())
     for_members.callback_query.filter(IsMember())
     for_members.include_routers(
         help_router.build_router(),

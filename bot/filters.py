@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import Message, TelegramObject
 
 from core.members.actor import Actor
 
@@ -11,3 +12,11 @@ class IsMember(Filter):
 
     async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
         return actor is not None
+
+
+class PrivateChat(Filter):
+    """`F.chat.type == "private"` as a coroutine: aiogram runs a plain callable filter (a magic
+    filter too) in a worker thread, a thread hop on every message."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.chat.type == ChatType.PRIVATE

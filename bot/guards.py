@@ -89,7 +89,9 @@ class MemoryFloodMemory:
 
     async def hit(self, user_id: int) -> tuple[bool, bool]:
         now = self._now()
-        window = self._hits.setdefault(user_id, deque())
+        window = self._hits.get(user_id)
+        if window is None:
+            window = self._hits[user_id] = deque()
         while window and window[0] <= now - 1:
             window.popleft()
         if len(window) >= self.per_second:

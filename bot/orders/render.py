@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache, lru_cache
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -55,25 +56,33 @@ def tab_name(tab: OrderTab, full_view: bool) -> str:
     return str(TAB_NAMES[tab])
 
 
-def age(created_at: datetime, now: datetime) -> str:
+def age_units() -> tuple[str, str, str]:
+    """Minutes, hours, days: translated once per list, not once per row."""
+    return _("{n} min"), _("{n} h"), _("{n} d")
+
+
+def age(created_at: datetime, now: datetime, units: tuple[str, str, str] | None = None) -> str:
+    minutes_, hours, days = units or age_units()
     minutes = max(0, int((now - created_at).total_seconds() // 60))
     if minutes < 60:
-        return _("{n} min").format(n=minutes)
+        return minutes_.format(n=minutes)
     if minutes < 48 * 60:
-        return _("{n} h").format(n=minutes // 60)
-    return _("{n} d").format(n=minutes // (24 * 60))
+        return hours.format(n=minutes // 60)
+    return days.format(n=minutes // (24 * 60))
 
 
 def order_title(summary: OrderSummary) -> str:
     return _("Order №{number}").format(number=q(summary.number))
 
 
-def row_label(summary: OrderSummary, now: datetime) -> str:
+def row_label(
+    summary: OrderSummary, now: datetime, units: tuple[str, str, str] | None = None
+) -> str:
     parts = [
         f"{STATUS_ICONS[summary.status]} №{summary.number}",
         money(summary.total, summary.currency),
         summary.assignee or "—",
-        age(summary.created_at, now),
+        age(summary.created_at, now, units),
     ]
     return " · ".join(parts)
 
@@ -82,22 +91,26 @@ def row_label(summary: OrderSummary, now: datetime) -> str:
 
 
 def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    tabs = [
-        InlineKeyboardButton(
-            text=("• " if tab == page.tab else "") + tab_name(tab, page.full_view),
-            callback_data=OrdersList.page(tab, page.status, None).pack(),
-        )
-        for tab in page.tabs
-    ]
-    builder.row(*tabs)
-    for summary in page.rows:
-        builder.row(
-            InlineKeyboardButton(
-                text=row_label(summary, now),
-                callback_data=OrderCb(op=OrderOp.CARD, order_id=summary.id).pack(),
+    # The markup is built directly: InlineKeyboardBuilder.as_markup deep-copies every button.
+    rows = [
+        [
+            _list_button(
+                ("• " if tab == page.tab else "") + tab_name(tab, page.full_view),
+                tab,
+                page.status,
             )
-        )
+            for tab in page.tabs
+        ]
+    ]
+    units = age_units()
+    rows += [
+        [
+            InlineKeyboardButton(
+                text=row_label(summary, now, units), callback_data=card_data(summary.id)
+            )
+        ]
+        for summary in page.rows
+    ]
     nav = []
     if page.newer is not None:
         cb = OrdersList.page(page.tab, page.status, page.newer, back=True)
@@ -106,15 +119,17 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
         cb = OrdersList.page(page.tab, page.status, page.older)
         nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
     if nav:
-        builder.row(*nav)
-    filters = [
-        InlineKeyboardButton(
-            text=("• " if status == page.status else "") + (STATUS_ICONS.get(status) or _("any")),
-            callback_data=OrdersList.page(page.tab, status, None).pack(),
-        )
-        for status in (None, *OrderStatus)
-    ]
-    builder.row(*filters)
+        rows.append(nav)
+    rows.append(
+        [
+            _list_button(
+                ("• " if status == page.status else "") + (STATUS_ICONS.get(status) or _("any")),
+                page.tab,
+                status,
+            )
+            for status in (None, *OrderStatus)
+        ]
+    )
     lines = [
         _("<b>Orders</b> · {tab}").format(tab=tab_name(page.tab, page.full_view)),
         _("Status: {status}").format(status=status_name(page.status) if page.status else _("any")),
@@ -125,7 +140,27 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
         lines.append(_("No orders here."))
     else:
         lines.append(_("Tap an order to open its card."))
-    return "\n".join(lines), builder.as_markup()
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@lru_cache(maxsize=512)
+def _list_button(text: str, tab: OrderTab, status: OrderStatus | None) -> InlineKeyboardButton:
+    """A tab or filter button: a few hundred distinct ones across languages, so each is built
+    (and its callback packed) once and shared by every list; nothing changes a sent button."""
+    return InlineKeyboardButton(text=text, callback_data=OrdersList.page(tab, status, None).pack())
+
+
+def card_data(order_id: int) -> str:
+    """`OrderCb(op=OrderOp.CARD, order_id=order_id).pack()`, without a model per row."""
+    head, tail = _card_template()
+    return f"{head}{order_id}{tail}"
+
+
+@cache
+def _card_template() -> tuple[str, str]:
+    marker = 9_876_543_210_123
+    head, _sep, tail = OrderCb(op=OrderOp.CARD, order_id=marker).pack().partition(str(marker))
+    return head, tail
 
 
 # ---- the card --------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
-"""Engine factory. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
+"""Engine factory. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions; statements
+of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking nothing."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The execution option that marks the connection of a read-only step (SQLite only).
+READONLY = "shopdesk_readonly"
+
+
+class ReadOnlyStepWrite(RuntimeError):
+    """A statement that writes ran inside `UnitOfWork.reading`: a bug in the calling code."""
 
 
 def create_engine(
@@ -44,14 +51,45 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection) -> None:
-        # A read-then-write transaction that began deferred fails at once with SQLITE_BUSY
-        # when another writer got in first; taking the write lock up front queues it instead.
-        mode = "DEFERRED" if connection.get_execution_options().get("readonly") else "IMMEDIATE"
-        connection.exec_driver_sql(f"BEGIN {mode}")
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _begin_or_read(connection, cursor, statement, _params, context, _many) -> None:
+        if connection.get_execution_options().get(READONLY):
+            # Without a transaction a write would commit piecemeal: refuse it, as PostgreSQL
+            # refuses writes in a READ ONLY transaction.
+            if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+                raise ReadOnlyStepWrite(statement)
+            return
+        if not connection.connection.driver_connection.in_transaction:
+            # The first statement of a transaction takes the write lock first. A read-then-
+            # write transaction that began deferred fails at once with SQLITE_BUSY when another
+            # writer got in first; taking the lock up front queues it instead.
+            cursor.execute("BEGIN IMMEDIATE")
 
+    _skip_idle_ends(engine.sync_engine.dialect)
     return engine
+
+
+def _skip_idle_ends(dialect: Dialect) -> None:
+    """COMMIT/ROLLBACK only when SQLite has a transaction open. A connection that only read, or
+    was ended already, has nothing to end, and asking aiosqlite's thread to do nothing costs a
+    round trip. The driver's own transaction control is off, so `in_transaction` is exact."""
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    def busy(dbapi_connection) -> bool:
+        try:
+            return dialect.get_driver_connection(dbapi_connection).in_transaction
+        except ValueError:  # closed: nothing to end
+            return False
+
+    def do_rollback(dbapi_connection) -> None:
+        if busy(dbapi_connection):
+            rollback(dbapi_connection)
+
+    def do_commit(dbapi_connection) -> None:
+        if busy(dbapi_connection):
+            commit(dbapi_connection)
+
+    dialect.do_rollback, dialect.do_commit = do_rollback, do_commit
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

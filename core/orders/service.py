@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
@@ -357,38 +358,32 @@ async def list_orders(
         if not tabs:
             raise PermissionDenied(permission=Perm.ORDERS_VIEW_OWN.value)
         raise PermissionDenied(permission=Perm.ORDERS_VIEW_ALL.value)
-    # Columns, not the Member entity: its eager role join would drop unassigned rows.
-    query = (
-        select(Order, Member.username, Member.full_name)
-        .outerjoin(Member, Member.id == Order.assignee_id)
-        .where(Order.account_id == actor.account_id)
-    )
-    if tab == OrderTab.MINE:
-        query = query.where(Order.assignee_id == actor.member_id)
-    elif tab == OrderTab.UNASSIGNED:
-        query = query.where(Order.assignee_id.is_(None))
-    if status is not None:
-        query = query.where(Order.status == status)
     backwards = before is not None
-    if backwards:
-        c = before
-        query = query.where(
-            Order.created_at >= c.created_at,
-            or_(Order.created_at > c.created_at, Order.id > c.id),
-        ).order_by(Order.created_at, Order.id)
-    else:
-        if after is not None:
-            query = query.where(
-                Order.created_at <= after.created_at,
-                or_(Order.created_at < after.created_at, Order.id < after.id),
-            )
-        query = query.order_by(Order.created_at.desc(), Order.id.desc())
-    result = (await uow.session.execute(query.limit(PAGE_SIZE + 1))).all()
+    cursor = before if backwards else after
+    params = {"account_id": actor.account_id, "member_id": actor.member_id, "status": status}
+    if cursor is not None:
+        params["at"], params["oid"] = cursor.created_at, cursor.id
+    page = "newer" if backwards else "older" if after is not None else "first"
+    query = _list_query(tab, status is not None, page)
+    async with uow.reading() as conn:
+        result = (await conn.execute(query, params)).all()
     more = len(result) > PAGE_SIZE
     result = result[:PAGE_SIZE]
     if backwards:
         result.reverse()
-    rows = [summary_of(order, _label(username, name)) for order, username, name in result]
+    rows = [
+        OrderSummary(
+            r.id,
+            r.number,
+            OrderStatus(r.status),
+            r.total,
+            r.currency,
+            r.assignee_id,
+            _label(r.username, r.full_name),
+            r.created_at,
+        )
+        for r in result
+    ]
     first = Cursor(rows[0].created_at, rows[0].id) if rows else None
     last = Cursor(rows[-1].created_at, rows[-1].id) if rows else None
     newer = first if (more if backwards else after is not None) else None
@@ -396,6 +391,45 @@ async def list_orders(
     return OrdersPage(
         tab, status, rows, newer, older, tabs, full_view=actor.can(Perm.ORDERS_VIEW_ALL)
     )
+
+
+@cache
+def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
+    """One page of a tab, built once per shape ("first", "older" or "newer" than a cursor);
+    each call only binds its values."""
+    # Summary columns only: a list never loads customer details. Columns, not the Member
+    # entity: its eager role join would drop unassigned rows.
+    query = (
+        select(
+            Order.id,
+            Order.number,
+            Order.status,
+            Order.total,
+            Order.currency,
+            Order.assignee_id,
+            Order.created_at,
+            Member.username,
+            Member.full_name,
+        )
+        .outerjoin(Member, Member.id == Order.assignee_id)
+        .where(Order.account_id == bindparam("account_id"))
+    )
+    if tab == OrderTab.MINE:
+        query = query.where(Order.assignee_id == bindparam("member_id"))
+    elif tab == OrderTab.UNASSIGNED:
+        query = query.where(Order.assignee_id.is_(None))
+    if by_status:
+        query = query.where(Order.status == bindparam("status"))
+    at, oid = bindparam("at"), bindparam("oid")
+    if page == "newer":
+        return (
+            query.where(Order.created_at >= at, or_(Order.created_at > at, Order.id > oid))
+            .order_by(Order.created_at, Order.id)
+            .limit(PAGE_SIZE + 1)
+        )
+    if page == "older":
+        query = query.where(Order.created_at <= at, or_(Order.created_at < at, Order.id < oid))
+    return query.order_by(Order.created_at.desc(), Order.id.desc()).limit(PAGE_SIZE + 1)
 
 
 async def _open_tasks(uow: UnitOfWork, order_id: int) -> int:

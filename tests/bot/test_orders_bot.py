@@ -384,3 +384,14 @@ async def test_retapping_the_current_tab_is_harmless(client, shop, uows, app):
     session.make_request = unchanged
     reply = await petya.click("• Мои")
     assert reply.answered_callback and reply.alert is None
+
+
+def test_card_buttons_pack_like_the_callback_factory():
+    from bot.orders.callbacks import OrderCb, OrderOp
+    from bot.orders.render import card_data
+
+    for order_id in (1, 42, 9_876_543_210, 2**53):
+        packed = card_data(order_id)
+        assert packed == OrderCb(op=OrderOp.CARD, order_id=order_id).pack()
+        unpacked = OrderCb.unpack(packed)
+        assert (unpacked.op, unpacked.order_id) == (OrderOp.CARD, order_id)

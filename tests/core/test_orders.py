@@ -216,11 +216,12 @@ async def test_tabs_and_status_filter(uows, team):
     assert await numbers(team["admin"], OrderTab.MINE) == []
 
 
-async def test_keyset_queries_use_an_index(sqlite_engine):
+async def test_keyset_queries_use_an_index(sqlite_engine, clock):
     """At a million orders a page must not scan or sort the table."""
-    from sqlalchemy import text
-    from sqlalchemy.dialects import sqlite
+    from sqlalchemy import event
 
+    from core.db.engine import session_factory
+    from core.db.uow import UnitOfWorkFactory
     from core.members.actor import Actor
     from core.members.permissions import BUILTIN_ROLES
     from tests.conftest import T0
@@ -228,28 +229,24 @@ async def test_keyset_queries_use_an_index(sqlite_engine):
     actor = Actor(1, 1, 1, "admin", BUILTIN_ROLES["admin"], "ru", "UTC")
     captured = []
 
-    class Capture:
-        async def execute(self, query):
-            captured.append(query)
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "FROM orders" in statement:
+            captured.append((statement, parameters))
 
-            class Empty:
-                def all(self):
-                    return []
-
-            return Empty()
-
-    class FakeUow:
-        session = Capture()
-
+    event.listen(sqlite_engine.sync_engine, "before_cursor_execute", capture)
+    uows = UnitOfWorkFactory(session_factory(sqlite_engine), clock)
     cursor = Cursor(T0, 5)
     for tab in OrderTab:
-        await orders.list_orders(FakeUow(), actor, tab, after=cursor)
-        await orders.list_orders(FakeUow(), actor, tab, OrderStatus.NEW, before=cursor)
+        async with uows() as uow:
+            await orders.list_orders(uow, actor, tab)
+            await orders.list_orders(uow, actor, tab, after=cursor)
+            await orders.list_orders(uow, actor, tab, OrderStatus.NEW, before=cursor)
+    event.remove(sqlite_engine.sync_engine, "before_cursor_execute", capture)
+    assert len(captured) == 3 * len(OrderTab)
     async with sqlite_engine.connect() as conn:
-        for query in captured:
-            compiled = query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": 1})
-            plan = (await conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
-            details = " | ".join(row[-1] for row in plan)
+        for statement, parameters in captured:
+            plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            details = " | ".join(row[-1] for row in plan.all())
             assert "SCAN orders" not in details, details
             assert "TEMP B-TREE" not in details, details
 
