@@ -204,8 +204,8 @@ async def test_renewals_killed_mid_batch_charge_every_service_once(
     await standin.wait_disconnected()
     at_kill = await outbox_rows(db.peek)
     window = unrecorded(sends(standin), at_kill)
-    assert 0 < await renewed() < renewing, "not killed in the middle"
-    assert len(window) <= len(leased(at_kill))
+    assert 0 < await renewed() < renewing, "not killed in the middle\n" + first.log()
+    assert len(window) <= len(leased(at_kill)), (window, at_kill, first.log())
 
     second = start_bot(env)
 

@@ -165,11 +165,11 @@ class Peek:
         async with self._engine.connect() as conn:
             return [tuple(r) for r in await conn.execute(text(sql), params)]
 
-    async def write_open(self, table: str | None = None) -> bool:
-        """Another connection has a write transaction open (on PostgreSQL: that wrote `table`).
+    async def write_open(self) -> bool:
+        """Another connection has a write transaction open.
 
-        SQLite has one write lock per file: whether another connection holds it is all one can
-        tell. PostgreSQL tells which tables an open transaction has written to.
+        SQLite: another connection holds the file's write lock (nothing else is visible of an
+        open transaction). PostgreSQL: a transaction that has written and not ended.
         """
         if self._sqlite is not None:
             probe = sqlite3.connect(make_url(self.url).database, timeout=0, isolation_level=None)
@@ -182,14 +182,6 @@ class Peek:
             return False
         return bool(
             await self.scalar(
-                "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid"
-                " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
-                " AND a.backend_xid IS NOT NULL AND l.granted AND l.mode = 'RowExclusiveLock'"
-                " AND l.relation = to_regclass(:table)",
-                table=table,
-            )
-            if table
-            else await self.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
             )
