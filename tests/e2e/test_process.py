@@ -8,28 +8,14 @@ import signal
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 from core.clock import SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.members.invites import create_invite
+from tests.support.botprocess import ROOT, bot_env
 from tests.support.factories import actor_for, new_account
 from tests.support.telegram_standin import TelegramStandIn
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def bot_env(standin: TelegramStandIn, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(
-        BOT_TOKEN=standin.token,
-        TELEGRAM_API_BASE=standin.base,
-        DATABASE_URL=database_url,
-        LOG_LEVEL="INFO",
-        HTTP_PORT="0",  # the intake API on any free port: parallel runs must not collide
-    )
-    return env
 
 
 async def test_new_user_joins_through_the_real_process(sqlite_url, tmp_path):
