@@ -15,17 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from core.accounts.models import Account
-from core.audit.service import record
 from core.db.uow import UnitOfWork
 from core.journal import notices
+from core.journal.books import Batch, Books, ServiceState, books_of, renewal_key, state_columns
 from core.journal.calendar import add_months, local_today, start_of_day
-from core.journal.models import LAPSED, OPEN, PENDING, ConnectedService, ServiceStatus
-from core.journal.resources import release
-from core.ledger.models import EntryKind
-from core.ledger.service import balance_of, lock_balance, post, try_lock_balance
+from core.journal.models import LAPSED, OPEN, ConnectedService, ServiceStatus
+from core.ledger.service import balance_of, lock_balance, try_lock_balance
 
 log = logging.getLogger(__name__)
 
@@ -67,36 +65,29 @@ def return_days_left(service: ConnectedService, today: date) -> int:
     return max(0, (return_closes_on(service) - today).days)
 
 
+Service = ConnectedService | ServiceState  # the state machine takes either
+
+
 def audit(
-    uow: UnitOfWork,
-    service: ConnectedService,
+    uow: UnitOfWork | Books,
+    service: Service,
     action: str,
     actor_id: int | None,
     before: dict,
     after: dict,
     reason: str | None = None,
 ) -> None:
-    record(
-        uow,
-        account_id=service.account_id,
-        actor_id=actor_id,
-        action=action,
-        subject_type="service",
-        subject_id=service.id,
-        before=before,
-        after=after,
-        reason=reason,
-    )
+    books_of(uow).audit(service, action, actor_id, before, after, reason)
 
 
-def snapshot(service: ConnectedService) -> dict:
+def snapshot(service: Service) -> dict:
     return {
         "status": str(service.status),
         "ends_on": service.ends_on.isoformat() if service.ends_on else None,
     }
 
 
-def start_period(service: ConnectedService, first_day: date, *, new_anchor: bool) -> None:
+def start_period(service: Service, first_day: date, *, new_anchor: bool) -> None:
     if new_anchor or service.anchor_day is None:
         service.anchor_day = first_day.day
     service.started_on = first_day
@@ -106,13 +97,13 @@ def start_period(service: ConnectedService, first_day: date, *, new_anchor: bool
 
 
 async def activate(
-    uow: UnitOfWork, service: ConnectedService, today: date, actor_id: int | None
+    books: UnitOfWork | Books, service: Service, today: date, actor_id: int | None
 ) -> Transition:
     """ordered / needs_setup → active: the first (already paid) period starts today."""
     before = snapshot(service)
     start_period(service, today, new_anchor=True)
     after = {**snapshot(service), "started_on": today.isoformat()}
-    audit(uow, service, "service.activated", actor_id, before, after)
+    audit(books, service, "service.activated", actor_id, before, after)
     return Transition(
         service.account_id,
         service.id,
@@ -123,8 +114,8 @@ async def activate(
 
 
 async def renew(
-    uow: UnitOfWork,
-    service: ConnectedService,
+    books: UnitOfWork | Books,
+    service: Service,
     period_start: date,
     *,
     action: str = "service.renewed",
@@ -134,30 +125,19 @@ async def renew(
 
     The caller holds the account's lock (`lock_balance`), so the balance read here stays true.
     """
-    if await balance_of(uow, service.account_id) < service.price:
+    charge = await books_of(books).charge(service, period_start, actor_id)
+    if charge is None:
         return None
-    posted = await post(
-        uow,
-        account_id=service.account_id,
-        kind=EntryKind.CHARGE,
-        amount=-service.price,
-        key=f"renew:{service.id}:{period_start.isoformat()}",
-        reason="service.renewal",
-        note=service.catalog_code,
-        service_id=service.id,
-        actor_id=actor_id,
-    )
     before = snapshot(service)
     # A regular renewal keeps the billing day; one after a gap starts a new cycle.
     start_period(service, period_start, new_anchor=action != "service.renewed")
-    charged = 0 if posted.replayed else service.price
     after = {
         **snapshot(service),
         "started_on": period_start.isoformat(),
-        "charged": charged,
-        "balance": posted.entry.balance_after,
+        "charged": charge.charged,
+        "balance": charge.balance_after,
     }
-    audit(uow, service, action, actor_id, before, after)
+    audit(books, service, action, actor_id, before, after)
     details = {
         "started_on": period_start.isoformat(),
         "ends_on": service.ends_on.isoformat(),
@@ -168,14 +148,14 @@ async def renew(
         service.id,
         action,
         service.catalog_code,
-        charged,
+        charge.charged,
         service.version,
         details,
     )
 
 
 def lapse(
-    service: ConnectedService, status: ServiceStatus, on: date, uow: UnitOfWork, reason: str
+    service: Service, status: ServiceStatus, on: date, books: UnitOfWork | Books, reason: str
 ) -> Transition:
     """active → suspended / disconnected, keeping its resources for the return window."""
     before = snapshot(service)
@@ -184,7 +164,7 @@ def lapse(
     service.version += 1
     action = f"service.{status}"
     after = {**snapshot(service), "return_until": (on + RETURN_WINDOW).isoformat()}
-    audit(uow, service, action, None, before, after, reason=reason)
+    audit(books, service, action, None, before, after, reason=reason)
     details = {
         "lapsed_on": on.isoformat(),
         "return_by": last_return_day(on).isoformat(),
@@ -201,21 +181,22 @@ def lapse(
 
 
 async def close(
-    uow: UnitOfWork,
-    service: ConnectedService,
+    books: UnitOfWork | Books,
+    service: Service,
     actor_id: int | None = None,
     *,
     action: str = "service.closed",
     **details: object,
 ) -> Transition:
     """The return window passed (or an unstarted order was cancelled): resources go back."""
+    books = books_of(books)
     before = snapshot(service)
-    released = await release(uow, service.id)
+    released = await books.release(service)
     service.status = ServiceStatus.CLOSED
-    service.closed_at = uow.clock.now()
+    service.closed_at = books.now()
     service.version += 1
     after = {"status": "closed", "released": released, **details}
-    audit(uow, service, action, actor_id, before, after)
+    audit(books, service, action, actor_id, before, after)
     return Transition(
         service.account_id,
         service.id,
@@ -241,19 +222,8 @@ def in_renewal_order(services: list[ConnectedService]) -> list[ConnectedService]
     return sorted(services, key=lambda s: (s.ends_on or s.lapsed_on or date.min, s.id))
 
 
-def next_due_day(services: list[ConnectedService]) -> date | None:
-    """The earliest local day on which one of these services has a transition due."""
-    days = []
-    for s in services:
-        if s.status == ServiceStatus.ACTIVE and s.ends_on is not None:
-            days.append(s.ends_on)
-        elif s.status in LAPSED and s.lapsed_on is not None:
-            days.append(return_closes_on(s))
-    return min(days, default=None)
-
-
 async def advance(
-    uow: UnitOfWork, service: ConnectedService, today: date, *, catching_up: bool = False
+    books: UnitOfWork | Books, service: Service, today: date, *, catching_up: bool = False
 ) -> list[Transition]:
     """Every transition due for one service by the local day `today`.
 
@@ -262,21 +232,104 @@ async def advance(
     """
     done: list[Transition] = []
     if service.status == ServiceStatus.ORDERED and not catching_up:
-        done.append(await activate(uow, service, today, None))
+        done.append(await activate(books, service, today, None))
     while service.status == ServiceStatus.ACTIVE and service.ends_on <= today:
         end = service.ends_on
         if not service.auto_renew:
-            done.append(lapse(service, ServiceStatus.DISCONNECTED, end, uow, "auto-renew off"))
-        elif (renewed := await renew(uow, service, end)) is not None:
+            done.append(lapse(service, ServiceStatus.DISCONNECTED, end, books, "auto-renew off"))
+        elif (renewed := await renew(books, service, end)) is not None:
             done.append(renewed)
         else:
-            done.append(lapse(service, ServiceStatus.SUSPENDED, end, uow, "balance short"))
+            done.append(lapse(service, ServiceStatus.SUSPENDED, end, books, "balance short"))
     if service.status in LAPSED and today >= return_closes_on(service):
-        done.append(await close(uow, service))
+        done.append(await close(books, service))
     elif service.status == ServiceStatus.SUSPENDED and service.auto_renew and not catching_up:
-        resumed = await renew(uow, service, today, action="service.resumed")
+        resumed = await renew(books, service, today, action="service.resumed")
         if resumed is not None:
             done.append(resumed)
+    return done
+
+
+# Services read and written per round of statements in the job; bounds memory, not results.
+CHUNK = 2_000
+
+
+def _renewal_order():
+    s = ConnectedService
+    return func.coalesce(s.ends_on, s.lapsed_on, date.min), s.id
+
+
+async def due_ids(uow: UnitOfWork, account_id: int, day: date, *, catching_up: bool) -> list[int]:
+    """The account's services with a transition due by `day`, in renewal order (those due
+    first get the money first); the others are left alone by `advance` anyway."""
+    s = ConnectedService
+    due = [
+        and_(s.status == ServiceStatus.ACTIVE, s.ends_on <= day),
+        and_(s.status.in_(LAPSED), s.lapsed_on <= day - RETURN_WINDOW),
+    ]
+    if not catching_up:
+        due += [
+            s.status == ServiceStatus.ORDERED,
+            and_(s.status == ServiceStatus.SUSPENDED, s.auto_renew.is_(True)),
+        ]
+    rows = await uow.session.scalars(
+        select(s.id).where(s.account_id == account_id, or_(*due)).order_by(*_renewal_order())
+    )
+    return list(rows)
+
+
+async def missed_day(uow: UnitOfWork, account_id: int, today: date) -> date | None:
+    """The earliest day before `today` on which a transition was due (the job did not run)."""
+    s = ConnectedService
+    ends, lapsed = (
+        await uow.session.execute(
+            select(
+                func.min(case((s.status == ServiceStatus.ACTIVE, s.ends_on))),
+                func.min(case((s.status.in_(LAPSED), s.lapsed_on))),
+            ).where(
+                s.account_id == account_id,
+                or_(
+                    and_(s.status == ServiceStatus.ACTIVE, s.ends_on < today),
+                    and_(s.status.in_(LAPSED), s.lapsed_on < today - RETURN_WINDOW),
+                ),
+            )
+        )
+    ).one()
+    days = [d for d in (ends, lapsed + RETURN_WINDOW if lapsed else None) if d is not None]
+    return min(days, default=None)
+
+
+async def read_states(uow: UnitOfWork, ids: list[int]) -> list[ServiceState]:
+    rows = await uow.session.execute(select(*state_columns()).where(ConnectedService.id.in_(ids)))
+    by_id = {row[0]: ServiceState(*row) for row in rows}
+    return [by_id[i] for i in ids]
+
+
+def _keys_to_look_up(service: ServiceState, day: date, catching_up: bool) -> list[str]:
+    """The renewal keys `advance` may charge for this service on `day`."""
+    keys = [renewal_key(service.id, service.ends_on)] if service.ends_on else []
+    if not catching_up:
+        keys.append(renewal_key(service.id, day))  # a resumed service starts a period today
+    return keys
+
+
+async def advance_day(batch: Batch, day: date, *, catching_up: bool = False) -> list[Transition]:
+    """`advance` for every service of the batch's account with something due by `day`.
+
+    The order of renewal is fixed before the first change, as one pass of the job over the
+    account's services would see it; CHUNK services at a time are read, advanced in memory and
+    written back in a few statements (`Batch.flush`).
+    """
+    uow = batch.uow
+    ids = await due_ids(uow, batch.account_id, day, catching_up=catching_up)
+    done: list[Transition] = []
+    for start in range(0, len(ids), CHUNK):
+        services = await read_states(uow, ids[start : start + CHUNK])
+        batch.track(services)
+        await batch.look_up(k for s in services for k in _keys_to_look_up(s, day, catching_up))
+        for service in services:
+            done += await advance(batch, service, day, catching_up=catching_up)
+        await batch.flush()
     return done
 
 
@@ -292,16 +345,29 @@ async def advance_account(
     """
     account = await uow.session.get(Account, account_id)
     today = local_today(now, account.timezone)
-    services = await open_services(uow, account_id)
+    batch = Batch(uow, account_id, await balance_of(uow, account_id))
     done: list[Transition] = []
-    while (day := next_due_day(services)) is not None and day < today:
-        for service in in_renewal_order(services):
-            if service.status not in PENDING:
-                done += await advance(uow, service, day, catching_up=True)
-    for service in in_renewal_order(services):
-        done += await advance(uow, service, today)
+    replayed = date.min
+    while (day := await missed_day(uow, account_id, today)) is not None:
+        if day <= replayed:  # every due transition of a day moves its service past that day
+            raise RuntimeError(f"account {account_id}: {day} still due after it was replayed")
+        done += await advance_day(batch, day, catching_up=True)
+        replayed = day
+    done += await advance_day(batch, today)
+    await _refresh_loaded(uow, account_id)
     await notices.announce(uow, account, done, exclude_member_id=actor_id)
     return done
+
+
+async def _refresh_loaded(uow: UnitOfWork, account_id: int) -> None:
+    """ORM objects of the account's services the session already held are stale now."""
+    loaded = [
+        o
+        for o in uow.session.identity_map.values()
+        if isinstance(o, ConnectedService) and o.account_id == account_id
+    ]
+    for service in loaded:
+        await uow.session.refresh(service)
 
 
 async def process_account(
