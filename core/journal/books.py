@@ -68,7 +68,7 @@ class ServiceState:
 
 def state_columns() -> tuple:
     """The columns a `ServiceState` is read from, in its fields' order."""
-    s = ConnectedService
+    s = ConnectedService.__table__.c
     return (
         s.id,
         s.account_id,
@@ -173,6 +173,11 @@ class Batch(Books):
     def track(self, services: Iterable[ServiceState]) -> None:
         for service in services:
             self._tracked.append((service, _changing(service)))
+
+    def spend(self, amount: int) -> int:
+        """Takes a charge the caller writes itself (`core.journal.sweep`); the balance after."""
+        self.balance -= amount
+        return self.balance
 
     async def look_up(self, keys: Iterable[str]) -> None:
         """Reads which of these renewal keys the ledger has, in one query (not one per charge)."""

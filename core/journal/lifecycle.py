@@ -11,28 +11,30 @@ members must hear about is written to the outbox in the same transaction (`core.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, or_, select
 
-from core.accounts.models import Account
 from core.db.uow import UnitOfWork
-from core.journal import notices
-from core.journal.books import Batch, Books, ServiceState, books_of, renewal_key, state_columns
-from core.journal.calendar import add_months, local_today, start_of_day
+from core.journal.books import Books, ServiceState, books_of
+from core.journal.calendar import add_months, start_of_day
 from core.journal.models import LAPSED, OPEN, ConnectedService, ServiceStatus
-from core.ledger.service import balance_of, lock_balance, try_lock_balance
+from core.ledger.service import lock_balance, try_lock_balance
 
 log = logging.getLogger(__name__)
 
 RETURN_WINDOW = timedelta(days=14)
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One change the lifecycle made; the notices in the outbox are built from these."""
+class Transition(NamedTuple):
+    """One change the lifecycle made; the notices in the outbox are built from these.
+
+    A named tuple, not a dataclass: a job run over a big account makes 100 000 of them, and
+    tuples of plain values are cheap to build and left alone by the garbage collector.
+    """
 
     account_id: int
     service_id: int
@@ -40,7 +42,7 @@ class Transition:
     catalog_code: str
     charged: int = 0  # kopecks taken from the balance
     version: int = 0  # the service's version after the change: one notice per transition
-    details: dict[str, Any] = field(default_factory=dict)  # JSON values for the notice
+    details: Mapping[str, Any] = MappingProxyType({})  # JSON values for the notice (read-only)
 
 
 def return_closes_on(service: ConnectedService) -> date:
@@ -250,89 +252,6 @@ async def advance(
     return done
 
 
-# Services read and written per round of statements in the job; bounds memory, not results.
-CHUNK = 2_000
-
-
-def _renewal_order():
-    s = ConnectedService
-    return func.coalesce(s.ends_on, s.lapsed_on, date.min), s.id
-
-
-async def due_ids(uow: UnitOfWork, account_id: int, day: date, *, catching_up: bool) -> list[int]:
-    """The account's services with a transition due by `day`, in renewal order (those due
-    first get the money first); the others are left alone by `advance` anyway."""
-    s = ConnectedService
-    due = [
-        and_(s.status == ServiceStatus.ACTIVE, s.ends_on <= day),
-        and_(s.status.in_(LAPSED), s.lapsed_on <= day - RETURN_WINDOW),
-    ]
-    if not catching_up:
-        due += [
-            s.status == ServiceStatus.ORDERED,
-            and_(s.status == ServiceStatus.SUSPENDED, s.auto_renew.is_(True)),
-        ]
-    rows = await uow.session.scalars(
-        select(s.id).where(s.account_id == account_id, or_(*due)).order_by(*_renewal_order())
-    )
-    return list(rows)
-
-
-async def missed_day(uow: UnitOfWork, account_id: int, today: date) -> date | None:
-    """The earliest day before `today` on which a transition was due (the job did not run)."""
-    s = ConnectedService
-    ends, lapsed = (
-        await uow.session.execute(
-            select(
-                func.min(case((s.status == ServiceStatus.ACTIVE, s.ends_on))),
-                func.min(case((s.status.in_(LAPSED), s.lapsed_on))),
-            ).where(
-                s.account_id == account_id,
-                or_(
-                    and_(s.status == ServiceStatus.ACTIVE, s.ends_on < today),
-                    and_(s.status.in_(LAPSED), s.lapsed_on < today - RETURN_WINDOW),
-                ),
-            )
-        )
-    ).one()
-    days = [d for d in (ends, lapsed + RETURN_WINDOW if lapsed else None) if d is not None]
-    return min(days, default=None)
-
-
-async def read_states(uow: UnitOfWork, ids: list[int]) -> list[ServiceState]:
-    rows = await uow.session.execute(select(*state_columns()).where(ConnectedService.id.in_(ids)))
-    by_id = {row[0]: ServiceState(*row) for row in rows}
-    return [by_id[i] for i in ids]
-
-
-def _keys_to_look_up(service: ServiceState, day: date, catching_up: bool) -> list[str]:
-    """The renewal keys `advance` may charge for this service on `day`."""
-    keys = [renewal_key(service.id, service.ends_on)] if service.ends_on else []
-    if not catching_up:
-        keys.append(renewal_key(service.id, day))  # a resumed service starts a period today
-    return keys
-
-
-async def advance_day(batch: Batch, day: date, *, catching_up: bool = False) -> list[Transition]:
-    """`advance` for every service of the batch's account with something due by `day`.
-
-    The order of renewal is fixed before the first change, as one pass of the job over the
-    account's services would see it; CHUNK services at a time are read, advanced in memory and
-    written back in a few statements (`Batch.flush`).
-    """
-    uow = batch.uow
-    ids = await due_ids(uow, batch.account_id, day, catching_up=catching_up)
-    done: list[Transition] = []
-    for start in range(0, len(ids), CHUNK):
-        services = await read_states(uow, ids[start : start + CHUNK])
-        batch.track(services)
-        await batch.look_up(k for s in services for k in _keys_to_look_up(s, day, catching_up))
-        for service in services:
-            done += await advance(batch, service, day, catching_up=catching_up)
-        await batch.flush()
-    return done
-
-
 async def advance_account(
     uow: UnitOfWork, account_id: int, now: datetime, *, actor_id: int | None = None
 ) -> list[Transition]:
@@ -341,33 +260,12 @@ async def advance_account(
     Missed days are replayed in order, each once: after three days of downtime, the renewals of
     day 1 are charged before those of day 2, as if the job had run every day — so a short
     balance goes to the renewals that were due first. The notices of the transitions go to the
-    outbox in this same transaction (not to `actor_id`, who is answered directly).
+    outbox in this same transaction (not to `actor_id`, who is answered directly). How: see
+    `core.journal.sweep`.
     """
-    account = await uow.session.get(Account, account_id)
-    today = local_today(now, account.timezone)
-    batch = Batch(uow, account_id, await balance_of(uow, account_id))
-    done: list[Transition] = []
-    replayed = date.min
-    while (day := await missed_day(uow, account_id, today)) is not None:
-        if day <= replayed:  # every due transition of a day moves its service past that day
-            raise RuntimeError(f"account {account_id}: {day} still due after it was replayed")
-        done += await advance_day(batch, day, catching_up=True)
-        replayed = day
-    done += await advance_day(batch, today)
-    await _refresh_loaded(uow, account_id)
-    await notices.announce(uow, account, done, exclude_member_id=actor_id)
-    return done
+    from core.journal import sweep  # built on this module's transitions
 
-
-async def _refresh_loaded(uow: UnitOfWork, account_id: int) -> None:
-    """ORM objects of the account's services the session already held are stale now."""
-    loaded = [
-        o
-        for o in uow.session.identity_map.values()
-        if isinstance(o, ConnectedService) and o.account_id == account_id
-    ]
-    for service in loaded:
-        await uow.session.refresh(service)
+    return await sweep.advance_account(uow, account_id, now, actor_id=actor_id)
 
 
 async def process_account(

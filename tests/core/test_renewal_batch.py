@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
-from core.journal import lifecycle, notices
+from core.journal import lifecycle, notices, sweep
 from core.journal.calendar import local_today
 from core.journal.models import LAPSED, PENDING, ConnectedService, PoolResource, ServiceStatus
 from core.ledger.models import EntryKind, LedgerEntry
@@ -205,11 +205,11 @@ async def a_bit_of_everything(uows, owner) -> dict[str, int]:
     return ids
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 5, lifecycle.CHUNK])
+@pytest.mark.parametrize("chunk", [1, 2, 5, sweep.CHUNK])
 async def test_the_batch_writes_what_one_service_at_a_time_writes(uows, monkeypatch, chunk):
     owner = await new_account(uows)
     ids = await a_bit_of_everything(uows, owner)
-    monkeypatch.setattr(lifecycle, "CHUNK", chunk)
+    monkeypatch.setattr(sweep, "CHUNK", chunk)
     expected = await outcome(uows, owner.account_id, one_by_one)
     got = await outcome(uows, owner.account_id, batch)
     assert got == expected
@@ -275,7 +275,7 @@ async def test_a_replayed_key_extends_without_charging_again(uows):
 
 
 async def test_a_short_balance_across_chunks_pays_the_earliest_due_first(uows, monkeypatch):
-    monkeypatch.setattr(lifecycle, "CHUNK", 3)
+    monkeypatch.setattr(sweep, "CHUNK", 3)
     owner = await new_account(uows)
     aid = owner.account_id
     await fund(uows, owner, 450_00)
