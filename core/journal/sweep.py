@@ -61,30 +61,46 @@ SUSPENDED = f"service.{ServiceStatus.SUSPENDED}"
 DISCONNECTED = f"service.{ServiceStatus.DISCONNECTED}"
 
 
+@dataclass(slots=True)
+class Swept:
+    """What a run over an account did."""
+
+    transitions: list[Transition]  # all of them; without plain renewals unless kept
+    count: int  # how many transitions, kept or not
+
+
 async def advance_account(
-    uow: UnitOfWork, account_id: int, now: datetime, *, actor_id: int | None = None
-) -> list[Transition]:
+    uow: UnitOfWork,
+    account_id: int,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    keep: bool = True,
+) -> Swept:
     """Runs every due transition of one account; the caller holds its lock and commits.
 
     Missed days are replayed in order, each once: after three days of downtime, the renewals of
     day 1 are charged before those of day 2, as if the job had run every day — so a short
     balance goes to the renewals that were due first. The notices of the transitions go to the
     outbox in this same transaction (not to `actor_id`, who is answered directly).
+
+    `keep=False` (the scheduled job): plain renewals are counted, not kept — they are all alike
+    and nobody is told about them; every other transition is kept (notices are built from them).
     """
     account = await uow.session.get(Account, account_id)
     today = local_today(now, account.timezone)
     batch = Batch(uow, account_id, await balance_of(uow, account_id))
-    done: list[Transition] = []
+    swept = Swept([], 0)
     replayed = date.min
     while (day := await missed_day(uow, account_id, today)) is not None:
         if day <= replayed:  # every due transition of a day moves its service past that day
             raise RuntimeError(f"account {account_id}: {day} still due after it was replayed")
-        done += await advance_day(batch, day, catching_up=True)
+        await advance_day(batch, day, swept, catching_up=True, keep=keep)
         replayed = day
-    done += await advance_day(batch, today)
+    await advance_day(batch, today, swept, keep=keep)
     await _refresh_loaded(uow, account_id)
-    await notices.announce(uow, account, done, exclude_member_id=actor_id)
-    return done
+    await notices.announce(uow, account, swept.transitions, exclude_member_id=actor_id)
+    return swept
 
 
 async def missed_day(uow: UnitOfWork, account_id: int, today: date) -> date | None:
@@ -108,14 +124,24 @@ async def missed_day(uow: UnitOfWork, account_id: int, today: date) -> date | No
     return min(days, default=None)
 
 
-async def advance_day(batch: Batch, day: date, *, catching_up: bool = False) -> list[Transition]:
-    """Every transition due by `day` on the batch's account, in renewal order.
+async def advance_day(
+    batch: Batch, day: date, swept: Swept, *, catching_up: bool = False, keep: bool = True
+) -> None:
+    """Every transition due by `day` on the batch's account, in renewal order, into `swept`.
 
     `catching_up`: `day` is a missed day being replayed (see `lifecycle.advance`). The order is
     fixed before the first change, as one pass over the account's services would see it.
     """
     others = await _others_due(batch, day, catching_up)
-    day_pass = _Pass(batch, day, catching_up)
+    day_pass = _Pass(batch, day, swept, catching_up, keep)
+    if not keep and all(key < day for key, _ in others):
+        # They all come before the plain services: done first, then maybe all plain at once.
+        for _, service_id in others:
+            await day_pass.other(service_id)
+        await day_pass.finish()
+        if await _renew_all_plain(batch, day, swept):
+            return
+        others = []
     position = 0
     async for window in _plain_due(batch, day):
         for row in window:
@@ -130,7 +156,51 @@ async def advance_day(batch: Batch, day: date, *, catching_up: bool = False) -> 
     for _, service_id in others[position:]:
         await day_pass.other(service_id)
     await day_pass.finish()
-    return day_pass.done
+
+
+async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
+    """The common case, for the job: every plain service of the day renews — auto-renew on, the
+    period not charged before, the balance covering them all. Then one run renews them without
+    reading them; False (nothing done) otherwise."""
+    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    session = batch.uow.session
+    plain = _plain(batch.account_id, day)
+    count, total, off, charged_before, first, last = (
+        await session.execute(
+            select(
+                func.count(),
+                cast(func.coalesce(func.sum(s.price), 0), BigInteger),
+                func.count(case((s.auto_renew.is_(False), 1))),
+                func.count(entry.id),
+                func.min(s.id),
+                func.max(s.id),
+            )
+            .select_from(_with_charge_of(day))
+            .where(plain)
+        )
+    ).one()
+    if count == 0:
+        return True
+    if off or charged_before or batch.balance < total:
+        return False
+    anchor = func.coalesce(s.anchor_day, day.day)
+    periods = await session.execute(select(s.period_months, anchor).where(plain).distinct())
+    run = _Run(RENEWED, True, batch.balance, first=first, last=last, count=count)
+    run.ends = {period: add_months(day, *period) for period in map(tuple, periods)}
+    batch.spend(total)
+    swept.count += count
+    await _write_renewals(batch, day, run)
+    await batch.flush()
+    return True
+
+
+def _with_charge_of(day: date) -> Any:
+    """Services joined with their renewal entry for the period starting `day`, if any."""
+    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    key = literal("renew:") + cast(s.id, String) + literal(f":{day.isoformat()}")
+    return ConnectedService.__table__.outerjoin(
+        LedgerEntry.__table__, and_(entry.account_id == s.account_id, entry.idempotency_key == key)
+    )
 
 
 def _plain(account_id: int, day: date) -> Any:
@@ -178,7 +248,6 @@ async def _plain_due(batch: Batch, day: date):
             select(numbered.c.id).where(numbered.c.n % CHUNK == 0).order_by(numbered.c.id)
         )
     )
-    key = literal("renew:") + cast(s.id, String) + literal(f":{day.isoformat()}")
     query = (
         select(
             s.id,
@@ -190,12 +259,7 @@ async def _plain_due(batch: Batch, day: date):
             s.auto_renew,
             entry.balance_after.label("charged_before"),
         )
-        .select_from(
-            ConnectedService.__table__.outerjoin(
-                LedgerEntry.__table__,
-                and_(entry.account_id == s.account_id, entry.idempotency_key == key),
-            )
-        )
+        .select_from(_with_charge_of(day))
         .order_by(s.id)
     )
     after = 0
@@ -221,11 +285,14 @@ class _Run:
 class _Pass:
     """One day's pass: plain services go into runs, the others wait for `advance` in chunks."""
 
-    def __init__(self, batch: Batch, day: date, catching_up: bool) -> None:
+    def __init__(
+        self, batch: Batch, day: date, swept: Swept, catching_up: bool, keep: bool
+    ) -> None:
         self.batch = batch
         self.day = day
+        self.swept = swept
         self.catching_up = catching_up
-        self.done: list[Transition] = []
+        self.keep = keep
         self.run: _Run | None = None
         self.waiting: list[int] = []
         self._details: dict[tuple, dict[str, Any]] = {}
@@ -248,17 +315,21 @@ class _Pass:
         else:
             action = SUSPENDED
         run = self.run
-        if run is None or run.action != action or run.count >= CHUNK:
+        if run is None or run.action != action:
             await self._write_run()
             run = self.run = _Run(action, auto_renew, batch.balance, first=service_id)
         run.last = service_id
         run.count += 1
+        swept = self.swept
+        swept.count += 1
         if action == RENEWED:
             batch.spend(price)
             period = (months, anchor_day or day.day)
             end = run.ends.get(period)
             if end is None:
                 end = run.ends[period] = add_months(day, *period)
+            if not self.keep:
+                return
             details = self._shared(RENEWED, price, end)
             charged = price
         else:
@@ -267,7 +338,7 @@ class _Pass:
         transition = Transition(
             batch.account_id, service_id, action, code, charged, version + 1, details
         )
-        self.done.append(transition)
+        swept.transitions.append(transition)
 
     def _shared(self, action: str, price: int, end: date | None) -> dict[str, Any]:
         """The notice details, one dict per distinct value (they are only read)."""
@@ -296,7 +367,9 @@ class _Pass:
         batch.track(services)
         await batch.look_up(k for s in services for k in _keys_to_look_up(s, day, self.catching_up))
         for service in services:
-            self.done += await advance(batch, service, day, catching_up=self.catching_up)
+            done = await advance(batch, service, day, catching_up=self.catching_up)
+            self.swept.transitions += done
+            self.swept.count += len(done)
         await batch.flush()
 
     async def _write_run(self) -> None:

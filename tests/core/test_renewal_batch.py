@@ -147,6 +147,11 @@ async def batch(uow, account_id: int) -> list[lifecycle.Transition]:
     return await lifecycle.advance_account(uow, account_id, uow.clock.now())
 
 
+async def job(uow, account_id: int) -> sweep.Swept:
+    """The scheduled job's way: plain renewals counted, not kept."""
+    return await sweep.advance_account(uow, account_id, uow.clock.now(), keep=False)
+
+
 async def a_bit_of_everything(uows, owner) -> dict[str, int]:
     """Services in every state the job meets, on a balance that covers only some renewals."""
     aid = owner.account_id
@@ -247,6 +252,16 @@ async def test_the_batch_writes_what_one_service_at_a_time_writes(uows, monkeypa
     ]
     assert rows["pool"] == [("+70000000001", None)]
 
+    async with uows() as uow:
+        await lock_balance(uow, owner.account_id)
+        swept = await job(uow, owner.account_id)
+        assert await written(uow, owner.account_id) == rows
+    plain = {ids[name] for name in ("missed", "renewed", "cheap", "month_end")}
+    assert swept.count == len(transitions)
+    assert [(t.action, t.service_id) for t in swept.transitions] == [
+        (a, s) for a, s, *_ in transitions if not (a == "service.renewed" and s in plain)
+    ]
+
 
 async def test_a_replayed_key_extends_without_charging_again(uows):
     owner = await new_account(uows)
@@ -303,3 +318,57 @@ async def ledger_after(uows, account_id: int) -> list[tuple[str, int, int]]:
             .order_by(LedgerEntry.id)
         )
         return [tuple(r) for r in rows]
+
+
+async def test_the_job_renews_a_covered_day_without_reading_each_service(uows, monkeypatch):
+    owner = await new_account(uows)
+    aid = owner.account_id
+    await fund(uows, owner, 10_000_00)
+    ids = {
+        "ordered": await add_service(uows, aid, 700_00, status=ServiceStatus.ORDERED, ends_on=None),
+        "suspended": await add_service(
+            uows,
+            aid,
+            400_00,
+            status=ServiceStatus.SUSPENDED,
+            ends_on=date(2026, 11, 15),
+            lapsed_on=date(2026, 11, 15),
+        ),
+        "monthly": await add_service(uows, aid, 100_00),
+        "quarterly": await add_service(uows, aid, 300_00, period_months=3),
+        "month_end": await add_service(uows, aid, 10_00, anchor_day=31),
+        "no_anchor": await add_service(uows, aid, 20_00, anchor_day=None),
+        "later": await add_service(uows, aid, 100_00, ends_on=date(2026, 12, 5)),
+    }
+    async with uows() as uow:  # no anchor day yet: `add_service` would set one
+        await uow.session.execute(
+            ConnectedService.__table__.update()
+            .where(ConnectedService.id == ids["no_anchor"])
+            .values(anchor_day=None)
+        )
+        await uow.commit()
+    expected, rows = await outcome(uows, aid, one_by_one)
+
+    def not_read(*args):
+        raise AssertionError("the covered day was read service by service")
+
+    monkeypatch.setattr(sweep, "_plain_due", not_read)
+    async with uows() as uow:
+        await lock_balance(uow, aid)
+        swept = await job(uow, aid)
+        assert await written(uow, aid) == rows
+    by_id = {v: k for k, v in ids.items()}
+    assert [(a, by_id[s], c) for a, s, c, *_ in expected] == [
+        ("service.activated", "ordered", 0),
+        ("service.resumed", "suspended", 400_00),
+        ("service.renewed", "monthly", 100_00),
+        ("service.renewed", "quarterly", 300_00),
+        ("service.renewed", "month_end", 10_00),
+        ("service.renewed", "no_anchor", 20_00),
+    ]
+    assert swept.count == 6
+    assert [t.action for t in swept.transitions] == ["service.activated", "service.resumed"]
+    ends = {by_id[i]: (ends_on, anchor) for i, _, _, ends_on, anchor, *_ in rows["services"]}
+    assert ends["quarterly"] == (date(2027, 2, 22), 22)
+    assert ends["month_end"] == (date(2026, 12, 31), 31)
+    assert ends["no_anchor"] == (date(2026, 12, 22), 22)
