@@ -1,11 +1,13 @@
 """What happens to connected services as days pass, in the account's time zone.
 
-The renewals job calls `process_due_services(uow, now)`; every function here is idempotent: a
+The renewals job calls `run_due_services(uow, now)`; every function here is idempotent: a
 second run at the same moment finds nothing to do, a renewal is charged once per period
 (idempotency key = service + period start), and every change happens under the account's money
 lock, so a run in two processes at once or next to a top-up cannot lose an update. After
 downtime the missed days are replayed one by one, in order (`advance_account`). Every transition
 members must hear about is written to the outbox in the same transaction (`core.journal.notices`).
+The rules are applied one service at a time here; `core.journal.sweep` applies them to a whole
+account with a few statements per run of alike services, writing the same rows.
 """
 
 from __future__ import annotations
