@@ -16,7 +16,7 @@ from core.alerts.platform import enqueue_platform_reminders
 from core.alerts.services import enqueue_service_alerts
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.journal.calendar import local_today
-from core.journal.lifecycle import process_due_services
+from core.journal.lifecycle import run_due_services
 from core.journal.models import OPEN, ConnectedService
 from core.ledger.service import try_lock_balance
 from core.tariff.catalog import Catalog
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 async def run_renewals(uows: UnitOfWorkFactory) -> int:
     """The services lifecycle for every account with something due (see core.journal.lifecycle)."""
     async with uows() as uow:
-        return len(await process_due_services(uow))
+        return await run_due_services(uow)
 
 
 async def accounts_with_services(uow: UnitOfWork) -> list[int]:

@@ -1,9 +1,13 @@
-"""The one dialect-specific statement the core needs (ledger, journal pools, outbox)."""
+"""The dialect-specific statements the core needs (ledger, journal pools, outbox, renewals)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.db.base import Base
 from core.db.uow import UnitOfWork
@@ -14,3 +18,10 @@ def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base]) -> Insert:
     dialect = uow.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing()
+
+
+def json_object(uow: UnitOfWork, *keys_and_values: Any) -> ColumnElement:
+    """A JSON object built by the database, per row (`key1, value1, key2, value2, …`)."""
+    dialect = uow.session.get_bind().dialect.name
+    build = func.json_build_object if dialect == "postgresql" else func.json_object
+    return build(*keys_and_values)

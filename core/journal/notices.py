@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
 from core.ledger.service import balance_of
-from core.notifications.outbox import Recipient, alert_recipients, enqueue
+from core.notifications.outbox import Event, Recipient, alert_recipients, enqueue_many
 
 if TYPE_CHECKING:
     from core.journal.lifecycle import Transition
@@ -55,8 +55,8 @@ async def announce(
     if not recipients:
         return 0
     balance = await balance_of(uow, account.id)
-    added = 0
-    for transition in wanted:
+
+    def event(transition: Transition) -> Event:
         params = {
             "service_id": transition.service_id,
             "code": transition.catalog_code,
@@ -66,12 +66,7 @@ async def announce(
         }
         if actor_name is not None:
             params["actor"] = actor_name
-        added += await enqueue(
-            uow,
-            account=account,
-            event_key=event_key(transition),
-            kind=transition.action,
-            params=params,
-            recipients=recipients,
-        )
-    return added
+        return Event(event_key(transition), transition.action, params)
+
+    events = (event(t) for t in wanted)  # built as they are written: a big run stays small
+    return await enqueue_many(uow, account=account, events=events, recipients=recipients)

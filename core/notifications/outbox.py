@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,19 @@ def release_time(account: Account, now: datetime) -> datetime:
     return release.astimezone(now.tzinfo)
 
 
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something to tell: one outbox row per recipient, once per `key`."""
+
+    key: str
+    kind: str
+    params: dict[str, Any]
+
+
+# Rows per INSERT: a multi-row statement stays well under the drivers' 32 767 parameters.
+ROWS_PER_INSERT = 1_000
+
+
 async def enqueue(
     uow: UnitOfWork,
     *,
@@ -56,30 +70,56 @@ async def enqueue(
 
     Returns how many new rows were written.
     """
+    return await enqueue_many(
+        uow,
+        account=account,
+        events=[Event(event_key, kind, params)],
+        recipients=recipients,
+        respect_quiet_hours=respect_quiet_hours,
+    )
+
+
+async def enqueue_many(
+    uow: UnitOfWork,
+    *,
+    account: Account,
+    events: Iterable[Event],
+    recipients: list[Recipient],
+    respect_quiet_hours: bool = True,
+) -> int:
+    """`enqueue` for many events to the same recipients, in multi-row INSERTs."""
+    if not recipients:
+        return 0
     now = uow.clock.now()
     not_before = release_time(account, now) if respect_quiet_hours else now
-    rows = [
-        {
-            "account_id": account.id,
-            "event_key": event_key[:200],
-            "chat_id": r.chat_id,
-            "member_id": r.member_id,
-            "is_group": r.is_group,
-            "kind": kind,
-            "params": params,
-            "locale": r.locale,
-            "status": OutboxStatus.PENDING.value,
-            "not_before": not_before,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for r in recipients
-    ]
-    if not rows:
-        return 0
-    # A repeated (event_key, chat_id) is skipped: the event already has its message.
-    result = await uow.session.execute(insert_ignoring_duplicates(uow, OutboxMessage).values(rows))
-    return max(result.rowcount or 0, 0)
+    per_insert = max(1, ROWS_PER_INSERT // len(recipients))
+    added = 0
+    events = iter(events)
+    while part := list(islice(events, per_insert)):
+        rows = [
+            {
+                "account_id": account.id,
+                "event_key": event.key[:200],
+                "chat_id": r.chat_id,
+                "member_id": r.member_id,
+                "is_group": r.is_group,
+                "kind": event.kind,
+                "params": event.params,
+                "locale": r.locale,
+                "status": OutboxStatus.PENDING.value,
+                "not_before": not_before,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for event in part
+            for r in recipients
+        ]
+        # A repeated (event_key, chat_id) is skipped: the event already has its message.
+        result = await uow.session.execute(
+            insert_ignoring_duplicates(uow, OutboxMessage).values(rows)
+        )
+        added += max(result.rowcount or 0, 0)
+    return added
 
 
 async def alert_recipients(uow: UnitOfWork, account: Account) -> list[Recipient]:

@@ -15,7 +15,8 @@ from core.audit.models import AuditEntry
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.errors import InvalidInput, PermissionDenied
-from core.journal import lifecycle, service
+from core.journal import service
+from core.journal.books import Batch
 from core.members.models import Member
 from core.notifications import outbox as outbox_service
 from tests.support.alerts import events, msk, opt_in, outbox, set_account, tick
@@ -279,17 +280,18 @@ async def test_a_crash_in_the_middle_of_a_renewal_batch_loses_and_repeats_nothin
 ):
     owners = await three_shops(uows)
     clock.set(msk(2026, 12, 22, 1))
-    real_renew = lifecycle.renew
+    real_flush = Batch.flush
 
-    async def dying_renew(*args, **kwargs):
-        if args[1].account_id != owners[0].account_id:  # the second account's first renewal
+    async def dying_flush(batch):
+        # The second account: its renewals and suspension are written, not yet committed.
+        if batch.account_id != owners[0].account_id:
             raise Killed
-        return await real_renew(*args, **kwargs)
+        return await real_flush(batch)
 
-    monkeypatch.setattr(lifecycle, "renew", dying_renew)
+    monkeypatch.setattr(Batch, "flush", dying_flush)
     with pytest.raises(Killed):
         await tick(uows)
-    monkeypatch.setattr(lifecycle, "renew", real_renew)
+    monkeypatch.setattr(Batch, "flush", real_flush)
     first = owners[0].account_id
     assert len(await renewal_keys(uows, first)) == 1
     assert await renewal_keys(uows, owners[1].account_id) == []

@@ -1,0 +1,570 @@
+"""One account's due transitions, the way the renewal job (and a top-up) runs them.
+
+A day's pass takes the account's due services in renewal order — due first, paid first. Most of
+them are *plain*: active, their period ending that day. A plain service's outcome needs nothing
+but its price and the balance: renewed if the balance covers it, else suspended (disconnected
+when auto-renew is off). Consecutive plain services with the same outcome form a *run*, written
+whatever its length with one INSERT … SELECT into the ledger, one into the audit log and one
+UPDATE of the services, all computed by the database from the services' rows. Every other due
+service — an order to switch on, a lapsed service to close or resume, a period that was charged
+before — goes through `lifecycle.advance` one by one, its writes batched by `Batch`. Runs and the
+others are written in renewal order, so the ledger reads as if the services had been charged one
+after the other; `tests/core/test_renewal_batch.py` checks that the rows are those the
+one-by-one path writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
+
+from core.accounts.models import Account
+from core.audit.models import AuditEntry
+from core.db.base import UTCDateTime
+from core.db.sql import json_object
+from core.db.uow import UnitOfWork
+from core.journal import notices
+from core.journal.books import Batch, ServiceState, renewal_key, state_columns
+from core.journal.calendar import add_months, local_today
+from core.journal.lifecycle import (
+    RETURN_WINDOW,
+    Transition,
+    advance,
+    last_return_day,
+)
+from core.journal.models import LAPSED, ConnectedService, ServiceStatus
+from core.ledger.models import EntryKind, LedgerEntry
+from core.ledger.service import balance_of
+
+# Services per round of statements: bounds memory and statement size, not results.
+CHUNK = 2_000
+
+RENEWED = "service.renewed"
+SUSPENDED = f"service.{ServiceStatus.SUSPENDED}"
+DISCONNECTED = f"service.{ServiceStatus.DISCONNECTED}"
+
+
+@dataclass(slots=True)
+class Swept:
+    """What a run over an account did."""
+
+    transitions: list[Transition]  # all of them; without plain renewals unless kept
+    count: int  # how many transitions, kept or not
+
+
+async def advance_account(
+    uow: UnitOfWork,
+    account_id: int,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    keep: bool = True,
+) -> Swept:
+    """Runs every due transition of one account; the caller holds its lock and commits.
+
+    Missed days are replayed in order, each once: after three days of downtime, the renewals of
+    day 1 are charged before those of day 2, as if the job had run every day — so a short
+    balance goes to the renewals that were due first. The notices of the transitions go to the
+    outbox in this same transaction (not to `actor_id`, who is answered directly).
+
+    `keep=False` (the scheduled job): plain renewals are counted, not kept — they are all alike
+    and nobody is told about them; every other transition is kept (notices are built from them).
+    """
+    account = await uow.session.get(Account, account_id)
+    today = local_today(now, account.timezone)
+    batch = Batch(uow, account_id, await balance_of(uow, account_id))
+    swept = Swept([], 0)
+    replayed = date.min
+    while (day := await missed_day(uow, account_id, today)) is not None:
+        if day <= replayed:  # every due transition of a day moves its service past that day
+            raise RuntimeError(f"account {account_id}: {day} still due after it was replayed")
+        await advance_day(batch, day, swept, catching_up=True, keep=keep)
+        replayed = day
+    await advance_day(batch, today, swept, keep=keep)
+    await _refresh_loaded(uow, account_id)
+    await notices.announce(uow, account, swept.transitions, exclude_member_id=actor_id)
+    return swept
+
+
+async def missed_day(uow: UnitOfWork, account_id: int, today: date) -> date | None:
+    """The earliest day before `today` on which a transition was due (the job did not run)."""
+    s = ConnectedService.__table__.c
+    ends, lapsed = (
+        await uow.session.execute(
+            select(
+                func.min(case((s.status == ServiceStatus.ACTIVE, s.ends_on))),
+                func.min(case((s.status.in_(LAPSED), s.lapsed_on))),
+            ).where(
+                s.account_id == account_id,
+                or_(
+                    and_(s.status == ServiceStatus.ACTIVE, s.ends_on < today),
+                    and_(s.status.in_(LAPSED), s.lapsed_on < today - RETURN_WINDOW),
+                ),
+            )
+        )
+    ).one()
+    days = [d for d in (ends, lapsed + RETURN_WINDOW if lapsed else None) if d is not None]
+    return min(days, default=None)
+
+
+async def advance_day(
+    batch: Batch, day: date, swept: Swept, *, catching_up: bool = False, keep: bool = True
+) -> None:
+    """Every transition due by `day` on the batch's account, in renewal order, into `swept`.
+
+    `catching_up`: `day` is a missed day being replayed (see `lifecycle.advance`). The order is
+    fixed before the first change, as one pass over the account's services would see it.
+    """
+    others = await _others_due(batch, day, catching_up)
+    day_pass = _Pass(batch, day, swept, catching_up, keep)
+    if not keep and all(key < day for key, _ in others):
+        # They all come before the plain services: done first, then maybe all plain at once.
+        for _, service_id in others:
+            await day_pass.other(service_id)
+        await day_pass.finish()
+        if await _renew_all_plain(batch, day, swept):
+            return
+        others = []
+    position = 0
+    async for window in _plain_due(batch, day):
+        for row in window:
+            service_id = row.id
+            while position < len(others) and others[position] < (day, service_id):
+                await day_pass.other(others[position][1])
+                position += 1
+            if row.charged_before is None:
+                await day_pass.plain(row)
+            else:  # its period was charged before: renewed without a charge, by `advance`
+                await day_pass.other(service_id)
+    for _, service_id in others[position:]:
+        await day_pass.other(service_id)
+    await day_pass.finish()
+
+
+async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
+    """The common case, for the job: every plain service of the day renews — auto-renew on, the
+    period not charged before, the balance covering them all. Then one run renews them without
+    reading them; False (nothing done) otherwise."""
+    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    session = batch.uow.session
+    plain = _plain(batch.account_id, day)
+    count, total, off, charged_before, first, last = (
+        await session.execute(
+            select(
+                func.count(),
+                cast(func.coalesce(func.sum(s.price), 0), BigInteger),
+                func.count(case((s.auto_renew.is_(False), 1))),
+                func.count(entry.id),
+                func.min(s.id),
+                func.max(s.id),
+            )
+            .select_from(_with_charge_of(day))
+            .where(plain)
+        )
+    ).one()
+    if count == 0:
+        return True
+    if off or charged_before or batch.balance < total:
+        return False
+    anchor = func.coalesce(s.anchor_day, day.day)
+    periods = await session.execute(select(s.period_months, anchor).where(plain).distinct())
+    run = _Run(RENEWED, True, batch.balance, first=first, last=last, count=count)
+    run.ends = {period: add_months(day, *period) for period in map(tuple, periods)}
+    batch.spend(total)
+    swept.count += count
+    await _write_renewals(batch, day, run)
+    await batch.flush()
+    return True
+
+
+def _with_charge_of(day: date) -> Any:
+    """Services joined with their renewal entry for the period starting `day`, if any."""
+    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    key = literal("renew:") + cast(s.id, String) + literal(f":{day.isoformat()}")
+    return ConnectedService.__table__.outerjoin(
+        LedgerEntry.__table__, and_(entry.account_id == s.account_id, entry.idempotency_key == key)
+    )
+
+
+def _plain(account_id: int, day: date) -> Any:
+    s = ConnectedService.__table__.c
+    return and_(s.account_id == account_id, s.status == ServiceStatus.ACTIVE, s.ends_on == day)
+
+
+async def _others_due(batch: Batch, day: date, catching_up: bool) -> list[tuple[date, int]]:
+    """The due services that are not plain, as (renewal order key, id), in renewal order."""
+    s = ConnectedService.__table__.c
+    due = [
+        and_(s.status == ServiceStatus.ACTIVE, s.ends_on < day),
+        and_(s.status.in_(LAPSED), s.lapsed_on <= day - RETURN_WINDOW),
+    ]
+    if not catching_up:
+        due += [
+            s.status == ServiceStatus.ORDERED,
+            # Resuming takes the price; the balance only goes down during a pass.
+            and_(
+                s.status == ServiceStatus.SUSPENDED,
+                s.auto_renew.is_(True),
+                s.price <= batch.balance,
+            ),
+        ]
+    key = func.coalesce(s.ends_on, s.lapsed_on, date.min)
+    rows = await batch.uow.session.execute(
+        select(key, s.id).where(s.account_id == batch.account_id, or_(*due)).order_by(key, s.id)
+    )
+    return [(k, i) for k, i in rows]
+
+
+async def _plain_due(batch: Batch, day: date):
+    """The plain services of `day` in id order (their renewal order), CHUNK rows at a time.
+
+    `charged_before` is set when the ledger already has the period's renewal key.
+    """
+    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    session = batch.uow.session
+    plain = _plain(batch.account_id, day)
+    # The last id of every CHUNK rows: windows by id range, so no query re-reads the others.
+    numbered = select(s.id, func.row_number().over(order_by=s.id).label("n")).where(plain)
+    numbered = numbered.subquery()
+    ends = list(
+        await session.scalars(
+            select(numbered.c.id).where(numbered.c.n % CHUNK == 0).order_by(numbered.c.id)
+        )
+    )
+    query = (
+        select(
+            s.id,
+            s.price,
+            s.version,
+            s.catalog_code,
+            s.period_months,
+            s.anchor_day,
+            s.auto_renew,
+            entry.balance_after.label("charged_before"),
+        )
+        .select_from(_with_charge_of(day))
+        .order_by(s.id)
+    )
+    after = 0
+    for last in [*ends, None]:
+        window = [plain, s.id > after] + ([s.id <= last] if last is not None else [])
+        yield (await session.execute(query.where(*window))).all()
+        after = last
+
+
+@dataclass(slots=True)
+class _Run:
+    """Consecutive plain services with one outcome: written with a few statements."""
+
+    action: str
+    auto_renew: bool
+    balance: int  # before the run's first renewal
+    first: int = 0
+    last: int = 0
+    count: int = 0
+    ends: dict[tuple[int, int], date] = field(default_factory=dict)  # (months, anchor) → end
+
+
+class _Pass:
+    """One day's pass: plain services go into runs, the others wait for `advance` in chunks."""
+
+    def __init__(
+        self, batch: Batch, day: date, swept: Swept, catching_up: bool, keep: bool
+    ) -> None:
+        self.batch = batch
+        self.day = day
+        self.swept = swept
+        self.catching_up = catching_up
+        self.keep = keep
+        self.run: _Run | None = None
+        self.waiting: list[int] = []
+        self._details: dict[tuple, dict[str, Any]] = {}
+
+    async def other(self, service_id: int) -> None:
+        await self._write_run()  # whatever comes before it in renewal order is written first
+        self.waiting.append(service_id)
+        if len(self.waiting) >= CHUNK:
+            await self._advance_waiting()
+
+    async def plain(self, row: Row) -> None:
+        service_id, price, version, code, months, anchor_day, auto_renew, _ = row
+        if self.waiting:
+            await self._advance_waiting()  # their charges come first
+        batch, day = self.batch, self.day
+        if not auto_renew:
+            action = DISCONNECTED
+        elif batch.balance >= price:
+            action = RENEWED
+        else:
+            action = SUSPENDED
+        run = self.run
+        if run is None or run.action != action:
+            await self._write_run()
+            run = self.run = _Run(action, auto_renew, batch.balance, first=service_id)
+        run.last = service_id
+        run.count += 1
+        swept = self.swept
+        swept.count += 1
+        if action == RENEWED:
+            batch.spend(price)
+            period = (months, anchor_day or day.day)
+            end = run.ends.get(period)
+            if end is None:
+                end = run.ends[period] = add_months(day, *period)
+            if not self.keep:
+                return
+            details = self._shared(RENEWED, price, end)
+            charged = price
+        else:
+            details = self._shared(action, price, None)
+            charged = 0
+        transition = Transition(
+            batch.account_id, service_id, action, code, charged, version + 1, details
+        )
+        swept.transitions.append(transition)
+
+    def _shared(self, action: str, price: int, end: date | None) -> dict[str, Any]:
+        """The notice details, one dict per distinct value (they are only read)."""
+        details = self._details.get((action, price, end))
+        if details is None:
+            day = self.day.isoformat()
+            if end is not None:
+                details = {"started_on": day, "ends_on": end.isoformat(), "price": price}
+            else:
+                return_by = last_return_day(self.day).isoformat()
+                details = {"lapsed_on": day, "return_by": return_by, "price": price}
+            self._details[(action, price, end)] = details
+        return details
+
+    async def finish(self) -> None:
+        await self._write_run()
+        await self._advance_waiting()
+        await self.batch.flush()  # the balance
+
+    async def _advance_waiting(self) -> None:
+        if not self.waiting:
+            return
+        ids, self.waiting = self.waiting, []
+        batch, day = self.batch, self.day
+        services = await read_states(batch.uow, ids)
+        batch.track(services)
+        await batch.look_up(k for s in services for k in _keys_to_look_up(s, day, self.catching_up))
+        for service in services:
+            done = await advance(batch, service, day, catching_up=self.catching_up)
+            self.swept.transitions += done
+            self.swept.count += len(done)
+        await batch.flush()
+
+    async def _write_run(self) -> None:
+        run, self.run = self.run, None
+        if run is None:
+            return
+        if run.action == RENEWED:
+            await _write_renewals(self.batch, self.day, run)
+        else:
+            await _write_lapses(self.batch, self.day, run)
+
+
+def _run_rows(batch: Batch, day: date, run: _Run) -> Any:
+    """Exactly the run's services: plain ones of `day`, in its id range, of its kind."""
+    s = ConnectedService.__table__.c
+    return and_(
+        _plain(batch.account_id, day),
+        s.auto_renew.is_(run.auto_renew),
+        s.id.between(run.first, run.last),
+    )
+
+
+async def _insert_from(
+    batch: Batch, table: Any, columns: list[str], query: Any, count: int
+) -> None:
+    result = await batch.uow.session.execute(table.insert().from_select(columns, query))
+    if result.rowcount != count:
+        raise RuntimeError(f"{table.name}: {result.rowcount} rows written for a run of {count}")
+
+
+async def _write_renewals(batch: Batch, day: date, run: _Run) -> None:
+    """The ledger entries, audit entries and new periods of a run of renewals.
+
+    The same rows `lifecycle.renew` writes one by one: the key `renew:{id}:{day}`, the balance
+    after each charge (a running sum in id order), `before`/`after` as `snapshot` shows them.
+    """
+    s = ConnectedService.__table__.c
+    rows = _run_rows(batch, day, run)
+    now = literal(batch.now(), UTCDateTime())
+    iso = day.isoformat()
+    balance = cast(
+        literal(run.balance, BigInteger) - func.sum(s.price).over(order_by=s.id), BigInteger
+    )
+    anchor = func.coalesce(s.anchor_day, day.day)
+
+    def new_end(as_text: bool) -> Any:
+        return case(
+            *(
+                (
+                    and_(s.period_months == months, anchor == anchor_day),
+                    literal(end.isoformat(), String) if as_text else literal(end, Date),
+                )
+                for (months, anchor_day), end in run.ends.items()
+            )
+        )
+
+    key = literal("renew:") + cast(s.id, String) + literal(f":{iso}")
+    no_actor = literal(None, BigInteger)
+    charges = select(
+        s.account_id,
+        literal(EntryKind.CHARGE.value),
+        -s.price,
+        balance,
+        key,
+        literal("service.renewal"),
+        s.catalog_code,
+        s.id,
+        no_actor,
+        now,
+    ).where(rows)
+    ledger_columns = [
+        "account_id",
+        "kind",
+        "amount",
+        "balance_after",
+        "idempotency_key",
+        "reason",
+        "note",
+        "service_id",
+        "actor_id",
+        "created_at",
+    ]
+    await _insert_from(
+        batch, LedgerEntry.__table__, ledger_columns, charges.order_by(s.id), run.count
+    )
+    after = json_object(
+        batch.uow,
+        "status",
+        ServiceStatus.ACTIVE.value,
+        "ends_on",
+        new_end(as_text=True),
+        "started_on",
+        iso,
+        "charged",
+        s.price,
+        "balance",
+        balance,
+    )
+    before = {"status": ServiceStatus.ACTIVE.value, "ends_on": iso}
+    await _insert_audit(batch, rows, RENEWED, before, after, None, now, run.count)
+    await _update(
+        batch,
+        rows,
+        run.count,
+        started_on=day,
+        ends_on=new_end(as_text=False),
+        anchor_day=anchor,
+    )
+
+
+async def _write_lapses(batch: Batch, day: date, run: _Run) -> None:
+    """A run of services stopped at the end of their period, as `lifecycle.lapse` does it."""
+    status = ServiceStatus.SUSPENDED if run.action == SUSPENDED else ServiceStatus.DISCONNECTED
+    reason = "balance short" if status == ServiceStatus.SUSPENDED else "auto-renew off"
+    iso = day.isoformat()
+    before = {"status": ServiceStatus.ACTIVE.value, "ends_on": iso}
+    after = {
+        "status": status.value,
+        "ends_on": iso,
+        "return_until": (day + RETURN_WINDOW).isoformat(),
+    }
+    rows = _run_rows(batch, day, run)
+    now = literal(batch.now(), UTCDateTime())
+    after_json = literal(after, JSON)
+    await _insert_audit(batch, rows, run.action, before, after_json, reason, now, run.count)
+    await _update(batch, rows, run.count, status=status.value, lapsed_on=day)
+
+
+async def _insert_audit(
+    batch: Batch,
+    rows: Any,
+    action: str,
+    before: dict,
+    after: Any,
+    reason: str | None,
+    now: Any,
+    count: int,
+) -> None:
+    s = ConnectedService.__table__.c
+    entries = select(
+        s.account_id,
+        literal(None, BigInteger),
+        literal(action),
+        literal("service"),
+        s.id,
+        literal(before, JSON),
+        after,
+        literal(reason, String),
+        now,
+    ).where(rows)
+    columns = [
+        "account_id",
+        "actor_id",
+        "action",
+        "subject_type",
+        "subject_id",
+        "before",
+        "after",
+        "reason",
+        "created_at",
+    ]
+    await _insert_from(batch, AuditEntry.__table__, columns, entries.order_by(s.id), count)
+
+
+async def _update(batch: Batch, rows: Any, count: int, **values: Any) -> None:
+    table = ConnectedService.__table__
+    result = await batch.uow.session.execute(
+        update(table).where(rows).values(version=table.c.version + 1, **values)
+    )
+    if result.rowcount != count:
+        raise RuntimeError(f"services: {result.rowcount} rows changed for a run of {count}")
+
+
+async def read_states(uow: UnitOfWork, ids: list[int]) -> list[ServiceState]:
+    rows = await uow.session.execute(
+        select(*state_columns()).where(ConnectedService.__table__.c.id.in_(ids))
+    )
+    by_id = {row[0]: ServiceState(*row) for row in rows}
+    return [by_id[i] for i in ids]
+
+
+def _keys_to_look_up(service: ServiceState, day: date, catching_up: bool) -> list[str]:
+    """The renewal keys `advance` may charge for this service on `day`."""
+    keys = [renewal_key(service.id, service.ends_on)] if service.ends_on else []
+    if not catching_up:
+        keys.append(renewal_key(service.id, day))  # a resumed service starts a period today
+    return keys
+
+
+async def _refresh_loaded(uow: UnitOfWork, account_id: int) -> None:
+    """ORM objects of the account's services the session already held are stale now."""
+    loaded = [
+        o
+        for o in uow.session.identity_map.values()
+        if isinstance(o, ConnectedService) and o.account_id == account_id
+    ]
+    for service in loaded:
+        await uow.session.refresh(service)
