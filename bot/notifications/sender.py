@@ -55,6 +55,14 @@ class _Pump:
     error: BaseException | None = None
 
 
+async def wait_or_time_out(event: asyncio.Event, seconds: float) -> None:
+    """Waits for `event` at most `seconds`. Unlike `asyncio.wait_for` on Python 3.11, a cancel
+    that lands as the time runs out is never swallowed (the flush loop hung on exactly that)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -117,8 +125,7 @@ class OutboxSender:
                 await self._pump(until_idle=False)
             except Exception:
                 log.exception("outbox sender failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
+                await wait_or_time_out(self._stopping, self.poll_interval)
 
     async def _pump(self, *, until_idle: bool) -> int:
         pump, total = _Pump(), 0
@@ -138,8 +145,7 @@ class OutboxSender:
                 elif until_idle:
                     break
                 else:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    await wait_or_time_out(self._wake, self.poll_interval)
         finally:
             await self._settle(pump)
             flusher.cancel()
@@ -216,8 +222,7 @@ class OutboxSender:
     async def _flush_loop(self) -> None:
         while True:
             await self._outcomes.wait()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), self.flush_interval)
+            await wait_or_time_out(self._full, self.flush_interval)
             # Shielded: stopping the pump never cuts a commit in half.
             if not await asyncio.shield(self._write()):
                 await asyncio.sleep(self.poll_interval)
