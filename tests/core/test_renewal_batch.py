@@ -114,9 +114,10 @@ async def written(uow, account_id: int) -> dict[str, list]:
         "ledger": select(
             e.kind, e.amount, e.balance_after, e.idempotency_key, e.reason, e.note, e.service_id
         ).order_by(e.id),
+        # Each service's entries in order; entries of different services may interleave.
         "audit": select(a.action, a.subject_id, a.actor_id, a.before, a.after, a.reason)
         .where(a.subject_type == "service")
-        .order_by(a.id),
+        .order_by(a.subject_id, a.id),
         "outbox": select(o.event_key, o.chat_id, o.kind, o.params, o.not_before).order_by(o.id),
         "pool": select(PoolResource.value, PoolResource.service_id).order_by(PoolResource.id),
     }
@@ -372,3 +373,25 @@ async def test_the_job_renews_a_covered_day_without_reading_each_service(uows, m
     assert ends["quarterly"] == (date(2027, 2, 22), 22)
     assert ends["month_end"] == (date(2026, 12, 31), 31)
     assert ends["no_anchor"] == (date(2026, 12, 22), 22)
+
+
+async def test_the_job_goes_service_by_service_when_a_period_was_charged_before(uows):
+    owner = await new_account(uows)
+    aid = owner.account_id
+    await fund(uows, owner, 10_000_00)
+    first = await add_service(uows, aid, 100_00)
+    replayed = await add_service(uows, aid, 200_00)
+    last = await add_service(uows, aid, 300_00)
+    await charged_before(uows, aid, replayed, TODAY, 200_00)
+    expected, rows = await outcome(uows, aid, one_by_one)
+    async with uows() as uow:
+        await lock_balance(uow, aid)
+        swept = await job(uow, aid)
+        assert await written(uow, aid) == rows
+    assert [(s, c) for _, s, c, *_ in expected] == [
+        (first, 100_00),
+        (replayed, 0),
+        (last, 300_00),
+    ]
+    assert swept.count == 3
+    assert [(t.service_id, t.charged) for t in swept.transitions] == [(replayed, 0)]
