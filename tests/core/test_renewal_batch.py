@@ -1,6 +1,7 @@
-"""The renewal job's batch path (`Batch`, chunks of services per round of statements) against the
-one-service-at-a-time path through the ORM: the same rows, the same order of charging, the same
-notices — with a short balance, replayed keys, missed days and chunk boundaries."""
+"""The renewal job's set-based pass (`core.journal.sweep`: runs of alike services, the others
+batched by `Batch`) against the one-service-at-a-time path through the ORM: the same rows, the
+same order of charging, the same notices — with a short balance, replayed keys, missed days and
+chunk boundaries, as a top-up runs it and as the scheduled job does."""
 
 from __future__ import annotations
 
@@ -201,11 +202,8 @@ async def a_bit_of_everything(uows, owner) -> dict[str, int]:
         "month_end": await add_service(uows, aid, 10_00, ends_on=TODAY, anchor_day=31),
     }
     async with uows() as uow:
-        uow.session.add(PoolResource(kind="tracking_number", value="+70000000001"))
-        await uow.session.flush()
-        pool = await uow.session.scalar(select(PoolResource).where(PoolResource.value.like("+7%")))
-        pool.service_id = ids["closing"]
-        pool.held_since = uow.clock.now()
+        held = {"service_id": ids["closing"], "held_since": uow.clock.now()}
+        uow.session.add(PoolResource(kind="tracking_number", value="+70000000001", **held))
         await uow.commit()
     await charged_before(uows, aid, ids["replayed"], TODAY, 50_00)
     return ids
