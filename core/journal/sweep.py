@@ -35,7 +35,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
@@ -162,18 +161,19 @@ async def advance_day(
 
 
 async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
-    """The common case, for the job: every plain service of the day renews — auto-renew on and
-    the balance covering them all. Then one run renews them without reading them; False
-    (nothing done) otherwise, or when the ledger has one of their periods charged before."""
+    """The common case, for the job: every plain service of the day renews — auto-renew on, no
+    period charged before, the balance covering them all. Then one run renews them without
+    reading them; False (nothing done) otherwise."""
     s = ConnectedService.__table__.c
     session = batch.uow.session
     plain = _plain(batch.account_id, day)
-    count, total, off, first, last = (
+    count, total, off, charged_before, first, last = (
         await session.execute(
             select(
                 func.count(),
                 cast(func.coalesce(func.sum(s.price), 0), BigInteger),
                 func.count(case((s.auto_renew.is_(False), 1))),
+                func.count(_charged_before(day)),
                 func.min(s.id),
                 func.max(s.id),
             ).where(plain)
@@ -181,20 +181,15 @@ async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
     ).one()
     if count == 0:
         return True
-    if off or batch.balance < total:
+    if off or charged_before or batch.balance < total:
         return False
     anchor = func.coalesce(s.anchor_day, day.day)
     periods = await session.execute(select(s.period_months, anchor).where(plain).distinct())
     run = _Run(RENEWED, True, batch.balance, first, last, count)
     run.ends = {period: add_months(day, *period) for period in map(tuple, periods)}
-    try:
-        async with session.begin_nested():
-            await _write_renewals(batch, day, run)
-    except IntegrityError:
-        # A renewal key of the day is taken (charged before): service by service, then.
-        return False
     batch.spend(total)
     swept.count += count
+    await _write_renewals(batch, day, run)
     await batch.flush()
     return True
 
