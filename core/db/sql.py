@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,3 +25,13 @@ def json_object(uow: UnitOfWork, *keys_and_values: Any) -> ColumnElement:
     dialect = uow.session.get_bind().dialect.name
     build = func.json_build_object if dialect == "postgresql" else func.json_object
     return build(*keys_and_values)
+
+
+async def plan_each_statement(uow: UnitOfWork) -> None:
+    """PostgreSQL, until the transaction ends: plan every statement for its own parameters and
+    the tables as they are now. A transaction that grows a table by 100 000 rows must not keep
+    reusing the generic plan PostgreSQL cached while the table was nearly empty (it probes the
+    wrong index, and each probe reads the whole account). SQLite plans every statement anyway.
+    """
+    if uow.session.get_bind().dialect.name == "postgresql":
+        await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

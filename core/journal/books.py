@@ -165,8 +165,8 @@ class Batch(Books):
         self._tracked: list[tuple[ServiceState, tuple]] = []
         self._entries: list[dict[str, Any]] = []
         self._audits: list[dict[str, Any]] = []
-        # Idempotency keys looked up in the ledger (and those charged since), and of these the
-        # ones that have an entry, with its balance after.
+        # Renewal keys looked up in the ledger (and those charged since), and of these the ones
+        # that have an entry, with its balance after.
         self._checked: set[str] = set()
         self._charged: dict[str, int] = {}
 
@@ -179,27 +179,28 @@ class Batch(Books):
         self.balance -= amount
         return self.balance
 
-    async def look_up(self, keys: Iterable[str]) -> None:
-        """Reads which of these renewal keys the ledger has, in one query (not one per charge)."""
-        wanted = [k for k in set(keys) if k not in self._checked]
-        if not wanted:
-            return
-        rows = await self.uow.session.execute(
-            select(LedgerEntry.idempotency_key, LedgerEntry.balance_after).where(
-                LedgerEntry.account_id == self.account_id,
-                LedgerEntry.idempotency_key.in_(wanted),
+    def known(self, key: str, balance_after: int | None) -> None:
+        """What the caller read of a renewal key in the ledger (None: not there); saves `charge`
+        a query per service."""
+        self._checked.add(key)
+        if balance_after is not None:
+            self._charged[key] = balance_after
+
+    async def _look_up(self, key: str) -> None:
+        found = await self.uow.session.scalar(
+            select(LedgerEntry.balance_after).where(
+                LedgerEntry.account_id == self.account_id, LedgerEntry.idempotency_key == key
             )
         )
-        self._charged.update((key, after) for key, after in rows)
-        self._checked.update(wanted)
+        self.known(key, found)
 
     async def charge(self, service: Any, period_start: date, actor_id: int | None) -> Charge | None:
         # Same order as `Books.charge` (and `post`): the balance first, then the key.
         if self.balance < service.price:
             return None
         key = renewal_key(service.id, period_start)
-        if key not in self._checked:  # the caller looks a chunk's keys up in one query
-            await self.look_up([key])
+        if key not in self._checked:
+            await self._look_up(key)
         if key in self._charged:
             return Charge(0, self._charged[key])
         self.balance -= service.price

@@ -3,14 +3,15 @@
 A day's pass takes the account's due services in renewal order — due first, paid first. Most of
 them are *plain*: active, their period ending that day. A plain service's outcome needs nothing
 but its price and the balance: renewed if the balance covers it, else suspended (disconnected
-when auto-renew is off). Consecutive plain services with the same outcome form a *run*, written
+when auto-renew is off). Plain services with the same outcome, consecutive in renewal order,
+form a *run* (those with auto-renew off are counted apart: the database tells them apart), written
 whatever its length with one INSERT … SELECT into the ledger, one into the audit log and one
 UPDATE of the services, all computed by the database from the services' rows. Every other due
 service — an order to switch on, a lapsed service to close or resume, a period that was charged
-before — goes through `lifecycle.advance` one by one, its writes batched by `Batch`. Runs and the
-others are written in renewal order, so the ledger reads as if the services had been charged one
-after the other; `tests/core/test_renewal_batch.py` checks that the rows are those the
-one-by-one path writes.
+before — goes through `lifecycle.advance` one by one, its writes batched by `Batch`. Charges are
+written in renewal order, so the ledger reads as if the services had been charged one after the
+other; `tests/core/test_renewal_batch.py` checks that the rows are those the one-by-one path
+writes (only the audit entries of different services may interleave differently).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sqlalchemy.engine import Row
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.base import UTCDateTime
-from core.db.sql import json_object
+from core.db.sql import json_object, plan_each_statement
 from core.db.uow import UnitOfWork
 from core.journal import notices
 from core.journal.books import Batch, ServiceState, renewal_key, state_columns
@@ -87,6 +88,7 @@ async def advance_account(
     `keep=False` (the scheduled job): plain renewals are counted, not kept — they are all alike
     and nobody is told about them; every other transition is kept (notices are built from them).
     """
+    await plan_each_statement(uow)
     account = await uow.session.get(Account, account_id)
     today = local_today(now, account.timezone)
     batch = Batch(uow, account_id, await balance_of(uow, account_id))
@@ -159,10 +161,10 @@ async def advance_day(
 
 
 async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
-    """The common case, for the job: every plain service of the day renews — auto-renew on, the
-    period not charged before, the balance covering them all. Then one run renews them without
+    """The common case, for the job: every plain service of the day renews — auto-renew on, no
+    period charged before, the balance covering them all. Then one run renews them without
     reading them; False (nothing done) otherwise."""
-    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    s = ConnectedService.__table__.c
     session = batch.uow.session
     plain = _plain(batch.account_id, day)
     count, total, off, charged_before, first, last = (
@@ -171,12 +173,10 @@ async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
                 func.count(),
                 cast(func.coalesce(func.sum(s.price), 0), BigInteger),
                 func.count(case((s.auto_renew.is_(False), 1))),
-                func.count(entry.id),
+                func.count(_charged_before(day)),
                 func.min(s.id),
                 func.max(s.id),
-            )
-            .select_from(_with_charge_of(day))
-            .where(plain)
+            ).where(plain)
         )
     ).one()
     if count == 0:
@@ -185,22 +185,13 @@ async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
         return False
     anchor = func.coalesce(s.anchor_day, day.day)
     periods = await session.execute(select(s.period_months, anchor).where(plain).distinct())
-    run = _Run(RENEWED, True, batch.balance, first=first, last=last, count=count)
+    run = _Run(RENEWED, True, batch.balance, first, last, count)
     run.ends = {period: add_months(day, *period) for period in map(tuple, periods)}
     batch.spend(total)
     swept.count += count
     await _write_renewals(batch, day, run)
     await batch.flush()
     return True
-
-
-def _with_charge_of(day: date) -> Any:
-    """Services joined with their renewal entry for the period starting `day`, if any."""
-    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
-    key = literal("renew:") + cast(s.id, String) + literal(f":{day.isoformat()}")
-    return ConnectedService.__table__.outerjoin(
-        LedgerEntry.__table__, and_(entry.account_id == s.account_id, entry.idempotency_key == key)
-    )
 
 
 def _plain(account_id: int, day: date) -> Any:
@@ -235,9 +226,9 @@ async def _others_due(batch: Batch, day: date, catching_up: bool) -> list[tuple[
 async def _plain_due(batch: Batch, day: date):
     """The plain services of `day` in id order (their renewal order), CHUNK rows at a time.
 
-    `charged_before` is set when the ledger already has the period's renewal key.
+    `charged_before`: the balance after the period's charge, if the ledger has it already.
     """
-    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    s = ConnectedService.__table__.c
     session = batch.uow.session
     plain = _plain(batch.account_id, day)
     # The last id of every CHUNK rows: windows by id range, so no query re-reads the others.
@@ -248,20 +239,16 @@ async def _plain_due(batch: Batch, day: date):
             select(numbered.c.id).where(numbered.c.n % CHUNK == 0).order_by(numbered.c.id)
         )
     )
-    query = (
-        select(
-            s.id,
-            s.price,
-            s.version,
-            s.catalog_code,
-            s.period_months,
-            s.anchor_day,
-            s.auto_renew,
-            entry.balance_after.label("charged_before"),
-        )
-        .select_from(_with_charge_of(day))
-        .order_by(s.id)
-    )
+    query = select(
+        s.id,
+        s.price,
+        s.version,
+        s.catalog_code,
+        s.period_months,
+        s.anchor_day,
+        s.auto_renew,
+        _charged_before(day).label("charged_before"),
+    ).order_by(s.id)
     after = 0
     for last in [*ends, None]:
         window = [plain, s.id > after] + ([s.id <= last] if last is not None else [])
@@ -269,9 +256,25 @@ async def _plain_due(batch: Batch, day: date):
         after = last
 
 
+def _charged_before(day: date) -> Any:
+    """Per service: the balance after its renewal for the period starting `day`, if charged.
+
+    A subquery per row, so that every database probes the ledger's unique key for it (a list of
+    keys in one query may be filtered row by row over the account's whole ledger instead).
+    """
+    s, entry = ConnectedService.__table__.c, LedgerEntry.__table__.c
+    key = literal("renew:") + cast(s.id, String) + literal(f":{day.isoformat()}")
+    return (
+        select(entry.balance_after)
+        .where(entry.account_id == s.account_id, entry.idempotency_key == key)
+        .scalar_subquery()
+    )
+
+
 @dataclass(slots=True)
 class _Run:
-    """Consecutive plain services with one outcome: written with a few statements."""
+    """Plain services with one outcome, consecutive among those of the same `auto_renew`:
+    written with a few statements."""
 
     action: str
     auto_renew: bool
@@ -293,12 +296,14 @@ class _Pass:
         self.swept = swept
         self.catching_up = catching_up
         self.keep = keep
-        self.run: _Run | None = None
+        # The open runs: of services with auto-renew on (renewed or suspended) and off
+        # (disconnected). The two kinds tell apart by `auto_renew`, so they may overlap.
+        self.runs: dict[bool, _Run] = {}
         self.waiting: list[int] = []
         self._details: dict[tuple, dict[str, Any]] = {}
 
     async def other(self, service_id: int) -> None:
-        await self._write_run()  # whatever comes before it in renewal order is written first
+        await self._write_runs()  # whatever comes before it in renewal order is written first
         self.waiting.append(service_id)
         if len(self.waiting) >= CHUNK:
             await self._advance_waiting()
@@ -314,10 +319,11 @@ class _Pass:
             action = RENEWED
         else:
             action = SUSPENDED
-        run = self.run
+        run = self.runs.get(auto_renew)
         if run is None or run.action != action:
-            await self._write_run()
-            run = self.run = _Run(action, auto_renew, batch.balance, first=service_id)
+            if run is not None:
+                await self._write(self.runs.pop(auto_renew))
+            run = self.runs[auto_renew] = _Run(action, auto_renew, batch.balance, service_id)
         run.last = service_id
         run.count += 1
         swept = self.swept
@@ -354,7 +360,7 @@ class _Pass:
         return details
 
     async def finish(self) -> None:
-        await self._write_run()
+        await self._write_runs()
         await self._advance_waiting()
         await self.batch.flush()  # the balance
 
@@ -363,19 +369,23 @@ class _Pass:
             return
         ids, self.waiting = self.waiting, []
         batch, day = self.batch, self.day
-        services = await read_states(batch.uow, ids)
+        services = []
+        for service, charged_before in await read_states(batch.uow, ids, day):
+            services.append(service)
+            batch.known(renewal_key(service.id, day), charged_before)
         batch.track(services)
-        await batch.look_up(k for s in services for k in _keys_to_look_up(s, day, self.catching_up))
         for service in services:
             done = await advance(batch, service, day, catching_up=self.catching_up)
             self.swept.transitions += done
             self.swept.count += len(done)
         await batch.flush()
 
-    async def _write_run(self) -> None:
-        run, self.run = self.run, None
-        if run is None:
-            return
+    async def _write_runs(self) -> None:
+        runs, self.runs = self.runs, {}
+        for run in runs.values():
+            await self._write(run)
+
+    async def _write(self, run: _Run) -> None:
         if run.action == RENEWED:
             await _write_renewals(self.batch, self.day, run)
         else:
@@ -543,20 +553,17 @@ async def _update(batch: Batch, rows: Any, count: int, **values: Any) -> None:
         raise RuntimeError(f"services: {result.rowcount} rows changed for a run of {count}")
 
 
-async def read_states(uow: UnitOfWork, ids: list[int]) -> list[ServiceState]:
+async def read_states(
+    uow: UnitOfWork, ids: list[int], day: date
+) -> list[tuple[ServiceState, int | None]]:
+    """The services, in the order of `ids`, each with its renewal entry for `day` if charged
+    (`day` is the period start `advance` charges, but for a service overdue since before)."""
+    s = ConnectedService.__table__.c
     rows = await uow.session.execute(
-        select(*state_columns()).where(ConnectedService.__table__.c.id.in_(ids))
+        select(*state_columns(), _charged_before(day)).where(s.id.in_(ids))
     )
-    by_id = {row[0]: ServiceState(*row) for row in rows}
+    by_id = {row[0]: (ServiceState(*row[:-1]), row[-1]) for row in rows}
     return [by_id[i] for i in ids]
-
-
-def _keys_to_look_up(service: ServiceState, day: date, catching_up: bool) -> list[str]:
-    """The renewal keys `advance` may charge for this service on `day`."""
-    keys = [renewal_key(service.id, service.ends_on)] if service.ends_on else []
-    if not catching_up:
-        keys.append(renewal_key(service.id, day))  # a resumed service starts a period today
-    return keys
 
 
 async def _refresh_loaded(uow: UnitOfWork, account_id: int) -> None:

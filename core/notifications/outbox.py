@@ -52,7 +52,7 @@ class Event:
     params: dict[str, Any]
 
 
-# Rows per INSERT: a multi-row statement stays well under the drivers' 32 767 parameters.
+# Rows per executemany: bounds the memory a big batch of events takes.
 ROWS_PER_INSERT = 1_000
 
 
@@ -87,7 +87,7 @@ async def enqueue_many(
     recipients: list[Recipient],
     respect_quiet_hours: bool = True,
 ) -> int:
-    """`enqueue` for many events to the same recipients, in multi-row INSERTs."""
+    """`enqueue` for many events to the same recipients, a thousand rows per statement."""
     if not recipients:
         return 0
     now = uow.clock.now()
@@ -114,11 +114,10 @@ async def enqueue_many(
             for event in part
             for r in recipients
         ]
-        # A repeated (event_key, chat_id) is skipped: the event already has its message.
-        result = await uow.session.execute(
-            insert_ignoring_duplicates(uow, OutboxMessage).values(rows)
-        )
-        added += max(result.rowcount or 0, 0)
+        # A repeated (event_key, chat_id) is skipped: the event already has its message. The
+        # rows go as one executemany; RETURNING counts the new ones on every driver.
+        insert = insert_ignoring_duplicates(uow, OutboxMessage).returning(OutboxMessage.id)
+        added += len((await uow.session.execute(insert, rows)).all())
     return added
 
 

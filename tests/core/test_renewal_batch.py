@@ -1,6 +1,7 @@
-"""The renewal job's batch path (`Batch`, chunks of services per round of statements) against the
-one-service-at-a-time path through the ORM: the same rows, the same order of charging, the same
-notices — with a short balance, replayed keys, missed days and chunk boundaries."""
+"""The renewal job's set-based pass (`core.journal.sweep`: runs of alike services, the others
+batched by `Batch`) against the one-service-at-a-time path through the ORM: the same rows, the
+same order of charging, the same notices — with a short balance, replayed keys, missed days and
+chunk boundaries, as a top-up runs it and as the scheduled job does."""
 
 from __future__ import annotations
 
@@ -114,9 +115,10 @@ async def written(uow, account_id: int) -> dict[str, list]:
         "ledger": select(
             e.kind, e.amount, e.balance_after, e.idempotency_key, e.reason, e.note, e.service_id
         ).order_by(e.id),
+        # Each service's entries in order; entries of different services may interleave.
         "audit": select(a.action, a.subject_id, a.actor_id, a.before, a.after, a.reason)
         .where(a.subject_type == "service")
-        .order_by(a.id),
+        .order_by(a.subject_id, a.id),
         "outbox": select(o.event_key, o.chat_id, o.kind, o.params, o.not_before).order_by(o.id),
         "pool": select(PoolResource.value, PoolResource.service_id).order_by(PoolResource.id),
     }
@@ -200,11 +202,8 @@ async def a_bit_of_everything(uows, owner) -> dict[str, int]:
         "month_end": await add_service(uows, aid, 10_00, ends_on=TODAY, anchor_day=31),
     }
     async with uows() as uow:
-        uow.session.add(PoolResource(kind="tracking_number", value="+70000000001"))
-        await uow.session.flush()
-        pool = await uow.session.scalar(select(PoolResource).where(PoolResource.value.like("+7%")))
-        pool.service_id = ids["closing"]
-        pool.held_since = uow.clock.now()
+        held = {"service_id": ids["closing"], "held_since": uow.clock.now()}
+        uow.session.add(PoolResource(kind="tracking_number", value="+70000000001", **held))
         await uow.commit()
     await charged_before(uows, aid, ids["replayed"], TODAY, 50_00)
     return ids
@@ -372,3 +371,25 @@ async def test_the_job_renews_a_covered_day_without_reading_each_service(uows, m
     assert ends["quarterly"] == (date(2027, 2, 22), 22)
     assert ends["month_end"] == (date(2026, 12, 31), 31)
     assert ends["no_anchor"] == (date(2026, 12, 22), 22)
+
+
+async def test_the_job_goes_service_by_service_when_a_period_was_charged_before(uows):
+    owner = await new_account(uows)
+    aid = owner.account_id
+    await fund(uows, owner, 10_000_00)
+    first = await add_service(uows, aid, 100_00)
+    replayed = await add_service(uows, aid, 200_00)
+    last = await add_service(uows, aid, 300_00)
+    await charged_before(uows, aid, replayed, TODAY, 200_00)
+    expected, rows = await outcome(uows, aid, one_by_one)
+    async with uows() as uow:
+        await lock_balance(uow, aid)
+        swept = await job(uow, aid)
+        assert await written(uow, aid) == rows
+    assert [(s, c) for _, s, c, *_ in expected] == [
+        (first, 100_00),
+        (replayed, 0),
+        (last, 300_00),
+    ]
+    assert swept.count == 3
+    assert [(t.service_id, t.charged) for t in swept.transitions] == [(replayed, 0)]
