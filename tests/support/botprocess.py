@@ -94,7 +94,7 @@ class BotProcess:
         while True:
             assert self.popen.poll() is None, "the process died:\n" + self.log()
             await self.freeze()
-            if await ready():
+            if await _holds(ready):
                 return
             self.thaw()
             assert time.monotonic() < deadline, "the moment to kill never came:\n" + self.log()
@@ -123,10 +123,19 @@ async def eventually(
 ) -> None:
     """Polls `check` until it holds; the generous timeout is for slow starts on busy machines."""
     deadline = time.monotonic() + timeout
-    while not await check():
+    while not await _holds(check):
         assert process.popen.poll() is None, f"{what}: the process died\n{process.log()}"
         assert time.monotonic() < deadline, f"{what}: not reached\n{process.log()}"
         await asyncio.sleep(0.02)
+
+
+async def _holds(check: Callable[[], Awaitable[bool]]) -> bool:
+    """`check()`, where SQLite being busy means "not yet": a process stopped while it rewrites
+    the WAL index keeps readers out until it runs on (or dies)."""
+    try:
+        return await check()
+    except sqlite3.OperationalError:
+        return False
 
 
 def _stopped(pid: int) -> bool | None:
@@ -147,7 +156,8 @@ class Peek:
         self._engine: AsyncEngine | None = None
         self._sqlite: sqlite3.Connection | None = None
         if self.is_sqlite:
-            self._sqlite = sqlite3.connect(make_url(url).database, timeout=5, isolation_level=None)
+            database = make_url(url).database
+            self._sqlite = sqlite3.connect(database, timeout=0.2, isolation_level=None)
         else:
             self._engine = create_engine(url, pool_size=1).execution_options(
                 isolation_level="AUTOCOMMIT"
