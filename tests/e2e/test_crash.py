@@ -11,17 +11,12 @@ Reliability: the known limit).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
-
-from core.accounts.models import Account
-from core.journal.calendar import local_today
-from core.journal.models import ConnectedService
 from core.notifications.models import OutboxMessage
 from tests.support.botprocess import bot_env, eventually
 from tests.support.factories import OWNER_TG, new_account
-from tests.support.journal import fund, order
+from tests.support.journal import shops_due_today
 from tests.support.telegram_standin import Call, TelegramStandIn
 
 
@@ -120,36 +115,6 @@ async def test_a_sender_killed_mid_batch_resends_only_what_telegram_took_unrecor
 SHOPS, SERVICES, PRICE = 20, 3, 79_000  # chat_widget: 790 ₽ a month
 
 
-async def shops_due_today(db) -> tuple[dict[int, bool], list[int], date]:
-    """Shops whose services all ended yesterday; every other shop can pay for the next month.
-
-    Returns {service id: its shop can pay}, the paying shops' accounts and the day that ended.
-    """
-    can_pay: dict[int, bool] = {}
-    paying: list[int] = []
-    for index in range(SHOPS):
-        owner = await new_account(db.uows, owner_tg=50_000 + index, name=f"Shop {index}")
-        await fund(db.uows, owner, PRICE * SERVICES * (2 if index % 2 else 1))
-        if index % 2:
-            paying.append(owner.account_id)
-        for _ in range(SERVICES):
-            outcome = await order(db.uows, owner, "chat_widget")
-            can_pay[outcome.service.id] = bool(index % 2)
-    ended = local_today(db.uows.clock.now(), "Europe/Moscow") - timedelta(days=1)
-    async with db.uows() as uow:
-        await uow.session.execute(update(Account).values(quiet_hours=False))
-        await uow.session.execute(
-            update(ConnectedService).values(
-                status="active",
-                started_on=ended - timedelta(days=30),
-                ends_on=ended,
-                anchor_day=ended.day,
-            )
-        )
-        await uow.commit()
-    return can_pay, paying, ended
-
-
 async def charges_per_service(peek) -> Counter:
     rows = await peek.rows(
         "SELECT service_id, count(*) FROM ledger_entries WHERE kind = 'charge'"
@@ -162,7 +127,8 @@ async def test_renewals_killed_mid_batch_charge_every_service_once(
     bot_database, standin, start_bot, commit_gate
 ):
     db = bot_database
-    can_pay, paying, ended = await shops_due_today(db)
+    due = await shops_due_today(db.uows, SHOPS, SERVICES, PRICE)
+    can_pay, paying, ended = due.can_pay, due.paying, due.ended
     ordered = await charges_per_service(db.peek)  # the order charges, one per service
     renewing = sum(can_pay.values())
     gate = None

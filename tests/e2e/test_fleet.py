@@ -234,39 +234,17 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
 
 
 async def test_both_schedulers_renew_once_and_a_stopped_process_loses_nothing(database, tmp_path):
-    from datetime import timedelta
 
-    from sqlalchemy import func, update
+    from sqlalchemy import func
 
-    from core.accounts.models import Account
-    from core.journal.calendar import local_today
     from core.journal.models import ConnectedService
     from core.ledger.models import LedgerEntry
     from core.notifications.models import OutboxMessage, OutboxStatus
-    from tests.support.journal import fund, order
+    from tests.support.journal import shops_due_today
 
     url, uows = database
-    can_pay: dict[int, bool] = {}
-    owners: set[int] = set()
-    for index in range(24):
-        owner = await new_account(uows, owner_tg=50_000 + index, name=f"Shop {index}")
-        owners.add(owner.telegram_id)
-        await fund(uows, owner, 79_000 * (2 if index % 2 else 1))
-        outcome = await order(uows, owner, "chat_widget")
-        can_pay[outcome.service.id] = bool(index % 2)
-    today = local_today(uows.clock.now(), "Europe/Moscow")
-    ended = today - timedelta(days=1)
-    async with uows() as uow:
-        await uow.session.execute(update(Account).values(quiet_hours=False))
-        await uow.session.execute(
-            update(ConnectedService).values(
-                status="active",
-                started_on=ended - timedelta(days=30),
-                ends_on=ended,
-                anchor_day=ended.day,
-            )
-        )
-        await uow.commit()
+    due = await shops_due_today(uows, 24, 1)
+    can_pay, owners, ended = due.can_pay, due.owners, due.ended
 
     standin = TelegramStandIn()
     await standin.start()

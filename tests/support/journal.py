@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -10,10 +12,11 @@ from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.uow import UnitOfWorkFactory
 from core.journal import billing, service
+from core.journal.calendar import local_today
 from core.journal.models import ConnectedService, PoolResource
 from core.ledger.models import Balance, LedgerEntry
 from core.members.actor import Actor
-from tests.support.factories import actor_for
+from tests.support.factories import actor_for, new_account
 
 _keys = itertools.count(1)
 
@@ -89,3 +92,41 @@ async def service_actions(uows: UnitOfWorkFactory, service_id: int) -> list[str]
             .order_by(AuditEntry.id)
         )
         return list(rows)
+
+
+@dataclass
+class DueShops:
+    can_pay: dict[int, bool] = field(default_factory=dict)  # service id → its shop can pay
+    paying: list[int] = field(default_factory=list)  # accounts that can pay
+    owners: set[int] = field(default_factory=set)  # owners' Telegram ids
+    ended: date = date.min  # the day every service ended
+
+
+async def shops_due_today(
+    uows: UnitOfWorkFactory, shops: int, services: int, price: int = 79_000
+) -> DueShops:
+    """Shops of chat widgets (`price` a month) that all ended yesterday, quiet hours off; every
+    other shop can pay for the next month of each, the rest for none."""
+    due = DueShops()
+    for index in range(shops):
+        owner = await new_account(uows, owner_tg=50_000 + index, name=f"Shop {index}")
+        due.owners.add(owner.telegram_id)
+        await fund(uows, owner, price * services * (2 if index % 2 else 1))
+        if index % 2:
+            due.paying.append(owner.account_id)
+        for _ in range(services):
+            outcome = await order(uows, owner, "chat_widget")
+            due.can_pay[outcome.service.id] = bool(index % 2)
+    due.ended = local_today(uows.clock.now(), "Europe/Moscow") - timedelta(days=1)
+    async with uows() as uow:
+        await uow.session.execute(update(Account).values(quiet_hours=False))
+        await uow.session.execute(
+            update(ConnectedService).values(
+                status="active",
+                started_on=due.ended - timedelta(days=30),
+                ends_on=due.ended,
+                anchor_day=due.ended.day,
+            )
+        )
+        await uow.commit()
+    return due
