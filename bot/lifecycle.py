@@ -9,6 +9,14 @@ from typing import Any
 from aiogram import BaseMiddleware
 
 
+async def wait_or_time_out(event: asyncio.Event, seconds: float) -> None:
+    """Waits for `event` at most `seconds`. Unlike `asyncio.wait_for` on Python 3.11, a cancel
+    that lands as the time runs out is never swallowed (the sender's flush loop once hung so)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+
+
 class InFlight(BaseMiddleware):
     def __init__(self) -> None:
         self.count = 0
@@ -27,8 +35,7 @@ class InFlight(BaseMiddleware):
 
     async def wait_idle(self, timeout: float) -> bool:
         """True if everything in flight finished within `timeout` seconds."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), timeout)
+        await wait_or_time_out(self._idle, timeout)
         return self._idle.is_set()
 
 

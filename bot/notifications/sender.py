@@ -29,6 +29,7 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, SendMessage
 from aiogram.utils.i18n import I18n
 
+from bot.lifecycle import wait_or_time_out
 from bot.metrics import Metrics
 from bot.notifications.render import UnknownKind, render, renderers
 from bot.requests import background_send
@@ -53,14 +54,6 @@ class _Pump:
 
     tasks: dict[asyncio.Task[outbox.Finished], OutboxMessage] = field(default_factory=dict)
     error: BaseException | None = None
-
-
-async def wait_or_time_out(event: asyncio.Event, seconds: float) -> None:
-    """Waits for `event` at most `seconds`. Unlike `asyncio.wait_for` on Python 3.11, a cancel
-    that lands as the time runs out is never swallowed (the flush loop hung on exactly that)."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await event.wait()
 
 
 class OutboxSender:
