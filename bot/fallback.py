@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, InlineQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.filters import PrivateChat
 from bot.members.render import stranger_notice
 from core.members.actor import Actor
 
@@ -29,7 +30,7 @@ async def on_inline(query: InlineQuery) -> None:
 
 def build_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(on_unknown, F.chat.type == "private")
+    router.message.register(on_unknown, PrivateChat())
     router.callback_query.register(on_stale_button)
     router.inline_query.register(on_inline)
     return router

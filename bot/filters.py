@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import Message, TelegramObject
+from aiogram.types import ChatMemberUpdated, Message, TelegramObject
 
 from core.members.actor import Actor
 
@@ -18,5 +18,5 @@ class PrivateChat(Filter):
     """`F.chat.type == "private"` as a coroutine: aiogram runs a plain callable filter (a magic
     filter too) in a worker thread, a thread hop on every message."""
 
-    async def __call__(self, message: Message) -> bool:
-        return message.chat.type == ChatType.PRIVATE
+    async def __call__(self, event: Message | ChatMemberUpdated) -> bool:
+        return event.chat.type == ChatType.PRIVATE
