@@ -59,6 +59,7 @@ from core.notifications.models import OutboxMessage
 from core.orders.models import Order, OrderStatus
 from core.orders.service import OrderTab, claim_order, list_orders
 from core.settings import Settings
+from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
 from tests.support.orders import many_managers
 from tests.support.telegram_standin import TelegramStandIn
@@ -173,14 +174,8 @@ async def idle_bot_process(folder: str) -> tuple[float, float]:
     and stops it with SIGTERM."""
     standin = TelegramStandIn()
     await standin.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS"))}
-    env.update(
-        BOT_TOKEN=standin.token,
-        TELEGRAM_API_BASE=standin.base,
-        DATABASE_URL=f"sqlite+aiosqlite:///{folder}/idle-process.db",
-        HTTP_PORT="0",
-        LOG_LEVEL="WARNING",
-    )
+    env = bot_env(standin, f"sqlite+aiosqlite:///{folder}/idle-process.db", LOG_LEVEL="WARNING")
+    env.pop("REDIS_URL", None)  # the embedded default: memory storage in this process
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, cwd=ROOT
     )

@@ -25,7 +25,9 @@ class Job:
 def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
     """Every job the scheduler runs, in the order the console runs them; features add theirs.
 
-    Renewals come first, so the alerts of the same run see the state after them.
+    Renewals come first, so `run_all` works the alerts out after them. The scheduler starts the
+    jobs independently (all at once at start-up): an account one job finds locked by another is
+    left to its own next run.
     """
     catalog = catalog or load_catalog(settings.tariff_catalog)
     alerts_every = timedelta(minutes=settings.alerts_every_minutes)
