@@ -4,7 +4,7 @@ Each test runs the process until its batch is part done, stops it where a kill c
 (SIGSTOP, or on PostgreSQL a transaction held at its COMMIT), kills it (SIGKILL: no handler, no
 rollback, no flush), starts a new process on the same database and checks that every piece of
 work is done exactly once. The one exception, a message Telegram accepted whose answer the dead
-process never recorded, is measured at the kill and is the only repeat allowed (README,
+process never recorded, is measured at the kill and is the only repeat allowed (docs/reliability.md,
 Reliability: the known limit).
 """
 
