@@ -31,6 +31,7 @@ lint: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev locales
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Benchmarks: ratios against anchors measured in the same run (bench/run.py); QUICK=1 for CI.

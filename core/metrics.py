@@ -1,12 +1,11 @@
-"""Prometheus metrics of one bot process, served at GET /metrics."""
+"""Prometheus metrics of one process: counted by both adapters, served by web/ at GET /metrics.
+
+They live in core (which imports neither adapter) because the Telegram side (updates, sends)
+and the HTTP side (the scrape) both need the same registry; the composition root builds one.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from aiogram import BaseMiddleware
-from aiogram.types import Update
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 
@@ -64,16 +63,3 @@ class Metrics:
             )
         self.outbox_pending.set(pending or 0)
         return generate_latest(self.registry)
-
-
-class MetricsMiddleware(BaseMiddleware):
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-
-    async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
-        started = time.perf_counter()
-        try:
-            return await handler(event, data)
-        finally:
-            self.metrics.updates.labels(event.event_type).inc()
-            self.metrics.latency.observe(time.perf_counter() - started)

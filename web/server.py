@@ -1,37 +1,27 @@
-"""The bot process's HTTP server: the intake API, the Telegram webhook, health and metrics."""
+"""The process's HTTP server: the intake API, the Telegram webhook, health and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
-from sqlalchemy import text
 
-from bot.intake import api as intake_api
-from bot.web_keys import APP
-
-if TYPE_CHECKING:
-    from bot.app import App
+from web import intake
+from web.deps import DEPS, WebDeps
 
 log = logging.getLogger(__name__)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database (and Redis, if configured) answer within 5 s."""
-    app = request.app[APP]
+    """200 when every dependency (the database; Redis, if configured) answers within 5 s."""
+    deps = request.app[DEPS]
     checks: dict[str, str] = {}
     try:
-        async with asyncio.timeout(5):
-            async with app.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-        if app.redis is not None:
+        for name, check in deps.health.items():
             async with asyncio.timeout(5):
-                await app.redis.ping()
-            checks["redis"] = "ok"
+                await check()
+            checks[name] = "ok"
     except Exception as exc:  # any failure means "not healthy"; the reason goes to the log
         log.warning("health check failed: %r", exc)
         return web.json_response({"status": "unavailable", **checks}, status=503)
@@ -39,8 +29,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    app = request.app[APP]
-    body = await app.metrics.render(app.uows)
+    deps = request.app[DEPS]
+    body = await deps.metrics.render(deps.uows)
     return web.Response(
         body=body,
         content_type="text/plain",
@@ -49,58 +39,32 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
-class WebhookHandler(SimpleRequestHandler):
-    """aiogram's handler: checks X-Telegram-Bot-Api-Secret-Token (401 otherwise), answers at
-    once and handles the update in the background. The bot session belongs to the app, so
-    stopping the HTTP server must not close it; a body that is not JSON is a 400."""
-
-    async def close(self) -> None:
-        pass
-
-    async def handle(self, request: web.Request) -> web.Response:
-        if not self.verify_secret(
-            request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), self.bot
-        ):
-            return web.Response(text="Unauthorized", status=401)
-        try:
-            await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return web.Response(text="Bad Request", status=400)
-        return await super().handle(request)
-
-    async def drain(self) -> None:
-        tasks: set[asyncio.Task[Any]] = self._background_feed_update_tasks
-        if tasks:
-            await asyncio.gather(*list(tasks), return_exceptions=True)
-
-
-def build_web_app(app: App) -> web.Application:
-    web_app = web.Application(client_max_size=intake_api.MAX_BODY)
-    web_app[APP] = app
-    intake_api.add_routes(web_app)
+def build_web_app(deps: WebDeps) -> web.Application:
+    web_app = web.Application(client_max_size=intake.MAX_BODY)
+    web_app[DEPS] = deps
+    intake.add_routes(web_app)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
-    if app.webhook is not None:
-        app.webhook.register(web_app, path=app.settings.webhook_path)
+    if deps.webhook is not None:
+        deps.webhook.register(web_app)
     return web_app
 
 
 class WebServer:
     """Started and stopped with the dispatcher (`python -m bot run`)."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, deps: WebDeps) -> None:
+        self.deps = deps
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
     async def start(self) -> None:
-        settings = self.app.settings
-        self.runner = web.AppRunner(build_web_app(self.app), access_log=None)
+        self.runner = web.AppRunner(build_web_app(self.deps), access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
+        site = web.TCPSite(self.runner, self.deps.host, self.deps.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        log.info("HTTP server listening on http://%s:%s", settings.http_host, self.port)
+        log.info("HTTP server listening on http://%s:%s", self.deps.host, self.port)
 
     async def stop(self) -> None:
         if self.runner is not None:
