@@ -28,6 +28,7 @@ migrate: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed-dev locales
 	$(VENV)/bin/ruff check .
