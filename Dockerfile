@@ -6,6 +6,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY core ./core
+COPY web ./web
+COPY shopdesk ./shopdesk
 COPY locales ./locales
 RUN pip install . && python -c "from bot.i18n import compile_locales; compile_locales()"
 RUN useradd --system --home /app shopdesk && chown -R shopdesk /app

@@ -28,9 +28,11 @@ migrate: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed-dev locales
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Benchmarks: ratios against anchors measured in the same run (bench/run.py); QUICK=1 for CI.

@@ -1,3 +1,5 @@
 """ShopDesk benchmarks (bench/run.py)."""
 
-import bot  # noqa: F401  (before bench.run imports aiogram: its models are built lazily)
+from bot.lazy_types import install
+
+install()  # before bench.run imports aiogram: its models are built on first use, as in the bot

@@ -38,10 +38,10 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from bot.app import OFFLINE_TOKEN, build_app
 from bot.console.chat import ChatClient, OfflineSession
 from bot.i18n import build_i18n
 from bot.notifications.sender import OutboxSender
+from bot.telegram import OFFLINE_TOKEN
 from core.accounts.models import Account
 from core.alerts.jobs import run_renewals
 from core.clock import FrozenClock, SystemClock
@@ -59,6 +59,7 @@ from core.notifications.models import OutboxMessage
 from core.orders.models import Order, OrderStatus
 from core.orders.service import OrderTab, claim_order, list_orders
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
 from tests.support.orders import many_managers

@@ -1,3 +1,3 @@
-from bot.cli import main
+from shopdesk.cli import main  # `python -m bot …` as the docs say; the CLI is the root's
 
 raise SystemExit(main())

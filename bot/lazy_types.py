@@ -5,10 +5,12 @@ aiogram's models are declared with `defer_build=True`, but `aiogram/types/__init
 serializer for each at import — including types a bot never receives (payments, business
 accounts, gifts…). Importing aiogram costs ≈166 MB RSS that way; the bot uses a few dozen types.
 
-`install()` runs before aiogram is first imported (from `bot/__init__.py`). While aiogram.types
-is imported, `model_rebuild(_types_namespace=…)` only records that namespace; afterwards every
-type and method gets it as its parent namespace, so pydantic builds a model, with its forward
-references resolved, the first time it validates or serializes one — what `defer_build` means.
+Each entry point calls `install()` before aiogram is first imported (shopdesk/cli.py for
+`python -m bot`, tests/conftest.py, bench/run.py); importing `bot` alone patches nothing. While
+aiogram.types is imported, `model_rebuild(_types_namespace=…)` only records that namespace;
+afterwards every type and method gets it as its parent namespace, so pydantic builds a model,
+with its forward references resolved, the first time it validates or serializes one — what
+`defer_build` means.
 A self-check then parses an update and a Bot API response; if this pydantic or aiogram behaves
 otherwise, every model is built eagerly as aiogram intends (more memory, same behaviour).
 """

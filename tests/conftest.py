@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-import bot  # noqa: F401  (first: aiogram is imported with its models built lazily)
+from bot.lazy_types import install
 from core.clock import FrozenClock
 from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
@@ -15,6 +15,8 @@ from tests.support.db import (
     create_engine,
     postgres_url,
 )
+
+install()  # the test process is an entry point: aiogram's models are built on first use
 
 # A Sunday morning in Moscow; tests move the clock by hand.
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -1,4 +1,7 @@
-"""`python -m bot console`: a terminal chat with the real Dispatcher, routers and core."""
+"""`python -m bot console`: a terminal chat with the real Dispatcher, routers and core.
+
+shopdesk/cli.py builds the app (offline session, movable clock) and hands it to `Console`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
+from aiogram import Bot, Dispatcher
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -20,11 +24,12 @@ from aiogram.methods import (
 )
 from aiogram.types import BufferedInputFile, FSInputFile, InlineKeyboardMarkup
 
-from bot.app import App
 from bot.console.chat import ChatClient, OfflineSession
-from core.clock import FrozenClock
+from bot.notifications.sender import OutboxSender
+from core.clock import Clock, FrozenClock
+from core.db.uow import UnitOfWorkFactory
 from core.demo import PERSONAS, Persona, persona
-from core.jobs import run_all
+from core.jobs import Job, run_all
 
 _TAG = re.compile(r"<[^>]+>")
 _STEP = re.compile(r"^\+(\d{1,4})([dhm])$")
@@ -36,12 +41,25 @@ HELP = (
 )
 
 
+class ConsoleApp(Protocol):
+    """What the console uses of the app the composition root built (shopdesk.app.App)."""
+
+    dp: Dispatcher
+    bot: Bot
+    clock: Clock
+    uows: UnitOfWorkFactory
+    jobs: list[Job]
+    sender: OutboxSender
+
+
 def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
 class Console:
-    def __init__(self, app: App, out: TextIO, files_dir: Path, *, who: str = "owner") -> None:
+    def __init__(
+        self, app: ConsoleApp, out: TextIO, files_dir: Path, *, who: str = "owner"
+    ) -> None:
         if not isinstance(app.clock, FrozenClock):
             raise TypeError("the console needs a FrozenClock to move time")
         self.app, self.out, self.files_dir = app, out, files_dir
@@ -177,23 +195,3 @@ async def stdin_lines(stream: TextIO) -> AsyncIterator[str]:
 
     while line := await asyncio.to_thread(stream.readline):
         yield line
-
-
-async def run_console(
-    settings, who: str, *, stdin: TextIO | None = None, stdout: TextIO | None = None
-) -> None:
-    """Builds the real app on an offline session and a movable clock, then chats."""
-    import sys
-
-    from bot.app import build_app
-    from bot.console.chat import OfflineSession
-    from core.clock import SystemClock
-    from core.demo import ensure_demo
-
-    app = build_app(settings, session=OfflineSession(), clock=FrozenClock(SystemClock().now()))
-    try:
-        await ensure_demo(app.uows, timezone=settings.default_timezone)
-        console = Console(app, stdout or sys.stdout, Path("data/console"), who=who)
-        await console.run(stdin_lines(stdin or sys.stdin))
-    finally:
-        await app.engine.dispose()

@@ -30,10 +30,10 @@ from aiogram.methods import Response, SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.lifecycle import wait_or_time_out
-from bot.metrics import Metrics
 from bot.notifications.render import UnknownKind, render, renderers
 from bot.requests import background_send
 from core.db.uow import UnitOfWorkFactory
+from core.metrics import Metrics
 from core.notifications import outbox
 from core.notifications.limits import RateLimiter
 from core.notifications.models import OutboxMessage, OutboxStatus

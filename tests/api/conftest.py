@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_app
-from bot.intake.api import drain
-from bot.web import build_web_app
 from core.intake.tokens import issue_token_for_account
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.support.bot_client import RecordingSession
 from tests.support.factories import join, new_account
+from web.intake import drain
+from web.server import build_web_app
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def token(uows, shop) -> str:
 
 @pytest.fixture
 async def api(app):
-    web_app = build_web_app(app)
+    web_app = build_web_app(app.web)
     client = TestClient(TestServer(web_app))
     await client.start_server()
     client.drain = lambda: drain(web_app)  # wait for announcements sent after a response

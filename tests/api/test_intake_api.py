@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.intake.openapi import EXAMPLE
 from core.audit.models import AuditEntry
 from core.intake.models import ApiToken
 from core.intake.tokens import hash_token, issue_token_for_account
 from core.orders.models import Order
+from web.openapi import EXAMPLE
 
 URL = "/api/v1/orders"
 
@@ -196,13 +196,13 @@ async def test_healthz(api):
 async def test_healthz_503_when_the_database_is_down(sqlite_url, clock):
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.app import build_app
-    from bot.web import build_web_app
     from core.settings import Settings
+    from shopdesk.app import build_app
+    from web.server import build_web_app
 
     settings = Settings(_env_file=None, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
     app = build_app(settings)
-    client = TestClient(TestServer(build_web_app(app)))
+    client = TestClient(TestServer(build_web_app(app.web)))
     await client.start_server()
     try:
         reply = await client.get("/healthz")
@@ -245,7 +245,7 @@ async def test_new_order_from_the_api_is_announced_once(api, token, app, shop, u
 
 
 async def test_one_token_is_limited_per_minute_and_others_are_not(api, app, token):
-    from bot.intake.api import LIMIT
+    from web.intake import LIMIT
 
     limit = api.app[LIMIT]
     limit.per_minute = 3

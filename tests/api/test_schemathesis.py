@@ -10,14 +10,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from bot.app import build_app
 from bot.console.chat import OfflineSession
-from bot.intake.openapi import openapi_document
-from bot.web import WebServer
 from core.intake.tokens import issue_token_for_account
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.support.db import build_sqlite_template, sqlite_url
 from tests.support.factories import new_account
+from web.openapi import openapi_document
+from web.server import WebServer
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 
@@ -40,7 +40,7 @@ class ServedApi:
         owner = await new_account(app.uows)
         async with app.uows() as uow:
             self.token = (await issue_token_for_account(uow, owner.account_id)).token
-        server = WebServer(app)
+        server = WebServer(app.web)
         await server.start()
         self.base_url = f"http://127.0.0.1:{server.port}"
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import build_app
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.support.bot_client import BotClient, RecordingSession
 from tests.support.factories import join, new_account
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import main
+from shopdesk.cli import main
 
 
 @pytest.fixture

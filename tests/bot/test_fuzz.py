@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-import bot.app  # noqa: F401  (imports every router, so every CallbackData factory is known)
+import bot.telegram  # noqa: F401  (imports every router, so every CallbackData factory is known)
 from bot.commands import COMMANDS
 from core.audit.models import AuditEntry
 from core.members.models import Member

@@ -8,9 +8,10 @@ import textwrap
 
 CHECK = textwrap.dedent(
     """
-    import bot
+    from bot.lazy_types import _models, install
+
+    assert install()
     import aiogram.methods as methods, aiogram.types as types
-    from bot.lazy_types import _models
 
     models = _models(types, methods)
     assert len(models) > 400, len(models)
@@ -45,7 +46,7 @@ def test_every_aiogram_model_builds_on_first_use():
 
 
 def test_the_suite_runs_with_lazy_models():
-    """tests/conftest.py imports bot before anything imports aiogram: what runs here is lazy."""
+    """tests/conftest.py installs before anything imports aiogram: what runs here is lazy."""
     import aiogram.types
 
     assert aiogram.types.Message.__pydantic_parent_namespace__["Message"] is aiogram.types.Message

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.cli import main
 from core.tariff.pricing import add_months, local_date
+from shopdesk.cli import main
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import pytest
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 
-from bot.app import build_app
 from core.jobs import run_all
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import OutboxMessage
 from core.orders.service import claim_order
 from core.settings import Settings
 from core.tasks.models import Task
+from shopdesk.app import build_app
 from tests.support.bot_client import RecordingSession
 from tests.support.orders import add_order
 

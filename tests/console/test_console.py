@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.app import build_app
 from bot.console.chat import OfflineSession
 from bot.console.runner import Console
 from core.clock import FrozenClock
 from core.demo import DEMO_NAME, PERSONAS, ensure_demo
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.conftest import T0
 
 ROOT = Path(__file__).resolve().parents[2]

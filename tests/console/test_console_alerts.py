@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
-from bot.app import build_app
 from bot.console.chat import OfflineSession
 from bot.console.runner import Console
 from core.clock import FrozenClock
 from core.demo import ensure_demo
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.conftest import T0
 from tests.console.test_console import lines
 

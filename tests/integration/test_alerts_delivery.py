@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import build_bot
 from bot.i18n import build_i18n
 from bot.notifications.render import render, renderers
 from bot.notifications.sender import LEASE, OutboxSender
+from bot.telegram import build_bot
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import OutboxStatus
 from core.settings import Settings

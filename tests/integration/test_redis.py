@@ -8,9 +8,9 @@ import random
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.app import build_app
 from bot.console.chat import ChatClient, OfflineSession
 from core.settings import Settings
+from shopdesk.app import build_app
 from tests.support.factories import join, new_account
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")

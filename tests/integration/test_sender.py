@@ -14,9 +14,9 @@ from aiogram.methods import Response
 from aiogram.types import Message
 from sqlalchemy import func, select
 
-from bot.app import build_bot
 from bot.i18n import build_i18n
 from bot.notifications.sender import LEASE, OutboxSender
+from bot.telegram import build_bot
 from core.accounts.models import Account
 from core.members.models import Member
 from core.notifications import outbox

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_app
 from bot.console.chat import ChatClient, OfflineSession
-from bot.web import build_web_app
 from core.settings import SettingsError, load_settings
+from shopdesk.app import build_app
 from tests.support.factories import new_account
+from web.server import build_web_app
 
 SECRET = "s3cret-token_for-tests"
 HOOK = "/telegram/hook-x1"
@@ -26,7 +26,7 @@ async def served(sqlite_url, clock):
         webhook_secret=SECRET,
     )
     app = build_app(settings, session=OfflineSession(), clock=clock)
-    client = TestClient(TestServer(build_web_app(app)))
+    client = TestClient(TestServer(build_web_app(app.web)))
     await client.start_server()
     yield app, client
     await client.close()

@@ -1,4 +1,8 @@
-"""`python -m bot …`: run the bot, apply migrations, manage accounts."""
+"""`python -m bot …` (or `python -m shopdesk …`): run the bot, apply migrations, manage accounts.
+
+aiogram is imported only after `bot.lazy_types.install()` (in `main`), so that its models are
+built on first use: that is the entry point's job, importing `bot` changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TextIO
 
+from bot import lazy_types
 from bot.format import money
 from core.accounts.service import NewAccount, create_account
 from core.clock import SystemClock
@@ -144,13 +151,30 @@ async def demo(settings: Settings) -> int:
 
 
 async def console(settings: Settings, who: str) -> int:
-    from bot.console.runner import run_console
-
     if settings.log_level != "DEBUG":
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
     await migrate(settings)
     await run_console(settings, who)
     return 0
+
+
+async def run_console(
+    settings: Settings, who: str, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> None:
+    """Builds the real app on an offline session and a movable clock, then chats."""
+    from bot.console.chat import OfflineSession
+    from bot.console.runner import Console, stdin_lines
+    from core.clock import FrozenClock
+    from core.demo import ensure_demo
+    from shopdesk.app import build_app
+
+    app = build_app(settings, session=OfflineSession(), clock=FrozenClock(SystemClock().now()))
+    try:
+        await ensure_demo(app.uows, timezone=settings.default_timezone)
+        console = Console(app, stdout or sys.stdout, Path("data/console"), who=who)
+        await console.run(stdin_lines(stdin or sys.stdin))
+    finally:
+        await app.engine.dispose()
 
 
 async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
@@ -214,8 +238,8 @@ async def account_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run(settings: Settings) -> int:
-    from bot.app import build_app  # aiogram is needed only for running the bot
-    from bot.lifecycle import dump_tasks
+    from bot.lifecycle import dump_tasks  # aiogram is needed only for running the bot
+    from shopdesk.app import build_app
 
     await migrate(settings)
     app = build_app(settings)
@@ -257,6 +281,7 @@ async def serve_webhook(app) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    lazy_types.install()  # before anything imports aiogram
     args = parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -294,9 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def describe(error: DomainError, settings: Settings) -> str:
     """A domain error in the operator's words (the bot's English catalog)."""
-    from bot.errors import error_text
     from bot.i18n import build_i18n
+    from bot.telegram import error_explainer
 
-    i18n = build_i18n(settings.default_locale)
-    with i18n.context(), i18n.use_locale("en"):
-        return error_text(error)
+    return error_explainer(build_i18n(settings.default_locale))(error)

@@ -12,15 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.errors import error_text
-from bot.intake.openapi import openapi_document
-from bot.orders.notify import announce
-from bot.web_keys import APP
 from core.errors import Conflict, DomainError, InvalidInput
 from core.intake.payload import parse_order
 from core.intake.tokens import Unauthorized, authenticate
 from core.orders.models import Order
 from core.orders.service import intake_order
+from web.deps import DEPS
+from web.openapi import openapi_document
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +34,8 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> we
     return web.json_response({"error": error}, status=status, headers=headers)
 
 
-def _domain_error(app, exc: DomainError) -> web.Response:
-    with app.i18n.context(), app.i18n.use_locale("en"):
-        message = error_text(exc)
+def _domain_error(explain, exc: DomainError) -> web.Response:
+    message = explain(exc)
     if isinstance(exc, Unauthorized):
         return _error(401, "unauthorized", "Unknown or revoked API token.")
     if isinstance(exc, Conflict):
@@ -92,7 +89,7 @@ LIMIT: web.AppKey[PerTokenLimit] = web.AppKey("shopdesk_intake_limit")
 
 
 async def post_order(request: web.Request) -> web.Response:
-    app = request.app[APP]
+    deps = request.app[DEPS]
     token = _bearer(request)
     if token is None:
         return _error(401, "unauthorized", "Send the account's API token: Authorization: Bearer …")
@@ -104,7 +101,7 @@ async def post_order(request: web.Request) -> web.Response:
         response.headers["Retry-After"] = str(wait)
         return response
     try:
-        async with app.uows() as uow:
+        async with deps.uows() as uow:
             account_id = await authenticate(uow, token)
         try:
             body = await request.read()
@@ -115,14 +112,12 @@ async def post_order(request: web.Request) -> web.Response:
         except (ValueError, RecursionError):
             return _error(400, "invalid_json", "The body is not valid JSON.")
         command = parse_order(data)
-        async with app.uows() as uow:
+        async with deps.uows() as uow:
             result = await intake_order(uow, account_id, command)
     except DomainError as exc:
-        return _domain_error(app, exc)
+        return _domain_error(deps.explain, exc)
     if result.created:
-        _in_background(
-            request.app, announce(app.bot, app.i18n, app.uows, account_id, [result.order.id])
-        )
+        _in_background(request.app, deps.announce(account_id, [result.order.id]))
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
 
 
@@ -152,7 +147,7 @@ async def drain(web_app: web.Application) -> None:
 
 def add_routes(web_app: web.Application) -> None:
     web_app[TASKS] = set()
-    web_app[LIMIT] = PerTokenLimit(web_app[APP].settings.intake_per_minute)
+    web_app[LIMIT] = PerTokenLimit(web_app[DEPS].intake_per_minute)
     web_app.router.add_post("/api/v1/orders", post_order)
     web_app.router.add_get("/api/v1/openapi.json", openapi)
     web_app.on_shutdown.append(drain)

@@ -1,0 +1,1 @@
+"""The composition root: builds core, the Telegram adapter (bot/) and the HTTP adapter (web/)."""

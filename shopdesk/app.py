@@ -1,0 +1,272 @@
+"""The one composition function: settings → engine → bot → dispatcher → scheduler → web server."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.commands import set_bot_commands
+from bot.guards import FloodMemory, UpdateMemory
+from bot.i18n import build_i18n
+from bot.lifecycle import InFlight
+from bot.notifications.sender import OutboxSender
+from bot.orders.notify import announce
+from bot.reports.sent_charts import SentCharts
+from bot.telegram import (
+    SharedState,
+    build_bot,
+    build_dispatcher,
+    build_shared_state,
+    error_explainer,
+)
+from bot.webhook import update_feeder
+from core.clock import Clock, SystemClock
+from core.db.engine import create_engine, session_factory
+from core.db.uow import UnitOfWorkFactory
+from core.jobs import Job, all_jobs
+from core.metrics import Metrics
+from core.notifications.limits import Limits, RateLimiter
+from core.settings import Settings
+from core.tariff.catalog import Catalog, load_catalog
+from web.deps import HealthCheck, WebDeps
+from web.server import WebServer
+from web.webhook import WebhookEndpoint
+
+if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
+    from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    uows: UnitOfWorkFactory
+    bot: Bot
+    dp: Dispatcher
+    scheduler: AsyncIOScheduler
+    i18n: I18n
+    clock: Clock
+    catalog: Catalog
+    shared: SharedState
+    sender: OutboxSender
+    metrics: Metrics
+    in_flight: InFlight
+    charts: SentCharts  # file ids of report charts Telegram already has
+    web: WebDeps
+    jobs: list[Job] = field(default_factory=list)
+    background: list[asyncio.Task] = field(default_factory=list)
+    running_jobs: set[asyncio.Task] = field(default_factory=set)
+
+    @property
+    def webhook(self) -> WebhookEndpoint | None:
+        return self.web.webhook
+
+    @property
+    def redis(self) -> Redis | None:
+        return self.shared.redis
+
+    @property
+    def update_memory(self) -> UpdateMemory:
+        return self.shared.update_memory
+
+    @property
+    def flood_memory(self) -> FloodMemory:
+        return self.shared.flood_memory
+
+
+def schedule_jobs(app: App) -> None:
+    """Every job runs once right away (catching up after downtime), then at its interval."""
+
+    async def run(job: Job) -> None:
+        task = asyncio.current_task()
+        app.running_jobs.add(task)
+        try:
+            done = await job.run(app.uows)
+        except Exception:
+            log.exception("job %s failed", job.name)
+            return
+        finally:
+            app.running_jobs.discard(task)
+        if done:
+            log.info("job %s processed %s", job.name, done)
+            app.metrics.job_items.labels(job.name).inc(done)
+            app.sender.wake()
+
+    for job in app.jobs:
+        app.scheduler.add_job(
+            run,
+            "interval",
+            args=[job],
+            id=job.name,
+            seconds=job.every.total_seconds(),
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+
+def health_checks(engine: AsyncEngine, redis: Redis | None) -> dict[str, HealthCheck]:
+    async def database() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    checks: dict[str, HealthCheck] = {"database": database}
+    if redis is not None:
+        checks["redis"] = redis.ping
+    return checks
+
+
+def build_web_deps(
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    uows: UnitOfWorkFactory,
+    bot: Bot,
+    dp: Dispatcher,
+    i18n: I18n,
+    metrics: Metrics,
+    redis: Redis | None,
+) -> WebDeps:
+    """What the HTTP adapter gets: a few objects and callables, not the App."""
+    webhook = None
+    if settings.webhook_url:
+        webhook = WebhookEndpoint(
+            settings.webhook_path,
+            settings.webhook_secret.get_secret_value(),
+            update_feeder(dp, bot),
+        )
+    return WebDeps(
+        uows=uows,
+        metrics=metrics,
+        health=health_checks(engine, redis),
+        explain=error_explainer(i18n),
+        announce=functools.partial(announce, bot, i18n, uows),
+        host=settings.http_host,
+        port=settings.http_port,
+        intake_per_minute=settings.intake_per_minute,
+        webhook=webhook,
+    )
+
+
+def build_app(
+    settings: Settings,
+    *,
+    session: BaseSession | None = None,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    engine = engine or create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    uows = UnitOfWorkFactory(session_factory(engine), clock)
+    i18n = build_i18n(settings.default_locale)
+    bot = build_bot(settings, session)
+    catalog = load_catalog(settings.tariff_catalog)
+    shared = build_shared_state(settings)
+    charts = SentCharts()
+    metrics = Metrics()
+    in_flight = InFlight()
+    dp = build_dispatcher(
+        settings,
+        clock=clock,
+        i18n=i18n,
+        uows=uows,
+        catalog=catalog,
+        charts=charts,
+        shared=shared,
+        metrics=metrics,
+        in_flight=in_flight,
+    )
+    limits = Limits(
+        per_second=settings.send_per_second,
+        per_chat_per_second=settings.send_per_chat_per_second,
+        group_per_minute=settings.send_group_per_minute,
+    )
+    app = App(
+        settings=settings,
+        engine=engine,
+        uows=uows,
+        bot=bot,
+        dp=dp,
+        scheduler=AsyncIOScheduler(timezone="UTC"),
+        i18n=i18n,
+        clock=clock,
+        catalog=catalog,
+        shared=shared,
+        sender=OutboxSender(
+            bot,
+            uows,
+            i18n,
+            RateLimiter(limits),
+            metrics=metrics,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        ),
+        metrics=metrics,
+        in_flight=in_flight,
+        charts=charts,
+        web=build_web_deps(
+            settings,
+            engine=engine,
+            uows=uows,
+            bot=bot,
+            dp=dp,
+            i18n=i18n,
+            metrics=metrics,
+            redis=shared.redis,
+        ),
+    )
+    app.jobs = all_jobs(settings, catalog)
+    web = WebServer(app.web)
+
+    async def on_startup() -> None:
+        await start(app, web)
+
+    async def on_shutdown() -> None:
+        await stop(app, web)
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return app
+
+
+async def start(app: App, web: WebServer) -> None:
+    await set_bot_commands(app.bot, app.i18n)
+    schedule_jobs(app)
+    app.scheduler.start()
+    app.background.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))
+    await web.start()
+
+
+async def stop(app: App, web: WebServer) -> None:
+    """Stop taking work, finish what is in flight (bounded), then close everything."""
+    await web.stop()
+    if app.webhook is not None:
+        await app.webhook.drain()
+    if not await app.in_flight.wait_idle(app.settings.shutdown_grace_seconds):
+        log.warning("stopping with %s updates still in flight", app.in_flight.count)
+    if app.scheduler.running:
+        # APScheduler 3 cancels running asyncio jobs on shutdown: let the current ones finish.
+        app.scheduler.pause()
+        running = [task for task in app.running_jobs if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=app.settings.shutdown_grace_seconds)
+        app.scheduler.shutdown(wait=False)
+    log.info("scheduler stopped; stopping the sender")
+    app.sender.stop()
+    await asyncio.gather(*app.background, return_exceptions=True)
+    log.info("sender stopped; closing storage and database")
+    await app.dp.storage.close()
+    await app.engine.dispose()

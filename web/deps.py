@@ -1,0 +1,39 @@
+"""What the HTTP adapter needs from the rest of the process, handed over by the composition root.
+
+web/ imports core only: whatever belongs to the Telegram side (the dispatcher that takes
+webhook updates, the bot's English texts of domain errors, the announcement of new orders)
+arrives here as a plain callable built in shopdesk/app.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from core.db.uow import UnitOfWorkFactory
+from core.errors import DomainError
+from core.metrics import Metrics
+from web.webhook import WebhookEndpoint
+
+# A named check of /healthz: it returns when the dependency answers and raises when it does not.
+HealthCheck = Callable[[], Awaitable[object]]
+# (account id, ids of orders the intake API has just created): tell the account's members.
+Announce = Callable[[int, list[int]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    uows: UnitOfWorkFactory
+    metrics: Metrics
+    health: Mapping[str, HealthCheck]
+    explain: Callable[[DomainError], str]  # a domain error in English, for API error bodies
+    announce: Announce
+    host: str
+    port: int  # 0: any free port (WebServer.port tells which)
+    intake_per_minute: int  # requests per API token
+    webhook: WebhookEndpoint | None = None  # None: long polling, no webhook route
+
+
+DEPS: web.AppKey[WebDeps] = web.AppKey("shopdesk_web_deps")
