@@ -16,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,6 +50,7 @@ from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
+from bot.notifications.wake import WakeSenderMiddleware
 from bot.orders import announce_router, neworder
 from bot.orders import router as orders_router
 from bot.reports import router as reports_router
@@ -239,6 +241,19 @@ def build_app(
     )
     metrics = Metrics()
     in_flight = InFlight()
+    limits = Limits(
+        per_second=settings.send_per_second,
+        per_chat_per_second=settings.send_per_chat_per_second,
+        group_per_minute=settings.send_group_per_minute,
+    )
+    sender = OutboxSender(
+        bot,
+        uows,
+        i18n,
+        RateLimiter(limits),
+        metrics=metrics,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
     # Outer middlewares, outermost first: every update passes each of them in this order.
     for middleware in (
         MetricsMiddleware(metrics),
@@ -246,17 +261,14 @@ def build_app(
         DuplicateUpdateMiddleware(shared.update_memory),
         FloodMiddleware(shared.flood_memory, i18n),
         UnitOfWorkMiddleware(uows),
+        WakeSenderMiddleware(sender),
         AccessMiddleware(i18n),
         LocaleMiddleware(i18n),
         ReadOnlyNoticeMiddleware(),
     ):
         dp.update.outer_middleware(middleware)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*build_routers())
-    limits = Limits(
-        per_second=settings.send_per_second,
-        per_chat_per_second=settings.send_per_chat_per_second,
-        group_per_minute=settings.send_group_per_minute,
-    )
     app = App(
         settings=settings,
         engine=engine,
@@ -268,14 +280,7 @@ def build_app(
         clock=clock,
         catalog=catalog,
         shared=shared,
-        sender=OutboxSender(
-            bot,
-            uows,
-            i18n,
-            RateLimiter(limits),
-            metrics=metrics,
-            lease=timedelta(seconds=settings.outbox_lease_seconds),
-        ),
+        sender=sender,
         metrics=metrics,
         in_flight=in_flight,
         charts=charts,

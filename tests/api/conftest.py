@@ -4,9 +4,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-from bot.intake.api import drain
 from bot.web import build_web_app
 from core.intake.tokens import issue_token_for_account
+from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
 from tests.support.bot_client import RecordingSession
 from tests.support.factories import join, new_account
@@ -44,6 +44,8 @@ async def api(app):
     web_app = build_web_app(app)
     client = TestClient(TestServer(web_app))
     await client.start_server()
-    client.drain = lambda: drain(web_app)  # wait for announcements sent after a response
+    # What the running sender does after a response: send the announcements the core wrote.
+    app.sender.limiter = RateLimiter(Limits(1000, 1000, 1000))
+    client.drain = app.sender.drain
     yield client
     await client.close()
