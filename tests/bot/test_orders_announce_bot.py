@@ -156,3 +156,45 @@ async def test_announcements_keep_their_message_ids_for_later_edits(client, app,
     assert [(r.chat_id, r.locale, r.status) for r in rows] == [(3001, "ru", OutboxStatus.SENT)]
     on_screen = client(3001, username="petya").screen_messages()[rows[0].telegram_message_id]
     assert "Новый заказ №N1" in on_screen.text
+
+
+async def test_announcements_follow_unassign_and_closing(client, app, new_order, deliver):
+    await client(3001, username="petya").send("/notify orders on")
+    await new_order("N1")
+    admin = client(2000, username="admin")
+    await admin.send("/claim N1")
+    await deliver()
+    assert "взял @admin" in edits(app, 3001)[-1]
+    await admin.send("/order N1")
+    await admin.click("Снять исполнителя")
+    await deliver()
+    reopened = [r for r in app.bot.session.requests if isinstance(r, EditMessageText)][-1]
+    assert "Новый заказ №N1" in reopened.text and "Кто возьмёт?" in reopened.text
+    assert reopened.reply_markup.inline_keyboard[0][0].text == "✋ Взять"
+    await admin.send("/order N1")
+    await admin.click("Статус…")
+    await admin.click("отменён")
+    await deliver()
+    assert edits(app, 3001)[-1] == "❌ Заказ №N1 (3\u00a0000,00\u00a0₽) теперь отменён."
+    assert await deliver() == 0  # each change edited once
+
+
+async def test_an_unchanged_announcement_is_not_a_failure(client, app, new_order, deliver):
+    from aiogram.exceptions import TelegramBadRequest
+    from sqlalchemy import select
+
+    await client(3001, username="petya").send("/notify orders on")
+    await new_order("N1")
+    await client(3002, username="vasya").send("/claim N1")
+    method = EditMessageText(text="…", chat_id=3001, message_id=1)
+    app.bot.session.failures[EditMessageText] = [
+        TelegramBadRequest(method=method, message="Bad Request: message is not modified")
+    ]
+    assert await deliver() == 1
+    async with app.uows() as uow:
+        edit = (
+            await uow.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.edit_of.is_not(None))
+            )
+        ).one()
+    assert edit.status == OutboxStatus.SENT and edit.telegram_message_id is not None
