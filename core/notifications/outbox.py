@@ -133,20 +133,22 @@ def wrote_messages(uow: UnitOfWork) -> bool:
     return bool(uow.session.info.get(WROTE_MESSAGES))
 
 
-async def enqueue_edit(
-    uow: UnitOfWork, *, account: Account, event: Event, chats: Iterable[int] | None = None
-) -> int:
+async def enqueue_edit(uow: UnitOfWork, *, account: Account, event: Event) -> int:
     """Edits every message sent (or still to be sent) under `event.edit_of`: one row per chat,
-    in the language and chat type of the message it edits; `chats` narrows them.
+    in the language and chat type of the message it edits.
 
     Edits are never held for quiet hours: they change what is already on the screen.
     """
-    query = select(
-        OutboxMessage.chat_id, OutboxMessage.locale, OutboxMessage.member_id, OutboxMessage.is_group
-    ).where(OutboxMessage.event_key == event.edit_of)
-    if chats is not None:
-        query = query.where(OutboxMessage.chat_id.in_(list(chats)))
-    targets = (await uow.session.execute(query.order_by(OutboxMessage.id))).all()
+    targets = await uow.session.execute(
+        select(
+            OutboxMessage.chat_id,
+            OutboxMessage.locale,
+            OutboxMessage.member_id,
+            OutboxMessage.is_group,
+        )
+        .where(OutboxMessage.event_key == event.edit_of)
+        .order_by(OutboxMessage.id)
+    )
     recipients = [Recipient(t.chat_id, t.locale, t.member_id, t.is_group) for t in targets]
     return await enqueue_many(
         uow, account=account, events=[event], recipients=recipients, respect_quiet_hours=False
