@@ -15,6 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
@@ -44,6 +45,8 @@ from bot.members import router as members_router
 from bot.metrics import MetricsMiddleware
 from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
+from bot.notifications.sender import OutboxSender
+from bot.notifications.wake import WakeSenderMiddleware
 from bot.orders import announce_router, neworder
 from bot.orders import router as orders_router
 from bot.reports import router as reports_router
@@ -149,6 +152,7 @@ def build_dispatcher(
     shared: SharedState,
     metrics: Metrics,
     in_flight: InFlight,
+    sender: OutboxSender,
 ) -> Dispatcher:
     """The dispatcher with its middlewares and routers; handlers receive the keyword objects."""
     dp = Dispatcher(
@@ -168,11 +172,13 @@ def build_dispatcher(
         DuplicateUpdateMiddleware(shared.update_memory),
         FloodMiddleware(shared.flood_memory, i18n),
         UnitOfWorkMiddleware(uows),
+        WakeSenderMiddleware(sender),
         AccessMiddleware(i18n),
         LocaleMiddleware(i18n),
         ReadOnlyNoticeMiddleware(),
     ):
         dp.update.outer_middleware(middleware)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*build_routers())
     return dp
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,6 @@ from bot.guards import FloodMemory, UpdateMemory
 from bot.i18n import build_i18n
 from bot.lifecycle import InFlight
 from bot.notifications.sender import OutboxSender
-from bot.orders.notify import announce
 from bot.reports.sent_charts import SentCharts
 from bot.telegram import (
     SharedState,
@@ -140,6 +138,7 @@ def build_web_deps(
     i18n: I18n,
     metrics: Metrics,
     redis: Redis | None,
+    sender: OutboxSender,
 ) -> WebDeps:
     """What the HTTP adapter gets: a few objects and callables, not the App."""
     webhook = None
@@ -154,7 +153,7 @@ def build_web_deps(
         metrics=metrics,
         health=health_checks(engine, redis),
         explain=error_explainer(i18n),
-        announce=functools.partial(announce, bot, i18n, uows),
+        wake=sender.wake,
         host=settings.http_host,
         port=settings.http_port,
         intake_per_minute=settings.intake_per_minute,
@@ -179,6 +178,19 @@ def build_app(
     charts = SentCharts()
     metrics = Metrics()
     in_flight = InFlight()
+    limits = Limits(
+        per_second=settings.send_per_second,
+        per_chat_per_second=settings.send_per_chat_per_second,
+        group_per_minute=settings.send_group_per_minute,
+    )
+    sender = OutboxSender(
+        bot,
+        uows,
+        i18n,
+        RateLimiter(limits),
+        metrics=metrics,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
     dp = build_dispatcher(
         settings,
         clock=clock,
@@ -189,11 +201,7 @@ def build_app(
         shared=shared,
         metrics=metrics,
         in_flight=in_flight,
-    )
-    limits = Limits(
-        per_second=settings.send_per_second,
-        per_chat_per_second=settings.send_per_chat_per_second,
-        group_per_minute=settings.send_group_per_minute,
+        sender=sender,
     )
     app = App(
         settings=settings,
@@ -206,14 +214,7 @@ def build_app(
         clock=clock,
         catalog=catalog,
         shared=shared,
-        sender=OutboxSender(
-            bot,
-            uows,
-            i18n,
-            RateLimiter(limits),
-            metrics=metrics,
-            lease=timedelta(seconds=settings.outbox_lease_seconds),
-        ),
+        sender=sender,
         metrics=metrics,
         in_flight=in_flight,
         charts=charts,
@@ -226,6 +227,7 @@ def build_app(
             i18n=i18n,
             metrics=metrics,
             redis=shared.redis,
+            sender=sender,
         ),
     )
     app.jobs = all_jobs(settings, catalog)

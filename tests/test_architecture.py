@@ -187,3 +187,96 @@ def test_catalog_texts_are_valid_telegram_html():
                 tags = _TAG.findall(text)
                 assert set(tags) <= _ALLOWED_TAGS, (locale, text)
                 assert text.count("<") == len(tags), (locale, text)
+
+
+# ---- who talks to Telegram on its own initiative -----------------------------------------------
+
+# Bot API methods that put a message into, or change one in, a chat of the caller's choosing.
+_SENDS = re.compile(
+    r"^(send_(?!chat_action$)\w+|edit_message_\w+|copy_messages?|forward_messages?)$"
+)
+_SEND_METHODS = re.compile(
+    r"^(Send(?!ChatAction$)\w+|EditMessage\w+|CopyMessages?|ForwardMessages?)$"
+)
+# Message shortcuts that send to another chat (answer, reply and edit_text stay in the chat of
+# the update being answered, and are the direct replies every handler may give).
+_ELSEWHERE = {"send_copy", "copy_to", "forward"}
+SENDER = "bot/notifications/sender.py"
+# Direct answers to the member's own update from middlewares that have no Message to answer.
+ALLOWED = {
+    ("bot/guards.py", "event.bot.send_message"),  # "you are sending too fast", once
+    ("bot/tariff/middleware.py", "bot.send_message"),  # the read-only notice, once per lapse
+}
+
+
+def _name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def outgoing_calls(source: str) -> list[str]:
+    """Calls in `source` that send or edit a message other than as a direct answer: a Bot's
+    send/edit/copy/forward methods (`x.send_message(...)`, whatever `x` is),
+    `bot(SendMessage(...))`, and Message shortcuts to other chats. A plain function named
+    send_* (send_report) is not one: it can only answer through what it is given."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _name(node.func)
+        if isinstance(node.func, ast.Attribute) and (_SENDS.match(name) or name in _ELSEWHERE):
+            found.append(ast.unparse(node.func))
+        elif name == "bot" and node.args and isinstance(node.args[0], ast.Call):
+            method = _name(node.args[0].func)
+            if _SEND_METHODS.match(method):
+                found.append(f"{ast.unparse(node.func)}({method})")
+    return found
+
+
+def test_only_the_outbox_sender_sends_on_its_own():
+    """Everything the bot tells a chat other than the answer to the update in front of it is
+    an outbox row, sent by the one sender under the rate limits, once per event."""
+    offenders = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        if name == SENDER:
+            continue
+        for call in outgoing_calls(path.read_text(encoding="utf-8")):
+            if (name, call) not in ALLOWED:
+                offenders.append(f"{name}: {call}")
+    assert offenders == []
+    sender = outgoing_calls((ROOT / SENDER).read_text(encoding="utf-8"))
+    assert {"self.bot.send_message", "self.bot.edit_message_text"} <= set(sender)
+
+
+def test_the_sender_rule_catches_sends_and_spares_direct_answers():
+    violations = """
+async def handler(message, query, bot, self):
+    await bot.send_message(1, "hi")
+    await self.bot.edit_message_text(text="x", chat_id=1, message_id=2)
+    await message.bot.send_photo(1, photo)
+    await bot.edit_message_reply_markup(chat_id=1, message_id=2)
+    await bot.send_document(1, document)
+    await bot(SendMessage(chat_id=1, text="hi"))
+    await message.forward(1)
+"""
+    assert sorted(outgoing_calls(violations)) == sorted(
+        [
+            "bot.send_message",
+            "self.bot.edit_message_text",
+            "message.bot.send_photo",
+            "bot.edit_message_reply_markup",
+            "bot.send_document",
+            "bot(SendMessage)",
+            "message.forward",
+        ]
+    )
+    answers = """
+async def handler(message, query, bot):
+    await send_report(message, report)
+    await message.answer("hi")
+    await query.message.edit_text("x")
+    await message.answer_document(document)
+    await query.answer("ok")
+    await bot.send_chat_action(1, "typing")
+"""
+    assert outgoing_calls(answers) == []

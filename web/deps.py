@@ -1,7 +1,7 @@
 """What the HTTP adapter needs from the rest of the process, handed over by the composition root.
 
 web/ imports core only: whatever belongs to the Telegram side (the dispatcher that takes
-webhook updates, the bot's English texts of domain errors, the announcement of new orders)
+webhook updates, the bot's English texts of domain errors, waking the outbox sender)
 arrives here as a plain callable built in shopdesk/app.py.
 """
 
@@ -19,8 +19,6 @@ from web.webhook import WebhookEndpoint
 
 # A named check of /healthz: it returns when the dependency answers and raises when it does not.
 HealthCheck = Callable[[], Awaitable[object]]
-# (account id, ids of orders the intake API has just created): tell the account's members.
-Announce = Callable[[int, list[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class WebDeps:
     metrics: Metrics
     health: Mapping[str, HealthCheck]
     explain: Callable[[DomainError], str]  # a domain error in English, for API error bodies
-    announce: Announce
+    wake: Callable[[], None]  # a request wrote outbox rows (announcements): send them now
     host: str
     port: int  # 0: any free port (WebServer.port tells which)
     intake_per_minute: int  # requests per API token

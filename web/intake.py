@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -23,7 +22,6 @@ from web.openapi import openapi_document
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-TASKS: web.AppKey[set[asyncio.Task]] = web.AppKey("shopdesk_tasks")
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
@@ -117,7 +115,7 @@ async def post_order(request: web.Request) -> web.Response:
     except DomainError as exc:
         return _domain_error(deps.explain, exc)
     if result.created:
-        _in_background(request.app, deps.announce(account_id, [result.order.id]))
+        deps.wake()  # the core wrote its announcements to the outbox
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
 
 
@@ -125,29 +123,7 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
-def _in_background(web_app: web.Application, coro) -> None:
-    """Announcements go out after the response; errors are logged, never lost silently."""
-    task = asyncio.create_task(coro)
-    tasks = web_app[TASKS]
-    tasks.add(task)
-
-    def done(finished: asyncio.Task) -> None:
-        tasks.discard(finished)
-        if not finished.cancelled() and finished.exception() is not None:
-            log.error("announcing a new order failed", exc_info=finished.exception())
-
-    task.add_done_callback(done)
-
-
-async def drain(web_app: web.Application) -> None:
-    """Waits for pending announcements (shutdown, tests)."""
-    while web_app[TASKS]:
-        await asyncio.gather(*list(web_app[TASKS]), return_exceptions=True)
-
-
 def add_routes(web_app: web.Application) -> None:
-    web_app[TASKS] = set()
     web_app[LIMIT] = PerTokenLimit(web_app[DEPS].intake_per_minute)
     web_app.router.add_post("/api/v1/orders", post_order)
     web_app.router.add_get("/api/v1/openapi.json", openapi)
-    web_app.on_shutdown.append(drain)

@@ -6,12 +6,11 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.intake import render
 from bot.intake.callbacks import CsvConfirm, CsvImport
-from bot.orders.notify import announce
-from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.db.uow import UnitOfWork
 from core.errors import InvalidInput
 from core.intake.csv_import import MAX_BYTES, import_csv
 from core.intake.tokens import issue_token, revoke_token
@@ -38,13 +37,7 @@ async def _download(bot: Bot, file_id: str) -> bytes:
 
 
 async def on_document(
-    message: Message,
-    uow: UnitOfWork,
-    uows: UnitOfWorkFactory,
-    actor: Actor,
-    bot: Bot,
-    i18n: I18n,
-    state: FSMContext,
+    message: Message, uow: UnitOfWork, actor: Actor, bot: Bot, state: FSMContext
 ) -> None:
     document = message.document
     if not (document.file_name or "").lower().endswith(".csv"):
@@ -58,36 +51,29 @@ async def on_document(
         await state.update_data(csv_file=document.file_id)
     text, markup = render.csv_summary(summary, document.file_name)
     await message.answer(text, reply_markup=markup)
-    if summary.imported:
-        await announce(bot, i18n, uows, actor.account_id, summary.imported)
 
 
 async def on_csv_confirm(
     query: CallbackQuery,
     callback_data: CsvConfirm,
     uow: UnitOfWork,
-    uows: UnitOfWorkFactory,
     actor: Actor,
     bot: Bot,
-    i18n: I18n,
     state: FSMContext,
+    callback_answer: CallbackAnswer,
 ) -> None:
     file_id = (await state.get_data()).get("csv_file")
     pending = await state.get_state() == CsvImport.confirm.state and file_id
     await state.clear()
     if not pending:
-        await query.answer(render.csv_not_pending(), show_alert=True)
+        callback_answer.text, callback_answer.show_alert = render.csv_not_pending(), True
         return
     if not callback_data.accept:
         await query.message.edit_text(render.csv_cancelled())
-        await query.answer()
         return
     summary = await import_csv(uow, actor, await _download(bot, file_id), accept_partial=True)
     text, _markup = render.csv_summary(summary, None)
     await query.message.edit_text(text)
-    await query.answer()
-    if summary.imported:
-        await announce(bot, i18n, uows, actor.account_id, summary.imported)
 
 
 def build_router() -> Router:

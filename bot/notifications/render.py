@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.alerts.render import alert_renderers
+from bot.orders.notices import order_renderers
 from bot.tasks import render as tasks
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
@@ -24,6 +25,7 @@ def renderers() -> dict[str, Renderer]:
     return {
         "test": _test_message,
         **alert_renderers(),
+        **order_renderers(),
         "task_due": tasks.reminder,
         "task_assigned": tasks.assigned,
     }

@@ -6,6 +6,12 @@ transaction every `flush_size` outcomes or `flush_interval` seconds). A message 
 from its claim until its outcome is committed, and at most `max_in_flight` are (no claim is
 made past that): a crash can leave at most that many rows sent but not marked, and only those
 are sent again, when their lease lapses. Rows whose outcome was committed are never sent again.
+
+A row with `edit_of` edits the message its chat got under that event key: resolved when it is
+claimed, it waits while that message is unsent (for the send in its own batch, else a retry
+later), and is skipped when that message failed or a newer edit of it exists. Telegram's
+"message is not modified" counts as done. This sender is the only code that sends or edits a
+Telegram message on its own initiative; handlers only answer the update in front of them.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ from core.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=5)
+# An edit whose message is not sent yet looks again after this (doubling, up to a minute).
+EDIT_WAIT = timedelta(seconds=2)
+NOT_MODIFIED = "message is not modified"
 # A claimed message is ours for LEASE; we never start a send later than LEASE - SEND_MARGIN after
 # claiming (a send may take up to aiogram's request timeout, and its outcome is written within
 # flush_interval after it), so no other sender can take it over while we may still be sending
@@ -54,6 +63,15 @@ class _Pump:
 
     tasks: dict[asyncio.Task[outbox.Finished], OutboxMessage] = field(default_factory=dict)
     error: BaseException | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    """How a claimed edit goes: its resolved target, and the send of that target when it is
+    in the same batch (the edit then waits for it instead of for a retry)."""
+
+    target: outbox.EditTarget
+    sending: asyncio.Task[outbox.Finished] | None = None
 
 
 class OutboxSender:
@@ -131,10 +149,10 @@ class OutboxSender:
                     await self._room.wait()
                     continue
                 self._wake.clear()
-                batch = await self._claim()
+                batch, targets = await self._claim()
                 if batch:
                     total += len(batch)
-                    self._start(pump, batch)
+                    self._start(pump, batch, targets)
                 elif until_idle:
                     break
                 else:
@@ -149,22 +167,31 @@ class OutboxSender:
             raise pump.error
         return total
 
-    async def _claim(self) -> list[OutboxMessage]:
+    async def _claim(self) -> tuple[list[OutboxMessage], dict[int, outbox.EditTarget]]:
         self._in_flight += self.batch_size  # reserved first: concurrent pumps stay in bounds
         batch: list[OutboxMessage] = []
+        targets: dict[int, outbox.EditTarget] = {}
         try:
             async with self._db, self.uows() as uow:
                 batch = await outbox.claim_due(
                     uow, owner=self.owner, limit=self.batch_size, lease=self.lease
                 )
+                targets = await outbox.edit_targets(uow, batch)
         finally:
             self._in_flight -= self.batch_size - len(batch)
-        return batch
+        return batch, targets
 
-    def _start(self, pump: _Pump, batch: list[OutboxMessage]) -> None:
+    def _start(
+        self, pump: _Pump, batch: list[OutboxMessage], targets: dict[int, outbox.EditTarget]
+    ) -> None:
         deadline = asyncio.get_running_loop().time() + self.send_window.total_seconds()
+        sends: dict[tuple[str, int], asyncio.Task[outbox.Finished]] = {}
         for message in batch:  # in id order: messages to one chat queue for it in this order
-            task = asyncio.create_task(self._deliver(message, deadline))
+            edit = None
+            if message.edit_of is not None:
+                edit = _Edit(targets[message.id], sends.get((message.edit_of, message.chat_id)))
+            task = asyncio.create_task(self._deliver(message, deadline, edit))
+            sends[(message.event_key, message.chat_id)] = task
             pump.tasks[task] = message
             task.add_done_callback(functools.partial(self._delivered, pump, message))
 
@@ -241,8 +268,31 @@ class OutboxSender:
             self._room.set()
             return True
 
-    async def _deliver(self, message: OutboxMessage, deadline: float) -> outbox.Finished:
+    async def _edit_target(self, message: OutboxMessage, edit: _Edit) -> outbox.Finished | int:
+        """The message id to edit, or what comes of the edit without sending it."""
+        target = edit.target
+        if target.waiting and edit.sending is not None:
+            with contextlib.suppress(Exception):  # that send's own outcome reports its error
+                sent = await edit.sending
+                if sent.status == OutboxStatus.SENT and sent.telegram_id is not None:
+                    return sent.telegram_id
+        if target.message_id is not None:
+            return target.message_id
+        if target.skip is not None:
+            log.info("outbox %s: edit skipped: %s", message.id, target.skip)
+            return outbox.Finished.skipped(message.id, self._now(), outcome=target.skip)
+        delay = min(EDIT_WAIT * 2**message.attempts, timedelta(minutes=1))
+        return self._retry(message, delay, "waiting", "the message to edit is not sent yet")
+
+    async def _deliver(
+        self, message: OutboxMessage, deadline: float, edit: _Edit | None = None
+    ) -> outbox.Finished:
         background_send.set(True)  # this task's own context: 429s are ours to handle
+        edited = None
+        if edit is not None:
+            edited = await self._edit_target(message, edit)
+            if isinstance(edited, outbox.Finished):
+                return edited
         try:
             with self.i18n.context(), self.i18n.use_locale(message.locale):
                 text, markup = render(message.kind, message.params, self.renderers)
@@ -254,7 +304,12 @@ class OutboxSender:
                 if asyncio.get_running_loop().time() > deadline:
                     return outbox.Finished.released(message.id, self._now())
                 self._sending.add(message.id)
-                sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+                if edited is None:
+                    sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+                else:
+                    await self.bot.edit_message_text(
+                        text=text, chat_id=message.chat_id, message_id=edited, reply_markup=markup
+                    )
         except TelegramRetryAfter as exc:
             self._count("retry_after")
             self.limiter.pause(exc.retry_after)
@@ -268,10 +323,14 @@ class OutboxSender:
             delay = min(timedelta(seconds=2 ** min(message.attempts + 1, 10)), MAX_BACKOFF)
             return self._retry(message, delay, "network", exc.message)
         except TelegramBadRequest as exc:
+            if edited is not None and NOT_MODIFIED in exc.message:
+                return outbox.Finished.sent(message.id, self._now(), edited)  # already shown
             self._count("bad_request")
             return self._failed(message, "bad_request", exc.message, unreachable=False)
         self._count("sent")
-        return outbox.Finished.sent(message.id, self._now(), sent.message_id)
+        return outbox.Finished.sent(
+            message.id, self._now(), sent.message_id if edited is None else edited
+        )
 
     def _now(self) -> datetime:
         return self.uows.clock.now()

@@ -1,15 +1,17 @@
-"""Announcements of new orders: /notify orders on|off, /linkgroup, the Claim button under them."""
+"""Announcements of new orders: /notify orders on|off, /linkgroup, the Claim button under them.
+
+The announcements themselves, and their edits, are outbox messages (core.orders.notices)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import IsMember
-from bot.orders import notify, render
+from bot.orders import render
 from bot.orders.callbacks import AnnounceClaim
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -60,19 +62,18 @@ async def on_announce_claim(
     callback_data: AnnounceClaim,
     uow: UnitOfWork,
     actor: Actor,
-    bot: Bot,
-    i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    outcome = await service.claim_order(uow, actor, callback_data.order_id)
-    if outcome.won:
-        await notify.mark_taken(bot, i18n, outcome.announcements, outcome.order, outcome.holder)
-        markup = render.open_button(outcome.order.id)
-        await notify.send(bot, actor.telegram_id, render.claim_result(outcome), markup)
-    await query.answer(render.claim_result(outcome), show_alert=not outcome.won)
+    """The claimer's private chat gets the order with Open through the outbox (the button may
+    be in the group); the announcements change there too."""
+    outcome = await service.claim_order(uow, actor, callback_data.order_id, from_announcement=True)
+    callback_answer.text = render.claim_result(outcome)
+    callback_answer.show_alert = not outcome.won
 
 
-async def on_stranger_claim(query: CallbackQuery) -> None:
-    await query.answer(_("Only members of the shop can claim its orders."), show_alert=True)
+async def on_stranger_claim(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("Only members of the shop can claim its orders.")
+    callback_answer.show_alert = True
 
 
 def build_router() -> Router:

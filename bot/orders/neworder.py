@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.format import money
-from bot.orders import notify, render
-from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from bot.orders import render
+from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import fields, service
 
@@ -94,15 +93,9 @@ async def on_total(message: Message, state: FSMContext) -> None:
 
 
 async def _finish(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    uows: UnitOfWorkFactory,
-    actor: Actor,
-    bot: Bot,
-    i18n: I18n,
-    comment: str | None,
+    message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, comment: str | None
 ) -> None:
+    """Creates the order; the core announces it through the outbox in the same transaction."""
     data = await state.get_data()
     command = service.NewOrder(
         number=data["number"],
@@ -115,48 +108,36 @@ async def _finish(
     await state.clear()
     text, markup = render.order_card(card, actor.timezone)
     await message.answer(_("✅ Order created.") + "\n\n" + text, reply_markup=markup)
-    await notify.announce(bot, i18n, uows, actor.account_id, [card.summary.id])
 
 
-async def on_comment(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    uows: UnitOfWorkFactory,
-    actor: Actor,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
+async def on_comment(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor) -> None:
     comment = fields.text(message.text, _("Comment"), limit=2000, optional=True)
-    await _finish(message, state, uow, uows, actor, bot, i18n, comment)
+    await _finish(message, state, uow, actor, comment)
 
 
-async def on_skip(
-    query: CallbackQuery,
-    state: FSMContext,
-    uow: UnitOfWork,
-    uows: UnitOfWorkFactory,
-    actor: Actor,
-    bot: Bot,
-    i18n: I18n,
+async def on_skip_phone(query: CallbackQuery, state: FSMContext) -> None:
+    await state.update_data(phone=None)
+    await _ask(query.message, state, NewOrderForm.total)
+
+
+async def on_skip_comment(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, actor: Actor
 ) -> None:
-    await query.answer()
-    if await state.get_state() == NewOrderForm.phone.state:
-        await state.update_data(phone=None)
-        await _ask(query.message, state, NewOrderForm.total)
-    else:
-        await _finish(query.message, state, uow, uows, actor, bot, i18n, None)
+    await _finish(query.message, state, uow, actor, None)
 
 
-async def on_cancel(event: Message | CallbackQuery, state: FSMContext) -> None:
+async def _cancelled(state: FSMContext) -> str:
     had_form = (await state.get_state() or "").startswith(NewOrderForm.__full_group_name__)
     await state.clear()
-    text = _("Cancelled: nothing was saved.") if had_form else _("There is nothing to cancel.")
-    if isinstance(event, CallbackQuery):
-        await event.message.edit_text(text)
-        await event.answer()
-    else:
-        await event.answer(text)
+    return _("Cancelled: nothing was saved.") if had_form else _("There is nothing to cancel.")
+
+
+async def cmd_cancel(message: Message, state: FSMContext) -> None:
+    await message.answer(await _cancelled(state))
+
+
+async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await query.message.edit_text(await _cancelled(state))
 
 
 async def on_not_text(message: Message) -> None:
@@ -166,13 +147,11 @@ async def on_not_text(message: Message) -> None:
 def build_router() -> Router:
     router = Router(name="neworder")
     router.message.register(cmd_neworder, Command("neworder"))
-    router.message.register(on_cancel, Command("cancel"))
+    router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_cancel, FormCb.filter(F.action == "cancel"))
-    router.callback_query.register(
-        on_skip,
-        FormCb.filter(F.action == "skip"),
-        StateFilter(NewOrderForm.phone, NewOrderForm.comment),
-    )
+    skip = FormCb.filter(F.action == "skip")
+    router.callback_query.register(on_skip_phone, skip, StateFilter(NewOrderForm.phone))
+    router.callback_query.register(on_skip_comment, skip, StateFilter(NewOrderForm.comment))
     steps = {
         NewOrderForm.number: on_number,
         NewOrderForm.customer: on_customer,

@@ -1,15 +1,21 @@
-"""/orders, /order, /claim, the order card and its buttons, announcement claims."""
+"""/orders, /order, /claim, the order card and its buttons: one handler per button action.
+
+Every callback query is answered once, by the dispatcher's CallbackAnswerMiddleware; a handler
+that has something to say sets `callback_answer.text`. Messages to other chats (announcement
+edits, assignment notices) are written by the core with the change and sent by the outbox.
+"""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.orders import notify, render
+from bot.orders import render
 from bot.orders.callbacks import STATUSES, TABS, OrderCb, OrderOp, OrdersList
+from bot.replies import replace
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -34,8 +40,7 @@ async def on_orders_page(
         before=cb.cursor if cb.back else None,
     )
     text, markup = render.orders_list(page, clock.now())
-    await notify.replace(query.message, text, markup)
-    await query.answer()
+    await replace(query.message, text, markup)
 
 
 async def cmd_order(
@@ -50,7 +55,7 @@ async def cmd_order(
 
 
 async def cmd_claim(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, bot: Bot, i18n: I18n
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
 ) -> None:
     if not command.args:
         await message.answer(render.usage("claim"))
@@ -58,88 +63,116 @@ async def cmd_claim(
     outcome = await service.claim_order_by_number(uow, actor, command.args)
     markup = render.open_button(outcome.order.id) if outcome.mine else None
     await message.answer(render.claim_result(outcome), reply_markup=markup)
-    if outcome.won:
-        await notify.mark_taken(bot, i18n, outcome.announcements, outcome.order, outcome.holder)
 
 
-async def _show_card(
-    query: CallbackQuery,
-    uow: UnitOfWork,
-    actor: Actor,
-    order_id: int,
-    toast: str | None = None,
-    alert: bool = False,
-) -> None:
+async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, order_id: int) -> None:
     card = await service.order_card(uow, actor, order_id)
     text, markup = render.order_card(card, actor.timezone)
-    await notify.replace(query.message, text, markup)
-    await query.answer(toast, show_alert=alert)
+    await replace(query.message, text, markup)
 
 
-async def _claim(
-    query: CallbackQuery, uow: UnitOfWork, actor: Actor, bot: Bot, i18n: I18n, order_id: int
+async def on_card(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
 ) -> None:
-    outcome = await service.claim_order(uow, actor, order_id)
-    if outcome.won:
-        await notify.mark_taken(bot, i18n, outcome.announcements, outcome.order, outcome.holder)
-    await _show_card(query, uow, actor, order_id, render.claim_result(outcome), not outcome.won)
+    await _show_card(query, uow, actor, callback_data.order_id)
+
+
+async def on_claim(
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    outcome = await service.claim_order(uow, actor, callback_data.order_id)
+    await _show_card(query, uow, actor, callback_data.order_id)
+    callback_answer.text = render.claim_result(outcome)
+    callback_answer.show_alert = not outcome.won
+
+
+async def on_pick(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    summary, members = await service.assignable_members(uow, actor, callback_data.order_id)
+    text, markup = render.member_picker(summary, members)
+    await replace(query.message, text, markup)
 
 
 async def _assign(
     query: CallbackQuery,
     uow: UnitOfWork,
     actor: Actor,
-    bot: Bot,
-    i18n: I18n,
+    callback_answer: CallbackAnswer,
     order_id: int,
     member_id: int | None,
 ) -> None:
     outcome = await service.assign_order(uow, actor, order_id, member_id)
     text, markup = render.order_card(outcome.card, actor.timezone)
-    await notify.replace(query.message, text, markup)
-    await query.answer(_("Done."))
-    await notify.tell_assignees(bot, i18n, outcome)
-    if outcome.announcements:
-        summary = outcome.card.summary
-        await notify.mark_taken(bot, i18n, outcome.announcements, summary, summary.assignee)
+    await replace(query.message, text, markup)
+    callback_answer.text = _("Done.")
 
 
-async def on_order(
+async def on_assign(
     query: CallbackQuery,
     callback_data: OrderCb,
     uow: UnitOfWork,
     actor: Actor,
-    bot: Bot,
-    i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    order_id, op = callback_data.order_id, callback_data.op
-    if op == OrderOp.CARD:
-        await _show_card(query, uow, actor, order_id)
-    elif op == OrderOp.CLAIM:
-        await _claim(query, uow, actor, bot, i18n, order_id)
-    elif op == OrderOp.PICK:
-        summary, members = await service.assignable_members(uow, actor, order_id)
-        text, markup = render.member_picker(summary, members)
-        await notify.replace(query.message, text, markup)
-        await query.answer()
-    elif op in (OrderOp.ASSIGN, OrderOp.UNASSIGN):
-        member_id = callback_data.member_id if op == OrderOp.ASSIGN else None
-        await _assign(query, uow, actor, bot, i18n, order_id, member_id)
-    elif op == OrderOp.STATUSES:
-        text, markup = render.status_picker(await service.order_card(uow, actor, order_id))
-        await notify.replace(query.message, text, markup)
-        await query.answer()
-    elif op == OrderOp.SET_STATUS:
-        card = await service.change_status(uow, actor, order_id, callback_data.status)
-        text, markup = render.order_card(card, actor.timezone)
-        await notify.replace(query.message, text, markup)
-        await query.answer(_("Done."))
-    elif op == OrderOp.LOG:
-        text, markup = render.order_log(
-            await service.order_log(uow, actor, order_id), actor.timezone
-        )
-        await notify.replace(query.message, text, markup)
-        await query.answer()
+    cb = callback_data
+    await _assign(query, uow, actor, callback_answer, cb.order_id, cb.member_id)
+
+
+async def on_unassign(
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    await _assign(query, uow, actor, callback_answer, callback_data.order_id, None)
+
+
+async def on_statuses(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    card = await service.order_card(uow, actor, callback_data.order_id)
+    text, markup = render.status_picker(card)
+    await replace(query.message, text, markup)
+
+
+async def on_set_status(
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    cb = callback_data
+    card = await service.change_status(uow, actor, cb.order_id, cb.status)
+    text, markup = render.order_card(card, actor.timezone)
+    await replace(query.message, text, markup)
+    callback_answer.text = _("Done.")
+
+
+async def on_log(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    log = await service.order_log(uow, actor, callback_data.order_id)
+    text, markup = render.order_log(log, actor.timezone)
+    await replace(query.message, text, markup)
+
+
+ACTIONS = {
+    OrderOp.CARD: on_card,
+    OrderOp.CLAIM: on_claim,
+    OrderOp.PICK: on_pick,
+    OrderOp.ASSIGN: on_assign,
+    OrderOp.UNASSIGN: on_unassign,
+    OrderOp.STATUSES: on_statuses,
+    OrderOp.SET_STATUS: on_set_status,
+    OrderOp.LOG: on_log,
+}
 
 
 def build_router() -> Router:
@@ -149,5 +182,6 @@ def build_router() -> Router:
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))
     router.callback_query.register(on_orders_page, OrdersList.filter())
-    router.callback_query.register(on_order, OrderCb.filter())
+    for op, handler in ACTIONS.items():
+        router.callback_query.register(handler, OrderCb.filter(F.op == op))
     return router

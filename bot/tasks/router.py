@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot.orders.notify import replace
+from bot.replies import replace
 from bot.tasks import render
 from bot.tasks.callbacks import TABS, OrderTasksCb, OrderTasksOp, TaskCb, TaskOp, TasksList, Where
 from core.db.uow import UnitOfWork

@@ -8,7 +8,7 @@ from core.journal.models import ConnectedService, PoolResource
 from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Invite, Member, Role
 from core.notifications.models import DeliveryAttempt, OutboxMessage
-from core.orders.models import ManagerGroup, Order, OrderAnnouncement, OrderSubscription
+from core.orders.models import ManagerGroup, Order, OrderSubscription
 from core.tariff.models import TariffPayment
 from core.tasks.models import Task
 
@@ -25,7 +25,6 @@ __all__ = [
     "ManagerGroup",
     "Member",
     "Order",
-    "OrderAnnouncement",
     "OrderSubscription",
     "OutboxMessage",
     "PoolResource",

@@ -24,19 +24,22 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up: Telegram refused it for good
     UNREACHABLE = "unreachable"  # the recipient blocked the bot
+    SKIPPED = "skipped"  # an edit with nothing left to edit, or a newer edit replaced it
 
 
 class OutboxMessage(Base):
     """One notification to one chat, written with the event that causes it.
 
     (event_key, chat_id) is unique, so an event can never produce two messages to a chat —
-    across retries, restarts and several bot processes.
+    across retries, restarts and several bot processes. A row with `edit_of` edits the message
+    sent to its chat under that event key, once that one is sent.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("event_key", "chat_id"),
         Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_edit_of", "edit_of", "chat_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -46,6 +49,7 @@ class OutboxMessage(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     is_group: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[str] = mapped_column(String(64))
+    edit_of: Mapped[str | None] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     locale: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)

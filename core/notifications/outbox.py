@@ -50,6 +50,11 @@ class Event:
     key: str
     kind: str
     params: dict[str, Any]
+    edit_of: str | None = None  # the event key of the message this one edits
+
+
+# Set on a unit of work's session when it adds messages: the adapter wakes the sender.
+WROTE_MESSAGES = "outbox.wrote_messages"
 
 
 # Rows per executemany: bounds the memory a big batch of events takes.
@@ -90,6 +95,7 @@ async def enqueue_many(
     """`enqueue` for many events to the same recipients, a thousand rows per statement."""
     if not recipients:
         return 0
+    uow.session.info[WROTE_MESSAGES] = True
     now = uow.clock.now()
     not_before = release_time(account, now) if respect_quiet_hours else now
     per_insert = max(1, ROWS_PER_INSERT // len(recipients))
@@ -104,6 +110,7 @@ async def enqueue_many(
                 "member_id": r.member_id,
                 "is_group": r.is_group,
                 "kind": event.kind,
+                "edit_of": event.edit_of,
                 "params": event.params,
                 "locale": r.locale,
                 "status": OutboxStatus.PENDING.value,
@@ -119,6 +126,88 @@ async def enqueue_many(
         insert = insert_ignoring_duplicates(uow, OutboxMessage).returning(OutboxMessage.id)
         added += len((await uow.session.execute(insert, rows)).all())
     return added
+
+
+def wrote_messages(uow: UnitOfWork) -> bool:
+    """Whether this unit of work added messages (committed or not): time to wake the sender."""
+    return bool(uow.session.info.get(WROTE_MESSAGES))
+
+
+async def enqueue_edit(uow: UnitOfWork, *, account: Account, event: Event) -> int:
+    """Edits every message sent (or still to be sent) under `event.edit_of`: one row per chat,
+    in the language and chat type of the message it edits.
+
+    Edits are never held for quiet hours: they change what is already on the screen.
+    """
+    targets = await uow.session.execute(
+        select(
+            OutboxMessage.chat_id,
+            OutboxMessage.locale,
+            OutboxMessage.member_id,
+            OutboxMessage.is_group,
+        )
+        .where(OutboxMessage.event_key == event.edit_of)
+        .order_by(OutboxMessage.id)
+    )
+    recipients = [Recipient(t.chat_id, t.locale, t.member_id, t.is_group) for t in targets]
+    return await enqueue_many(
+        uow, account=account, events=[event], recipients=recipients, respect_quiet_hours=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """Where an edit goes: the message id to edit; or why not (yet).
+
+    Neither set: the message to edit is not sent yet, so the edit waits. `skip`: there is
+    nothing to edit ("no_target": that message failed or never existed) or a newer edit of the
+    same message replaces this one ("superseded")."""
+
+    message_id: int | None = None
+    skip: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.message_id is None and self.skip is None
+
+
+async def edit_targets(uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[int, EditTarget]:
+    """Resolves the claimed edits among `messages` (by outbox id), two queries for all."""
+    edits = [m for m in messages if m.edit_of is not None]
+    if not edits:
+        return {}
+    keys = sorted({m.edit_of for m in edits})
+    chats = sorted({m.chat_id for m in edits})
+    t = OutboxMessage
+    shown = {
+        (r.event_key, r.chat_id): r
+        for r in await uow.session.execute(
+            select(t.event_key, t.chat_id, t.status, t.telegram_message_id).where(
+                t.event_key.in_(keys), t.chat_id.in_(chats)
+            )
+        )
+    }
+    newest = {
+        (r.edit_of, r.chat_id): r.newest
+        for r in await uow.session.execute(
+            select(t.edit_of, t.chat_id, func.max(t.id).label("newest"))
+            .where(t.edit_of.in_(keys), t.chat_id.in_(chats))
+            .group_by(t.edit_of, t.chat_id)
+        )
+    }
+    targets = {}
+    for message in edits:
+        where = (message.edit_of, message.chat_id)
+        target = shown.get(where)
+        if newest.get(where, message.id) > message.id:
+            targets[message.id] = EditTarget(skip="superseded")
+        elif target is not None and target.status == OutboxStatus.PENDING:
+            targets[message.id] = EditTarget()
+        elif target is not None and target.status == OutboxStatus.SENT:
+            targets[message.id] = EditTarget(message_id=target.telegram_message_id)
+        else:
+            targets[message.id] = EditTarget(skip="no_target")
+    return targets
 
 
 async def alert_recipients(uow: UnitOfWork, account: Account) -> list[Recipient]:
@@ -192,7 +281,7 @@ class Finished:
 
     `outcome` is "sent" or why not ("retry_after", "network", "forbidden", …); None gives the
     message back untried (no attempt). `retry_in` puts it back for later; a final `status`
-    (FAILED, UNREACHABLE) gives up on it.
+    (FAILED, UNREACHABLE, SKIPPED) gives up on it.
     """
 
     message_id: int
@@ -219,6 +308,10 @@ class Finished:
     ) -> Finished:
         status = OutboxStatus.UNREACHABLE if unreachable else OutboxStatus.FAILED
         return cls(message_id, at, outcome, status, error=error)
+
+    @classmethod
+    def skipped(cls, message_id: int, at: datetime, *, outcome: str) -> Finished:
+        return cls(message_id, at, outcome, OutboxStatus.SKIPPED)
 
     @classmethod
     def released(cls, message_id: int, at: datetime) -> Finished:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import delete, select
 
 from core.accounts.models import Account
@@ -13,81 +11,32 @@ from core.errors import Conflict, InvalidInput
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
-from core.orders.models import ManagerGroup, Order, OrderAnnouncement, OrderSubscription
-from core.orders.service import Announcement
-from core.orders.views import OrderSummary, summary_of
-
-# More new orders than this at once (a CSV import) get one summary instead of one message each.
-ANNOUNCE_EACH_LIMIT = 10
+from core.notifications.outbox import Recipient
+from core.orders.models import ManagerGroup, OrderSubscription
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    chat_id: int
-    locale: str
-    group: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class AnnouncementPlan:
-    orders: list[OrderSummary]  # still unassigned, oldest first
-    targets: list[Target]
-    timezone: str
-
-
-async def plan_announcements(
-    uow: UnitOfWork, account_id: int, order_ids: list[int]
-) -> AnnouncementPlan:
-    """The unassigned orders among `order_ids` and everyone to tell: active members who opted
-    in and can claim (blocked ones never), and the linked group."""
-    account = await uow.session.get(Account, account_id)
-    orders = list(
-        await uow.session.scalars(
-            select(Order)
-            .where(
-                Order.account_id == account_id,
-                Order.id.in_(order_ids),
-                Order.assignee_id.is_(None),
-            )
-            .order_by(Order.id)
-        )
-    )
+async def announcement_recipients(uow: UnitOfWork, account: Account) -> list[Recipient]:
+    """Everyone to tell about a new unassigned order: active, reachable members who opted in
+    and can claim (blocked ones never), and the linked manager group."""
     members = await uow.session.scalars(
         select(Member)
         .join(OrderSubscription, OrderSubscription.member_id == Member.id)
-        .where(Member.account_id == account_id, Member.status == MemberStatus.ACTIVE)
+        .where(
+            Member.account_id == account.id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.unreachable.is_(False),
+        )
         .order_by(Member.id)
     )
-    targets = [
-        Target(m.telegram_id, m.locale or account.locale)
+    recipients = [
+        Recipient(m.telegram_id, m.locale or account.locale, m.id)
         for m in members
         if Perm.ORDERS_CLAIM in parse_perms(m.role.permissions)
     ]
-    group = await _group(uow, account_id)
+    group = await _group(uow, account.id)
     if group is not None:
-        targets.append(Target(group.chat_id, account.locale, group=True))
-    return AnnouncementPlan([summary_of(o, None) for o in orders], targets, account.timezone)
-
-
-async def save_announcements(uow: UnitOfWork, order_id: int, sent: list[Announcement]) -> None:
-    now = uow.clock.now()
-    uow.session.add_all(
-        OrderAnnouncement(
-            order_id=order_id,
-            chat_id=a.chat_id,
-            message_id=a.message_id,
-            locale=a.locale,
-            created_at=now,
-        )
-        for a in sent
-    )
-    order = await uow.session.get(Order, order_id)
-    holder = None
-    if order is not None and order.assignee_id is not None:
-        member = await uow.session.get(Member, order.assignee_id)
-        holder = member.display_name if member else None
-    await uow.commit()
-    return holder
+        recipients.append(Recipient(group.chat_id, account.locale, is_group=True))
+    return recipients
 
 
 # ---- /notify orders on|off -------------------------------------------------------------------

@@ -72,20 +72,6 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class OrderAnnouncement(Base):
-    """A message announcing a new order; edited when someone claims it."""
-
-    __tablename__ = "order_announcements"
-    __table_args__ = (Index("ix_order_announcements_order", "order_id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
-    locale: Mapped[str] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class OrderSubscription(Base):
     """A member who opted in to announcements of new orders (/notify orders on)."""
 

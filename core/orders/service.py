@@ -18,12 +18,11 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
-from core.orders import fields
+from core.orders import fields, notices
 from core.orders.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     Order,
-    OrderAnnouncement,
     OrderSource,
     OrderStatus,
 )
@@ -72,13 +71,6 @@ class Recipient:
 
 
 @dataclass(frozen=True, slots=True)
-class Announcement:
-    chat_id: int
-    message_id: int
-    locale: str
-
-
-@dataclass(frozen=True, slots=True)
 class IntakeResult:
     order: Order
     created: bool
@@ -90,7 +82,6 @@ class ClaimOutcome:
     order: OrderSummary
     holder: str | None  # who has the order now
     mine: bool  # the actor holds it, now or from before
-    announcements: tuple[Announcement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +89,6 @@ class AssignOutcome:
     card: OrderCard
     previous: Recipient | None
     assignee: Recipient | None
-    announcements: tuple[Announcement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,17 +174,10 @@ async def _recipient(uow: UnitOfWork, member: Member | None) -> Recipient | None
     return Recipient(member.id, member.telegram_id, member.locale or account.locale, _name(member))
 
 
-async def _announcements(uow: UnitOfWork, order_id: int) -> tuple[Announcement, ...]:
-    rows = await uow.session.scalars(
-        select(OrderAnnouncement)
-        .where(OrderAnnouncement.order_id == order_id)
-        .order_by(OrderAnnouncement.id)
-    )
-    return tuple(Announcement(a.chat_id, a.message_id, a.locale) for a in rows)
-
-
-def _audit(uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after) -> None:
-    record(
+def _audit(
+    uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after
+) -> AuditEntry:
+    return record(
         uow,
         account_id=order.account_id,
         actor_id=actor_id,
@@ -271,7 +254,8 @@ async def add_orders(
     source: OrderSource,
     actor_id: int | None,
 ) -> list[Order]:
-    """Inserts new orders with their audit entries; the caller checked duplicates and commits."""
+    """Inserts new orders with their audit entries and announcements; the caller checked
+    duplicates and commits."""
     now = uow.clock.now()
     orders = [_build(account, cmd, source, actor_id, now) for cmd in commands]
     uow.session.add_all(orders)
@@ -280,6 +264,7 @@ async def add_orders(
         _audit(
             uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
         )
+    await notices.announce_new(uow, account, orders)
     return orders
 
 
@@ -465,9 +450,13 @@ def _lost(actor: Actor, order: Order, assignee: Member | None) -> ClaimOutcome:
     )
 
 
-async def claim_order(uow: UnitOfWork, actor: Actor, order_id: int) -> ClaimOutcome:
+async def claim_order(
+    uow: UnitOfWork, actor: Actor, order_id: int, *, from_announcement: bool = False
+) -> ClaimOutcome:
     """Compare-and-set: of any number of simultaneous claims exactly one wins; the others learn
-    who has the order. Claiming takes a new order into work."""
+    who has the order. Claiming takes a new order into work; the winner's claim edits the
+    order's announcements, and a claim from an announcement also tells the claimer in private
+    (it may have been pressed in the group)."""
     actor.require(Perm.ORDERS_CLAIM)
     actor.require_writable()
     order, assignee = await _load(uow, actor, order_id)
@@ -510,11 +499,16 @@ async def claim_order(uow: UnitOfWork, actor: Actor, order_id: int) -> ClaimOutc
     before = {"assignee": None}
     if order.status != before_status:
         before["status"], after["status"] = before_status, order.status
-    _audit(uow, actor.member_id, order, "order.claimed", before, after)
-    announcements = await _announcements(uow, order.id)
+    entry = _audit(uow, actor.member_id, order, "order.claimed", before, after)
+    account = await uow.session.get(Account, order.account_id)
+    holder = _name(assignee)
+    await notices.show_change(
+        uow, account, order, holder, notices.shown_as(before_status, None), entry
+    )
+    if from_announcement:
+        await notices.tell_claimer(uow, account, order, actor.member_id, holder, entry)
     await uow.commit()
-    summary = summary_of(order, _name(assignee))
-    return ClaimOutcome(True, summary, _name(assignee), True, announcements)
+    return ClaimOutcome(True, summary_of(order, holder), holder, True)
 
 
 async def claim_order_by_number(uow: UnitOfWork, actor: Actor, number: str) -> ClaimOutcome:
@@ -586,7 +580,7 @@ async def assign_order(
         raise Conflict("order_changed", number=order.number)
     order, _assignee = await _load(uow, actor, order_id, fresh=True)
     action = "order.assigned" if target else "order.unassigned"
-    _audit(
+    entry = _audit(
         uow,
         actor.member_id,
         order,
@@ -594,14 +588,23 @@ async def assign_order(
         {"assignee": _name(previous)},
         {"assignee": _name(target)},
     )
-    announcements = await _announcements(uow, order.id) if previous is None else ()
+    account = await uow.session.get(Account, order.account_id)
+    was = notices.shown_as(order.status, _name(previous))
+    await notices.show_change(uow, account, order, _name(target), was, entry)
+    await notices.tell_assignees(
+        uow,
+        account,
+        order,
+        (previous.id, previous.display_name) if previous else None,
+        (target.id, target.display_name) if target else None,
+        entry,
+    )
     tasks = await _open_tasks(uow, order.id)
     await uow.commit()
     return AssignOutcome(
         card=card_of(actor, order, _name(target), tasks),
         previous=await _recipient(uow, previous),
         assignee=await _recipient(uow, target),
-        announcements=announcements,
     )
 
 
@@ -641,9 +644,12 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
         raise Conflict("order_changed", number=order.number)
     reopened = order.status in CLOSED_STATUSES
     before = {"status": order.status}
+    was = notices.shown_as(order.status, _name(assignee))
     order, assignee = await _load(uow, actor, order_id, fresh=True)
     action = "order.reopened" if reopened else "order.status_changed"
-    _audit(uow, actor.member_id, order, action, before, {"status": order.status})
+    entry = _audit(uow, actor.member_id, order, action, before, {"status": order.status})
+    account = await uow.session.get(Account, order.account_id)
+    await notices.show_change(uow, account, order, _name(assignee), was, entry)
     tasks = await _open_tasks(uow, order.id)
     await uow.commit()
     return card_of(actor, order, _name(assignee), tasks)

@@ -4,11 +4,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.intake.tokens import issue_token_for_account
+from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.bot_client import RecordingSession
 from tests.support.factories import join, new_account
-from web.intake import drain
 from web.server import build_web_app
 
 
@@ -44,6 +44,8 @@ async def api(app):
     web_app = build_web_app(app.web)
     client = TestClient(TestServer(web_app))
     await client.start_server()
-    client.drain = lambda: drain(web_app)  # wait for announcements sent after a response
+    # What the running sender does after a response: send the announcements the core wrote.
+    app.sender.limiter = RateLimiter(Limits(1000, 1000, 1000))
+    client.drain = app.sender.drain
     yield client
     await client.close()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
 from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.intake.tokens import issue_token_for_account
 from core.metrics import Metrics
+from core.orders.announce import set_order_notifications
+from core.notifications.models import OutboxMessage
 from tests.support.factories import new_account
 from web.deps import WebDeps
-from web.intake import drain
 from web.openapi import EXAMPLE
 from web.server import build_web_app
 from web.webhook import WebhookEndpoint
@@ -30,18 +32,14 @@ def uows(sqlite_engine, clock) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(session_factory(sqlite_engine), clock)
 
 
-def deps(uows, announced: list | None = None, **changes) -> WebDeps:
-    announced = [] if announced is None else announced
-
-    async def announce(account_id: int, order_ids: list[int]) -> None:
-        announced.append((account_id, order_ids))
-
+def deps(uows, woken: list | None = None, **changes) -> WebDeps:
+    woken = [] if woken is None else woken
     values = dict(
         uows=uows,
         metrics=Metrics(),
         health={"database": _ok},
         explain=lambda error: f"explained {error.code}",
-        announce=announce,
+        wake=lambda: woken.append(True),
         host="127.0.0.1",
         port=0,
         intake_per_minute=100,
@@ -66,21 +64,30 @@ async def test_health_names_each_check_and_fails_when_one_fails(uows):
         await client.close()
 
 
-async def test_new_orders_go_to_the_announce_callable_and_errors_to_explain(uows):
+async def test_a_new_order_wakes_the_sender_with_its_announcement_queued_and_errors_go_to_explain(
+    uows,
+):
     owner = await new_account(uows)
     async with uows() as uow:
         token = (await issue_token_for_account(uow, owner.account_id)).token
-    announced: list[tuple[int, list[int]]] = []
-    client = await _client(deps(uows, announced))
+    async with uows() as uow:
+        await set_order_notifications(uow, owner, True)
+    woken: list[bool] = []
+    client = await _client(deps(uows, woken))
     try:
         headers = {"Authorization": f"Bearer {token}"}
         created = await client.post("/api/v1/orders", json=EXAMPLE, headers=headers)
         assert created.status == 201
         again = await client.post("/api/v1/orders", json=EXAMPLE, headers=headers)
         assert again.status == 200
-        await drain(client.app)
-        order_id = (await created.json())["id"]
-        assert announced == [(owner.account_id, [order_id])]  # once: the repeat is not new
+        assert woken == [True]  # once: the repeat is not new
+        async with uows() as uow:
+            queued = await uow.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.account_id == owner.account_id)
+            )
+        assert queued >= 1  # the core wrote the announcement with the order
         refused = await client.post("/api/v1/orders", json={}, headers=headers)
         assert refused.status == 422
         assert (await refused.json())["error"]["message"].startswith("explained ")

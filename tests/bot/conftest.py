@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.bot_client import BotClient, RecordingSession
@@ -20,6 +21,14 @@ async def app(sqlite_url, clock):
 def uows(app):
     """Bot tests share the app's database and clock."""
     return app.uows
+
+
+@pytest.fixture
+def deliver(app):
+    """What the running sender does after each update: sends what the outbox holds (without
+    real waiting for the rate limits); returns how many messages it claimed."""
+    app.sender.limiter = RateLimiter(Limits(1000, 1000, 1000))
+    return app.sender.drain
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from bot.format import money
 from core.audit.models import AuditEntry
+from core.members.models import Member
+from core.notifications.models import OutboxMessage, OutboxStatus
 from core.orders.models import Order
 from core.orders.service import claim_order
 from tests.support.orders import add_order
@@ -213,7 +215,7 @@ async def test_card_claim_loser_gets_alert_and_fresh_card(client, shop, uows):
 # ---- assignment ------------------------------------------------------------------------------
 
 
-async def test_admin_reassigns_with_picker_and_both_are_notified(client, shop, uows, app):
+async def test_admin_reassigns_with_picker_and_both_are_notified(client, shop, uows, app, deliver):
     await three_orders(uows, shop)
     admin = client(ADMIN)
     await admin.send("/order A")
@@ -222,15 +224,18 @@ async def test_admin_reassigns_with_picker_and_both_are_notified(client, shop, u
     assert "• @petya" in picker.buttons and "@vasya" in picker.buttons
     done = await admin.click("@vasya")
     assert done.alert == "Готово." and "Исполнитель: @vasya" in done.texts[0]
+    assert sent_to(app, PETYA) == sent_to(app, VASYA) == []  # notices go through the outbox
+    assert await deliver() == 2
     assert sent_to(app, PETYA) == ["📤 Заказ №A передан @vasya."]
     assert sent_to(app, VASYA) == [f"📥 Вам назначен заказ №A ({TOTAL})."]
     unassigned = await admin.click("Снять исполнителя")
     assert "Исполнитель: —" in unassigned.texts[0]
+    await deliver()
     assert sent_to(app, VASYA)[-1] == "📤 Заказ №A больше не назначен на вас."
     assert (await stored(uows, "A")).assignee_id is None
 
 
-async def test_assignment_survives_a_member_who_blocked_the_bot(client, shop, uows, app):
+async def test_assignment_survives_a_member_who_blocked_the_bot(client, shop, uows, app, deliver):
     await three_orders(uows, shop)
     session = app.bot.session
     original = session.make_request
@@ -246,7 +251,19 @@ async def test_assignment_survives_a_member_who_blocked_the_bot(client, shop, uo
     await admin.click("Назначить…")
     done = await admin.click("@vasya")
     assert "Исполнитель: @vasya" in done.texts[0]
+    await deliver()  # petya's notice is refused: the change stays committed
     assert (await stored(uows, "A")).assignee_id == shop["m2"].member_id
+    assert sent_to(app, VASYA) == [f"📥 Вам назначен заказ №A ({TOTAL})."]
+    async with uows() as uow:
+        notices = {
+            r.chat_id: r.status
+            for r in await uow.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind.startswith("order_"))
+            )
+        }
+        petya = await uow.session.get(Member, shop["m1"].member_id)
+    assert notices == {PETYA: OutboxStatus.UNREACHABLE, VASYA: OutboxStatus.SENT}
+    assert petya.unreachable is True
 
 
 async def test_manager_cannot_assign_even_with_forged_button(client, shop, uows):

@@ -16,13 +16,14 @@ async def numbers(uows) -> set[str]:
         return set(await uow.session.scalars(select(Order.number)))
 
 
-async def test_clean_file_is_imported_and_announced(client, shop, uows, app):
+async def test_clean_file_is_imported_and_announced(client, shop, uows, app, deliver):
     await client(3001, username="petya").send("/notify orders on")
     reply = await client(2000, username="admin").send_document("orders.csv", GOOD.encode())
     summary = reply.texts[0]
     assert "orders.csv" in summary
     assert "Импортировано: 2 · пропущено дубликатов: 0 · отклонено: 0" in summary
     assert await numbers(uows) == {"1001", "1002"}
+    assert await deliver() == 2  # the announcements, written with the orders
     announced = [m.text for m in app.bot.session.requests if getattr(m, "chat_id", None) == 3001]
     assert any("Новый заказ №1001" in t for t in announced)
 

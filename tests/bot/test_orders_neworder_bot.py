@@ -16,7 +16,7 @@ async def orders(uows) -> list[Order]:
         return list(await uow.session.scalars(select(Order)))
 
 
-async def test_full_dialog_creates_an_unassigned_order(client, shop, uows, app):
+async def test_full_dialog_creates_an_unassigned_order(client, shop, uows, app, deliver):
     await client(3001, username="petya").send("/notify orders on")
     admin = client(2000, username="admin")
     first = await admin.send("/neworder")
@@ -38,6 +38,7 @@ async def test_full_dialog_creates_an_unassigned_order(client, shop, uows, app):
         None,
     )
     assert order.created_by == shop["admin"].member_id
+    assert await deliver() == 1  # the announcement, written with the order
     announced = [getattr(r, "text", "") for r in app.bot.session.requests]
     assert any("Новый заказ №N-1" in t for t in announced)
 

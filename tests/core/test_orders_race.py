@@ -74,3 +74,35 @@ async def test_concurrent_deliveries_of_one_order_store_it_once(uows):
             select(func.count()).where(AuditEntry.action == "order.created")
         )
     assert created == 1
+
+
+async def test_only_the_winning_claim_edits_the_announcements(uows):
+    from core.notifications.models import OutboxMessage
+    from core.orders.announce import set_order_notifications
+    from core.orders.notices import ANNOUNCED, ANNOUNCEMENT_EDIT, announcement_key
+
+    owner = await new_account(uows)
+    racers = await many_managers(uows, owner.account_id, 8)
+    for actor in racers[:3]:  # three of them hear of new orders
+        async with uows() as uow:
+            await set_order_notifications(uow, actor, True)
+    order_id = await add_order(uows, owner.account_id, "A1")
+
+    async def attempt(actor):
+        async with uows() as uow:
+            return await claim_order(uow, actor, order_id)
+
+    outcomes = await asyncio.gather(*(attempt(actor) for actor in racers))
+    assert sum(o.won for o in outcomes) == 1
+    async with uows() as uow:
+        rows = (
+            await uow.session.execute(
+                select(OutboxMessage.kind, OutboxMessage.chat_id, OutboxMessage.edit_of)
+            )
+        ).all()
+    announced = sorted(chat for kind, chat, _ in rows if kind == ANNOUNCED)
+    edited = sorted(chat for kind, chat, _ in rows if kind == ANNOUNCEMENT_EDIT)
+    assert announced == edited == sorted(a.telegram_id for a in racers[:3])
+    assert {edit_of for kind, _, edit_of in rows if kind == ANNOUNCEMENT_EDIT} == {
+        announcement_key(order_id)
+    }

@@ -1,0 +1,77 @@
+"""Outbox messages about orders → text and buttons, in the recipient's language (the sender
+calls these at send time; core.orders.notices writes the rows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.format import money, q
+from bot.orders import render
+from core.orders import notices
+from core.orders.models import CLOSED_STATUSES, OrderStatus
+from core.orders.views import OrderSummary
+
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+def _summary(params: dict[str, Any]) -> OrderSummary:
+    return OrderSummary(
+        id=params["order_id"],
+        number=params["number"],
+        status=OrderStatus(params["status"]),
+        total=params["total"],
+        currency=params["currency"],
+        assignee_id=None,
+        assignee=params.get("holder"),
+        created_at=datetime.fromisoformat(params["created_at"]),
+    )
+
+
+def announcement(params: dict[str, Any]) -> Rendered:
+    """An announcement as the order stands: open with Claim, taken by someone, or closed."""
+    summary = _summary(params)
+    if summary.status in CLOSED_STATUSES:
+        text = _("Order №{number} ({total}) is {status} now.").format(
+            number=q(summary.number),
+            total=money(summary.total, summary.currency),
+            status=render.status_name(summary.status),
+        )
+        return f"{render.STATUS_ICONS[summary.status]} {text}", None
+    if summary.assignee is not None:
+        return render.announcement_taken(summary, summary.assignee), None
+    return render.announcement(summary, params["tz"])
+
+
+def many_announced(params: dict[str, Any]) -> Rendered:
+    return render.many_new_orders(params["count"]), None
+
+
+def assigned_to_you(params: dict[str, Any]) -> Rendered:
+    summary = _summary(params)
+    return render.assigned_to_you(summary), render.open_button(summary.id)
+
+
+def taken_from_you(params: dict[str, Any]) -> Rendered:
+    summary = _summary(params)
+    return render.taken_from_you(summary, summary.assignee), None
+
+
+def claimed(params: dict[str, Any]) -> Rendered:
+    summary = _summary(params)
+    text = _("Order №{number} is yours now.").format(number=q(summary.number))
+    return text, render.open_button(summary.id)
+
+
+def order_renderers() -> dict[str, Any]:
+    return {
+        notices.ANNOUNCED: announcement,
+        notices.ANNOUNCEMENT_EDIT: announcement,
+        notices.ANNOUNCED_MANY: many_announced,
+        notices.ASSIGNED_TO_YOU: assigned_to_you,
+        notices.TAKEN_FROM_YOU: taken_from_you,
+        notices.CLAIMED: claimed,
+    }
