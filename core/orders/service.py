@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
-from core.audit.service import HistoryRow, record
+from core.audit.service import HistoryRow, audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -194,15 +194,8 @@ async def _announcements(uow: UnitOfWork, order_id: int) -> tuple[Announcement, 
 
 
 def _audit(uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after) -> None:
-    record(
-        uow,
-        account_id=order.account_id,
-        actor_id=actor_id,
-        action=action,
-        subject_type="order",
-        subject_id=order.id,
-        before=before,
-        after={"number": order.number, **(after or {})},
+    audit(
+        uow, actor_id, action, order, before=before, after={"number": order.number, **(after or {})}
     )
 
 
