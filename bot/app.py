@@ -46,7 +46,7 @@ from bot.journal import router as journal_router
 from bot.lifecycle import InFlight
 from bot.members import router as members_router
 from bot.metrics import Metrics, MetricsMiddleware
-from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
+from bot.middlewares import AccessMiddleware, CallbackAnswers, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
 from bot.orders import announce_router, neworder
@@ -251,6 +251,7 @@ def build_app(
         ReadOnlyNoticeMiddleware(),
     ):
         dp.update.outer_middleware(middleware)
+    dp.callback_query.middleware(CallbackAnswers())  # every callback query answered once
     dp.include_routers(*build_routers())
     limits = Limits(
         per_second=settings.send_per_second,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, InlineQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import PrivateChat
@@ -20,8 +21,9 @@ async def on_unknown(message: Message, actor: Actor | None) -> None:
         await message.answer(_("I don't understand this message. See /help."))
 
 
-async def on_stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer valid. Open the list again."), show_alert=True)
+async def on_stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("This button is no longer valid. Open the list again.")
+    callback_answer.show_alert = True
 
 
 async def on_inline(query: InlineQuery) -> None:

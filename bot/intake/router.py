@@ -6,6 +6,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 
 from bot.intake import render
@@ -71,21 +72,20 @@ async def on_csv_confirm(
     bot: Bot,
     i18n: I18n,
     state: FSMContext,
+    callback_answer: CallbackAnswer,
 ) -> None:
     file_id = (await state.get_data()).get("csv_file")
     pending = await state.get_state() == CsvImport.confirm.state and file_id
     await state.clear()
     if not pending:
-        await query.answer(render.csv_not_pending(), show_alert=True)
+        callback_answer.text, callback_answer.show_alert = render.csv_not_pending(), True
         return
     if not callback_data.accept:
         await query.message.edit_text(render.csv_cancelled())
-        await query.answer()
         return
     summary = await import_csv(uow, actor, await _download(bot, file_id), accept_partial=True)
     text, _markup = render.csv_summary(summary, None)
     await query.message.edit_text(text)
-    await query.answer()
     if summary.imported:
         await announce(bot, i18n, uows, actor.account_id, summary.imported)
 
