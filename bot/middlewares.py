@@ -1,4 +1,5 @@
-"""Outer middlewares on every update: one unit of work, then the membership and block check."""
+"""Outer middlewares on every update: one unit of work, then the membership and block check;
+and the inner one that answers every callback query once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import Update
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot.members.render import blocked_notice
@@ -53,3 +55,20 @@ class AccessMiddleware(BaseMiddleware):
                 await update.inline_query.answer([], cache_time=60, is_personal=True)
             elif notify and update.message is not None:
                 await update.message.answer(text)
+
+
+class CallbackAnswers(CallbackAnswerMiddleware):
+    """aiogram's CallbackAnswerMiddleware: each callback query is answered once, after its
+    handler, with what the handler set on `callback_answer` (text, show_alert) — handlers never
+    call query.answer(). A handler that raises leaves the answer to the error handler, so that
+    its refusal is the alert the member sees (Telegram shows only the first answer)."""
+
+    async def __call__(self, handler, event, data: dict[str, Any]) -> Any:
+        async def answered_unless_it_fails(event, data: dict[str, Any]) -> Any:
+            try:
+                return await handler(event, data)
+            except Exception:
+                data["callback_answer"].disable()
+                raise
+
+        return await super().__call__(answered_unless_it_fails, event, data)

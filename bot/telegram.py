@@ -15,7 +15,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
@@ -43,7 +42,7 @@ from bot.journal import router as journal_router
 from bot.lifecycle import InFlight
 from bot.members import router as members_router
 from bot.metrics import MetricsMiddleware
-from bot.middlewares import AccessMiddleware, UnitOfWorkMiddleware
+from bot.middlewares import AccessMiddleware, CallbackAnswers, UnitOfWorkMiddleware
 from bot.notifications import router as notifications_router
 from bot.notifications.sender import OutboxSender
 from bot.notifications.wake import WakeSenderMiddleware
@@ -178,7 +177,7 @@ def build_dispatcher(
         ReadOnlyNoticeMiddleware(),
     ):
         dp.update.outer_middleware(middleware)
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*build_routers())
     return dp
 

@@ -53,7 +53,6 @@ async def on_top_up(
     view = await billing.balance_overview(uow, actor)
     hint = render.top_up_hint(callback_data.amount, actor.can(Perm.BILLING_MANAGE))
     await query.message.answer(balance_render.overview(view, actor.timezone) + "\n\n" + hint)
-    await query.answer()
 
 
 def build_router() -> Router:

@@ -3,7 +3,7 @@ with filter buttons and a CSV export of the filtered entries."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -45,19 +45,22 @@ async def cmd_history(
     await message.answer(text, reply_markup=markup)
 
 
+async def on_history_csv(
+    query: CallbackQuery, callback_data: HistoryPage, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    wanted = callback_data.wanted(local_today(clock.now(), actor.timezone))
+    rows, truncated = await history_export(uow, actor, wanted)
+    document = render.history_csv(rows, actor.timezone, actor.locale)
+    await query.message.answer_document(
+        document, caption=render.export_caption(len(rows), truncated)
+    )
+
+
 async def on_history_page(
     query: CallbackQuery, callback_data: HistoryPage, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:
     cb = callback_data
     wanted = cb.wanted(local_today(clock.now(), actor.timezone))
-    if cb.csv:
-        rows, truncated = await history_export(uow, actor, wanted)
-        document = render.history_csv(rows, actor.timezone, actor.locale)
-        await query.message.answer_document(
-            document, caption=render.export_caption(len(rows), truncated)
-        )
-        await query.answer()
-        return
     page = await history(
         uow,
         actor,
@@ -71,11 +74,11 @@ async def on_history_page(
         await query.message.edit_text(text, reply_markup=markup)
     else:
         await query.message.answer(text, reply_markup=markup)  # from a member's card
-    await query.answer()
 
 
 def build_router() -> Router:
     router = Router(name="audit")
     router.message.register(cmd_history, Command("history"))
-    router.callback_query.register(on_history_page, HistoryPage.filter())
+    router.callback_query.register(on_history_csv, HistoryPage.filter(F.csv))
+    router.callback_query.register(on_history_page, HistoryPage.filter(~F.csv))
     return router

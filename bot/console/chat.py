@@ -178,9 +178,13 @@ class Reply:
         return []
 
     @property
+    def answers(self) -> list[AnswerCallbackQuery]:
+        return [r for r in self.requests if isinstance(r, AnswerCallbackQuery)]
+
+    @property
     def alert(self) -> str | None:
-        answers = [r for r in self.requests if isinstance(r, AnswerCallbackQuery)]
-        return answers[-1].text if answers else None
+        """The callback answer's text: Telegram shows the first answer, and refuses any other."""
+        return self.answers[0].text if self.answers else None
 
     @property
     def answered_callback(self) -> bool:

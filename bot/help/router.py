@@ -53,7 +53,6 @@ async def on_lang(
     locale = await set_locale(uow, actor, callback_data.locale)
     with i18n.use_locale(locale):
         await query.message.edit_text(_("Language: English. /help"))
-        await query.answer()
 
 
 def build_router() -> Router:

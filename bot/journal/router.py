@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.journal import render
 from bot.journal.callbacks import CatalogCb, CatalogOp, SvcCb, SvcOp
@@ -24,12 +25,9 @@ async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | 
             raise
 
 
-async def _show_card(
-    query: CallbackQuery, uow: UnitOfWork, actor: Actor, service_id: int, toast: str | None = None
-) -> None:
+async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, service_id: int) -> None:
     card = await service.service_card(uow, actor, service_id)
     await _edit(query, *render.card(card, actor.timezone))
-    await query.answer(toast)
 
 
 async def cmd_services(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -39,7 +37,6 @@ async def cmd_services(message: Message, uow: UnitOfWork, actor: Actor) -> None:
 
 async def on_journal(query: CallbackQuery, uow: UnitOfWork, actor: Actor) -> None:
     await _edit(query, *render.journal(await service.journal(uow, actor)))
-    await query.answer()
 
 
 async def on_card(
@@ -49,12 +46,16 @@ async def on_card(
 
 
 async def on_auto_renew(
-    query: CallbackQuery, callback_data: SvcCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: SvcCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     on = callback_data.op == SvcOp.RENEW_ON
     await service.set_auto_renew(uow, actor, callback_data.service_id, on)
-    toast = render.done("renew_on" if on else "renew_off")
-    await _show_card(query, uow, actor, callback_data.service_id, toast)
+    callback_answer.text = render.done("renew_on" if on else "renew_off")
+    await _show_card(query, uow, actor, callback_data.service_id)
 
 
 async def on_return_ask(
@@ -62,15 +63,19 @@ async def on_return_ask(
 ) -> None:
     card = await service.return_quote(uow, actor, callback_data.service_id)
     await _edit(query, *render.return_confirm(card))
-    await query.answer()
 
 
 async def on_return(
-    query: CallbackQuery, callback_data: SvcCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: SvcCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     sid = callback_data.service_id
     outcome = await service.return_service(uow, actor, sid, callback_data.version)
-    await _show_card(query, uow, actor, sid, render.done("returned", outcome))
+    callback_answer.text = render.done("returned", outcome)
+    await _show_card(query, uow, actor, sid)
 
 
 async def on_disconnect_ask(
@@ -78,34 +83,41 @@ async def on_disconnect_ask(
 ) -> None:
     card, refund = await service.disconnect_quote(uow, actor, callback_data.service_id)
     await _edit(query, *render.disconnect_confirm(card, refund))
-    await query.answer()
 
 
 async def on_disconnect(
-    query: CallbackQuery, callback_data: SvcCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: SvcCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     sid = callback_data.service_id
     outcome = await service.disconnect_service(uow, actor, sid, callback_data.version)
-    await _show_card(query, uow, actor, sid, render.done("disconnected", outcome))
+    callback_answer.text = render.done("disconnected", outcome)
+    await _show_card(query, uow, actor, sid)
 
 
 async def on_set_up(
-    query: CallbackQuery, callback_data: SvcCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: SvcCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     await service.mark_set_up(uow, actor, callback_data.service_id)
-    await _show_card(query, uow, actor, callback_data.service_id, render.done("set_up"))
+    callback_answer.text = render.done("set_up")
+    await _show_card(query, uow, actor, callback_data.service_id)
 
 
 async def on_log(query: CallbackQuery, callback_data: SvcCb, uow: UnitOfWork, actor: Actor) -> None:
     rows = await service.service_log(uow, actor, callback_data.service_id)
     await _edit(query, *render.log(callback_data.service_id, rows, actor.timezone))
-    await query.answer()
 
 
 async def on_catalog(query: CallbackQuery, uow: UnitOfWork, actor: Actor) -> None:
     items, balance = await service.catalog(uow, actor)
     await _edit(query, *render.catalog(items, balance))
-    await query.answer()
 
 
 async def on_pick(
@@ -114,14 +126,18 @@ async def on_pick(
     quote = await service.order_quote(uow, actor, callback_data.code)
     # A fresh key per confirmation screen: a double tap on it orders once.
     await _edit(query, *render.quote(quote, secrets.token_hex(6)))
-    await query.answer()
 
 
 async def on_buy(
-    query: CallbackQuery, callback_data: CatalogCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: CatalogCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     outcome = await service.order_service(uow, actor, callback_data.code, callback_data.nonce)
-    await _show_card(query, uow, actor, outcome.service.id, render.ordered(outcome))
+    callback_answer.text = render.ordered(outcome)
+    await _show_card(query, uow, actor, outcome.service.id)
 
 
 def build_router() -> Router:

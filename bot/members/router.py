@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.deep_linking import create_start_link
 
 from bot.format import when
@@ -32,47 +33,78 @@ async def on_users_page(
 ) -> None:
     text, markup = render.users_list(await service.list_members(uow, actor, callback_data.page))
     await query.message.edit_text(text, reply_markup=markup)
-    await query.answer()
 
 
-async def _show_card(
-    query: CallbackQuery, uow: UnitOfWork, actor: Actor, member_id: int, toast: str | None = None
-) -> None:
+async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, member_id: int) -> None:
     card = await service.member_card(uow, actor, member_id)
     text, markup = render.member_card(card, actor.timezone)
     await query.message.edit_text(text, reply_markup=markup)
-    await query.answer(toast)
 
 
-async def on_member(
+async def on_card(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    await _show_card(query, uow, actor, callback_data.member_id)
+
+
+async def on_block(
+    query: CallbackQuery,
+    callback_data: MemberCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    member = await service.block_member(uow, actor, callback_data.member_id)
+    callback_answer.text = render.done("block", member)
+    await _show_card(query, uow, actor, member.id)
+
+
+async def on_unblock(
+    query: CallbackQuery,
+    callback_data: MemberCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    member = await service.unblock_member(uow, actor, callback_data.member_id)
+    callback_answer.text = render.done("unblock", member)
+    await _show_card(query, uow, actor, member.id)
+
+
+async def on_roles(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    card = await service.member_card(uow, actor, callback_data.member_id)
+    text, markup = render.role_picker(card.member, await service.list_roles(uow, actor))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_set_role(
+    query: CallbackQuery,
+    callback_data: MemberCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    cb = callback_data
+    member = await service.change_role_by_id(uow, actor, cb.member_id, cb.role_id)
+    callback_answer.text = render.done("role", member)
+    await _show_card(query, uow, actor, member.id)
+
+
+async def on_remove_ask(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    card = await service.member_card(uow, actor, callback_data.member_id)
+    text, markup = render.remove_confirm(card.member)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_remove(
     query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor, catalog: Catalog
 ) -> None:
-    member_id, op = callback_data.member_id, callback_data.op
-    if op == MemberOp.CARD:
-        await _show_card(query, uow, actor, member_id)
-    elif op == MemberOp.BLOCK:
-        member = await service.block_member(uow, actor, member_id)
-        await _show_card(query, uow, actor, member_id, render.done("block", member))
-    elif op == MemberOp.UNBLOCK:
-        member = await service.unblock_member(uow, actor, member_id)
-        await _show_card(query, uow, actor, member_id, render.done("unblock", member))
-    elif op == MemberOp.ROLES:
-        card = await service.member_card(uow, actor, member_id)
-        text, markup = render.role_picker(card.member, await service.list_roles(uow, actor))
-        await query.message.edit_text(text, reply_markup=markup)
-        await query.answer()
-    elif op == MemberOp.SET_ROLE:
-        member = await service.change_role_by_id(uow, actor, member_id, callback_data.role_id)
-        await _show_card(query, uow, actor, member_id, render.done("role", member))
-    elif op == MemberOp.REMOVE:
-        card = await service.member_card(uow, actor, member_id)
-        text, markup = render.remove_confirm(card.member)
-        await query.message.edit_text(text, reply_markup=markup)
-        await query.answer()
-    elif op == MemberOp.REMOVE_YES:
-        member = await service.remove_member(uow, actor, member_id, catalog=catalog)
-        await query.message.edit_text(render.done("remove", member))
-        await query.answer()
+    member = await service.remove_member(uow, actor, callback_data.member_id, catalog=catalog)
+    await query.message.edit_text(render.done("remove", member))
 
 
 async def _invite_text(bot: Bot, actor: Actor, created: CreatedInvite) -> str:
@@ -111,6 +143,7 @@ async def on_invite_seat(
     bot: Bot,
     settings: Settings,
     catalog: Catalog,
+    callback_answer: CallbackAnswer,
 ) -> None:
     ttl = timedelta(hours=settings.invite_ttl_hours)
     created = await create_invite(
@@ -119,15 +152,13 @@ async def on_invite_seat(
     if isinstance(created, SeatConfirmation):  # the numbers moved since the question
         text, markup = tariff_render.seat_confirmation(created)
         await query.message.edit_text(text, reply_markup=markup)
-        await query.answer(tariff_render.numbers_changed(), show_alert=True)
+        callback_answer.text, callback_answer.show_alert = tariff_render.numbers_changed(), True
         return
     await query.message.edit_text(await _invite_text(bot, actor, created))
-    await query.answer()
 
 
 async def on_invite_cancel(query: CallbackQuery) -> None:
     await query.message.edit_text(tariff_render.invite_cancelled())
-    await query.answer()
 
 
 def _split(command: CommandObject) -> tuple[str, str]:
@@ -204,7 +235,14 @@ def build_router() -> Router:
     router.message.register(cmd_roles, Command("roles"))
     router.message.register(cmd_newrole, Command("newrole"))
     router.callback_query.register(on_users_page, UsersPage.filter())
-    router.callback_query.register(on_member, MemberCb.filter())
+    buttons = router.callback_query
+    buttons.register(on_card, MemberCb.filter(F.op == MemberOp.CARD))
+    buttons.register(on_block, MemberCb.filter(F.op == MemberOp.BLOCK))
+    buttons.register(on_unblock, MemberCb.filter(F.op == MemberOp.UNBLOCK))
+    buttons.register(on_roles, MemberCb.filter(F.op == MemberOp.ROLES))
+    buttons.register(on_set_role, MemberCb.filter(F.op == MemberOp.SET_ROLE))
+    buttons.register(on_remove_ask, MemberCb.filter(F.op == MemberOp.REMOVE))
+    buttons.register(on_remove, MemberCb.filter(F.op == MemberOp.REMOVE_YES))
     router.callback_query.register(on_invite_seat, InviteSeatCb.filter())
     router.callback_query.register(on_invite_cancel, InviteCancel.filter())
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -52,7 +52,11 @@ async def cmd_report(
     await send_report(message, bot, charts, report)
 
 
-async def on_report(
+def _period(cb: ReportCb, actor: Actor, clock: Clock) -> Period:
+    return cb.period(local_today(clock.now(), actor.timezone))
+
+
+async def on_show(
     query: CallbackQuery,
     callback_data: ReportCb,
     uow: UnitOfWork,
@@ -62,35 +66,54 @@ async def on_report(
     charts: SentCharts,
 ) -> None:
     cb = callback_data
-    period = cb.period(local_today(clock.now(), actor.timezone))
-    if cb.op == ReportOp.MEMBERS:
-        members = await report_members(uow, actor)
-        await query.message.edit_reply_markup(
-            reply_markup=render.member_picker(period, cb.member_id, members)
-        )
-    elif cb.op == ReportOp.BACK:
-        report = await sales_report(uow, actor, period, cb.member_id)
-        await query.message.edit_reply_markup(reply_markup=render.report_keyboard(report))
-    elif cb.op == ReportOp.CSV:
-        report = await sales_report(uow, actor, period, cb.member_id)
-        document = render.report_csv(report, actor.locale)
-        await query.message.answer_document(
-            document, caption=render.file_caption(period, len(report.rows))
-        )
-    elif cb.op == ReportOp.ORDERS:
-        orders = await report_orders(uow, actor, period, cb.member_id)
-        document = render.orders_csv(orders, period, actor.timezone, actor.locale)
-        await query.message.answer_document(
-            document, caption=render.file_caption(period, len(orders))
-        )
-    else:
-        report = await sales_report(uow, actor, period, cb.member_id)
-        await send_report(query.message, bot, charts, report)
-    await query.answer()
+    report = await sales_report(uow, actor, _period(cb, actor, clock), cb.member_id)
+    await send_report(query.message, bot, charts, report)
+
+
+async def on_members(
+    query: CallbackQuery, callback_data: ReportCb, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    cb = callback_data
+    members = await report_members(uow, actor)
+    picker = render.member_picker(_period(cb, actor, clock), cb.member_id, members)
+    await query.message.edit_reply_markup(reply_markup=picker)
+
+
+async def on_back(
+    query: CallbackQuery, callback_data: ReportCb, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    cb = callback_data
+    report = await sales_report(uow, actor, _period(cb, actor, clock), cb.member_id)
+    await query.message.edit_reply_markup(reply_markup=render.report_keyboard(report))
+
+
+async def on_csv(
+    query: CallbackQuery, callback_data: ReportCb, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    period = _period(callback_data, actor, clock)
+    report = await sales_report(uow, actor, period, callback_data.member_id)
+    document = render.report_csv(report, actor.locale)
+    await query.message.answer_document(
+        document, caption=render.file_caption(period, len(report.rows))
+    )
+
+
+async def on_orders_csv(
+    query: CallbackQuery, callback_data: ReportCb, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    period = _period(callback_data, actor, clock)
+    orders = await report_orders(uow, actor, period, callback_data.member_id)
+    document = render.orders_csv(orders, period, actor.timezone, actor.locale)
+    await query.message.answer_document(document, caption=render.file_caption(period, len(orders)))
 
 
 def build_router() -> Router:
     router = Router(name="reports")
     router.message.register(cmd_report, Command("report"))
-    router.callback_query.register(on_report, ReportCb.filter())
+    buttons = router.callback_query
+    buttons.register(on_show, ReportCb.filter(F.op == ReportOp.SHOW))
+    buttons.register(on_members, ReportCb.filter(F.op == ReportOp.MEMBERS))
+    buttons.register(on_back, ReportCb.filter(F.op == ReportOp.BACK))
+    buttons.register(on_csv, ReportCb.filter(F.op == ReportOp.CSV))
+    buttons.register(on_orders_csv, ReportCb.filter(F.op == ReportOp.ORDERS))
     return router

@@ -43,7 +43,6 @@ async def on_invoice(
 ) -> None:
     bill = await service.preview_invoice(uow, actor, callback_data.months, catalog)
     await query.message.answer(render.invoice(bill, actor.locale, actor.can(Perm.BILLING_MANAGE)))
-    await query.answer()
 
 
 async def cmd_prepay(
@@ -75,12 +74,10 @@ async def on_plan(
 ) -> None:
     change = await service.change_plan(uow, actor, callback_data.code, catalog)
     await query.message.edit_text(render.plan_changed(change, actor.locale))
-    await query.answer()
 
 
 async def on_plan_cancel(query: CallbackQuery) -> None:
     await query.message.edit_text(render.plan_kept())
-    await query.answer()
 
 
 def build_router() -> Router:

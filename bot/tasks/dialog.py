@@ -39,7 +39,6 @@ async def on_add(
     await state.set_data({"order_id": order.id})
     text, markup = render.ask_text(order)
     await query.message.answer(text, reply_markup=markup)
-    await query.answer()
 
 
 async def on_text(message: Message, state: FSMContext) -> None:
@@ -72,7 +71,6 @@ async def on_due(
 async def on_skip_due(
     query: CallbackQuery, state: FSMContext, uow: UnitOfWork, actor: Actor
 ) -> None:
-    await query.answer()
     await _after_due(query.message, state, uow, actor, None)
 
 
@@ -84,7 +82,6 @@ async def on_assignee(
     actor: Actor,
 ) -> None:
     await _finish(query.message, state, uow, actor, callback_data.member_id)
-    await query.answer()
 
 
 async def _finish(
@@ -103,7 +100,6 @@ async def on_cancel(event: Message | CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     if isinstance(event, CallbackQuery):
         await event.message.edit_text(render.cancelled(had_form))
-        await event.answer()
     else:
         await event.answer(render.cancelled(had_form))
 

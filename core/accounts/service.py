@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput
 from core.members.models import Member, MemberStatus, Role
@@ -64,14 +64,7 @@ async def create_account(
     )
     uow.session.add(owner)
     await uow.session.flush()
-    record(
-        uow,
-        account_id=account.id,
-        actor_id=None,
-        action="account.created",
-        subject_type="account",
-        subject_id=account.id,
-        after={"name": name, "owner_telegram_id": cmd.owner_telegram_id, "tariff": tariff.code},
-    )
+    after = {"name": name, "owner_telegram_id": cmd.owner_telegram_id, "tariff": tariff.code}
+    audit(uow, None, "account.created", account, after=after)
     await uow.commit()
     return account

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, PermissionDenied
 from core.members.actor import Actor
@@ -57,13 +57,11 @@ async def set_alerts(uow: UnitOfWork, actor: Actor, on: bool) -> AlertSettings:
     member = await uow.session.get(Member, actor.member_id)
     if member.alerts_opt_in != on:
         member.alerts_opt_in = on
-        record(
+        audit(
             uow,
-            account_id=actor.account_id,
-            actor_id=actor.member_id,
-            action="member.alerts_changed",
-            subject_type="member",
-            subject_id=member.id,
+            actor,
+            "member.alerts_changed",
+            member,
             before={"alerts": not on},
             after={"alerts": on},
         )
@@ -94,15 +92,7 @@ async def set_quiet_hours(uow: UnitOfWork, actor: Actor, on: bool) -> AlertSetti
                 .values(not_before=uow.clock.now())
                 .execution_options(synchronize_session=False)
             )
-        record(
-            uow,
-            account_id=account.id,
-            actor_id=actor.member_id,
-            action="account.quiet_hours_changed",
-            subject_type="account",
-            subject_id=account.id,
-            before={"quiet_hours": not on},
-            after={"quiet_hours": on},
-        )
+        before, after = {"quiet_hours": not on}, {"quiet_hours": on}
+        audit(uow, actor, "account.quiet_hours_changed", account, before=before, after=after)
         await uow.commit()
     return await _settings(uow, actor)

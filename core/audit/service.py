@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -20,25 +21,52 @@ from core.reports.periods import Period
 HISTORY_PAGE_SIZE = 10
 
 
-def record(
+# The subject an action is about, by the action's prefix when it is not the prefix itself.
+SUBJECT_OF = {"task": "order", "tariff": "account"}
+
+
+def _subject_id(subject: Any) -> int | None:
+    return subject if subject is None or isinstance(subject, int) else subject.id
+
+
+def _account_of(subject: Any) -> int:
+    account_id = (
+        subject.id if isinstance(subject, Account) else getattr(subject, "account_id", None)
+    )
+    if account_id is None:
+        raise TypeError(f"the account of {subject!r} is unknown: pass an Actor")
+    return account_id
+
+
+def audit(
     uow: UnitOfWork,
-    *,
-    account_id: int,
-    actor_id: int | None,
+    by: Actor | int | None,
     action: str,
-    subject_type: str,
-    subject_id: int | None,
+    subject: Any,
+    *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    subject_type: str | None = None,
 ) -> AuditEntry:
-    """Adds an entry to the caller's transaction; it lands with the change or not at all."""
+    """Adds an entry to the caller's transaction; it lands with the change or not at all.
+
+    `by`: the Actor, or outside a member's update (intake API, CLI, jobs) the id of the member
+    who acted, or None for the system. `subject`: the model the entry is about (an order, a
+    member, the account…), its id, or None; its type is the action's prefix ("order.claimed"
+    → "order", see SUBJECT_OF) unless `subject_type` says otherwise. The account is the
+    actor's, else the subject's."""
+    if isinstance(by, Actor):
+        account_id, actor_id = by.account_id, by.member_id
+    else:
+        account_id, actor_id = _account_of(subject), by
+    prefix = action.partition(".")[0]
     entry = AuditEntry(
         account_id=account_id,
         actor_id=actor_id,
         action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
+        subject_type=subject_type or SUBJECT_OF.get(prefix, prefix),
+        subject_id=_subject_id(subject),
         before=before,
         after=after,
         reason=reason,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import DomainError, InvalidInput, NotFound
 from core.intake.models import ApiToken
@@ -65,16 +65,8 @@ async def _issue(uow: UnitOfWork, account: Account, actor_id: int | None) -> Iss
     )
     uow.session.add(row)
     await uow.session.flush()
-    record(
-        uow,
-        account_id=account.id,
-        actor_id=actor_id,
-        action="api_token.issued",
-        subject_type="api_token",
-        subject_id=row.id,
-        before={"hint": previous[-1]} if previous else None,
-        after={"hint": row.hint},
-    )
+    before = {"hint": previous[-1]} if previous else None
+    audit(uow, actor_id, "api_token.issued", row, before=before, after={"hint": row.hint})
     await uow.commit()
     return IssuedToken(token, row.hint, account.id, account.name, rotated=bool(previous))
 
@@ -100,15 +92,7 @@ async def revoke_token(uow: UnitOfWork, actor: Actor) -> None:
     hints = await _revoke_all(uow, actor.account_id)
     if not hints:
         raise InvalidInput("no_api_token")
-    record(
-        uow,
-        account_id=actor.account_id,
-        actor_id=actor.member_id,
-        action="api_token.revoked",
-        subject_type="api_token",
-        subject_id=None,
-        before={"hint": hints[-1]},
-    )
+    audit(uow, actor, "api_token.revoked", None, before={"hint": hints[-1]})
     await uow.commit()
 
 

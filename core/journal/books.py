@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from core.audit.models import AuditEntry
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.journal import resources
 from core.journal.models import ConnectedService
@@ -129,17 +129,7 @@ class Books:
         after: dict,
         reason: str | None = None,
     ) -> None:
-        record(
-            self.uow,
-            account_id=service.account_id,
-            actor_id=actor_id,
-            action=action,
-            subject_type="service",
-            subject_id=service.id,
-            before=before,
-            after=after,
-            reason=reason,
-        )
+        audit(self.uow, actor_id, action, service, before=before, after=after, reason=reason)
 
     async def release(self, service: Any) -> list[str]:
         """Gives the service's pool items back; returns their values."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, DomainError, InvalidInput
@@ -202,15 +202,9 @@ async def credit_top_up(
     if posted.replayed and entry.amount != amount:
         raise Conflict("reference_used", reference=reference, amount=entry.amount)
     if not posted.replayed:
-        record(
-            uow,
-            account_id=account_id,
-            actor_id=actor_id,
-            action="balance.topped_up",
-            subject_type="balance",
-            subject_id=entry.id,
-            before={"balance": entry.balance_after - amount},
-            after={"balance": entry.balance_after, "amount": amount},
-            reason=reference,
+        before = {"balance": entry.balance_after - amount}
+        after = {"balance": entry.balance_after, "amount": amount}
+        audit(
+            uow, actor_id, "balance.topped_up", entry, before=before, after=after, reason=reference
         )
     return TopUp(entry, posted.replayed, await balance_of(uow, account_id))

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.members.access import load_member
@@ -88,15 +88,7 @@ async def create_invite(
     after = {"role": role.code, "expires_at": invite.expires_at.isoformat()}
     if confirmed_cost is not None:
         after["confirmed_monthly_cost"] = confirmed_cost
-    record(
-        uow,
-        account_id=actor.account_id,
-        actor_id=actor.member_id,
-        action="invite.created",
-        subject_type="invite",
-        subject_id=invite.id,
-        after=after,
-    )
+    audit(uow, actor, "invite.created", invite, after=after)
     await uow.commit()
     return CreatedInvite(token, invite, role.code, seats)
 
@@ -162,13 +154,11 @@ async def accept_invite(
     await uow.session.execute(
         update(Invite).where(Invite.id == invite.id).values(used_by=member.id)
     )
-    record(
+    audit(
         uow,
-        account_id=invite.account_id,
-        actor_id=member.id,
-        action="member.joined",
-        subject_type="member",
-        subject_id=member.id,
+        member.id,
+        "member.joined",
+        member,
         after={"role_id": invite.role_id, "invite_id": invite.id},
     )
     apply_repricing(uow, account, seats, actor_id=member.id, action="tariff.seats_changed")

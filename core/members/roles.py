@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.members.actor import Actor
@@ -51,14 +51,7 @@ async def create_role(
         raise Conflict("role_exists", role=code)
     uow.session.add(role)
     await uow.session.flush()
-    record(
-        uow,
-        account_id=actor.account_id,
-        actor_id=actor.member_id,
-        action="role.created",
-        subject_type="role",
-        subject_id=role.id,
-        after={"code": code, "base": base_role.code, "permissions": role.permissions},
-    )
+    after = {"code": code, "base": base_role.code, "permissions": role.permissions}
+    audit(uow, actor, "role.created", role, after=after)
     await uow.commit()
     return role

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select
 
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -113,22 +113,6 @@ async def member_card(uow: UnitOfWork, actor: Actor, member_id: int) -> MemberCa
     return MemberCard(member, allowed_actions(actor, member))
 
 
-def _audit_member(
-    uow: UnitOfWork, actor: Actor, member: Member, action: str, before, after, reason=None
-) -> None:
-    record(
-        uow,
-        account_id=actor.account_id,
-        actor_id=actor.member_id,
-        action=action,
-        subject_type="member",
-        subject_id=member.id,
-        before=before,
-        after=after,
-        reason=reason,
-    )
-
-
 def _clean_reason(reason: str | None) -> str | None:
     reason = (reason or "").strip()
     if len(reason) > 500:
@@ -147,9 +131,8 @@ async def block_member(
     member.status = MemberStatus.BLOCKED
     member.blocked_reason = reason
     member.block_notice_sent = False
-    _audit_member(
-        uow, actor, member, "member.blocked", {"status": "active"}, {"status": "blocked"}, reason
-    )
+    before, after = {"status": "active"}, {"status": "blocked"}
+    audit(uow, actor, "member.blocked", member, before=before, after=after, reason=reason)
     await uow.commit()
     return member
 
@@ -162,9 +145,8 @@ async def unblock_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Membe
     member.status = MemberStatus.ACTIVE
     member.blocked_reason = None
     member.block_notice_sent = False
-    _audit_member(
-        uow, actor, member, "member.unblocked", {"status": "blocked"}, {"status": "active"}
-    )
+    before, after = {"status": "blocked"}, {"status": "active"}
+    audit(uow, actor, "member.unblocked", member, before=before, after=after)
     await uow.commit()
     return member
 
@@ -217,7 +199,14 @@ async def _set_role(uow: UnitOfWork, actor: Actor, member_id: int, role: Role) -
     before = member.role.code
     member.role_id = role.id
     member.role = role
-    _audit_member(uow, actor, member, "member.role_changed", {"role": before}, {"role": role.code})
+    audit(
+        uow,
+        actor,
+        "member.role_changed",
+        member,
+        before={"role": before},
+        after={"role": role.code},
+    )
     await uow.commit()
     return member
 
@@ -233,7 +222,9 @@ async def remove_member(
     change = await seat_change(uow, account, -1, catalog or load_catalog())
     before = member.status
     member.status = MemberStatus.REMOVED
-    _audit_member(uow, actor, member, "member.removed", {"status": before}, {"status": "removed"})
+    audit(
+        uow, actor, "member.removed", member, before={"status": before}, after={"status": "removed"}
+    )
     apply_repricing(uow, account, change, actor_id=actor.member_id, action="tariff.seats_changed")
     await uow.commit()
     return member
@@ -254,10 +245,16 @@ async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> M
     previous = member.role.code
     member.role_id, member.role = owner_role.id, owner_role
     me.role_id, me.role = admin_role.id, admin_role
-    _audit_member(
-        uow, actor, member, "account.ownership_transferred", {"role": previous}, {"role": OWNER}
+    audit(
+        uow,
+        actor,
+        "account.ownership_transferred",
+        member,
+        before={"role": previous},
+        after={"role": OWNER},
+        subject_type="member",
     )
-    _audit_member(uow, actor, me, "member.role_changed", {"role": OWNER}, {"role": ADMIN})
+    audit(uow, actor, "member.role_changed", me, before={"role": OWNER}, after={"role": ADMIN})
     await uow.commit()
     return member
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.members.actor import Actor
@@ -105,16 +105,7 @@ async def link_group(uow: UnitOfWork, actor: Actor, chat_id: int, title: str) ->
     group.chat_id, group.title = chat_id, title[:255]
     group.linked_by, group.linked_at = actor.member_id, uow.clock.now()
     await uow.session.flush()
-    record(
-        uow,
-        account_id=actor.account_id,
-        actor_id=actor.member_id,
-        action="group.linked",
-        subject_type="group",
-        subject_id=group.id,
-        before=before,
-        after={"chat": group.title},
-    )
+    audit(uow, actor, "group.linked", group, before=before, after={"chat": group.title})
     await uow.commit()
     return group
 
@@ -125,14 +116,6 @@ async def unlink_group(uow: UnitOfWork, actor: Actor) -> None:
     group = await _group(uow, actor.account_id)
     if group is None:
         raise InvalidInput("no_group")
-    record(
-        uow,
-        account_id=actor.account_id,
-        actor_id=actor.member_id,
-        action="group.unlinked",
-        subject_type="group",
-        subject_id=group.id,
-        before={"chat": group.title},
-    )
+    audit(uow, actor, "group.unlinked", group, before={"chat": group.title})
     await uow.session.delete(group)
     await uow.commit()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
-from core.audit.service import HistoryRow, record
+from core.audit.service import HistoryRow, audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -177,15 +177,8 @@ async def _recipient(uow: UnitOfWork, member: Member | None) -> Recipient | None
 def _audit(
     uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after
 ) -> AuditEntry:
-    return record(
-        uow,
-        account_id=order.account_id,
-        actor_id=actor_id,
-        action=action,
-        subject_type="order",
-        subject_id=order.id,
-        before=before,
-        after={"number": order.number, **(after or {})},
+    return audit(
+        uow, actor_id, action, order, before=before, after={"number": order.number, **(after or {})}
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import NotFound
 from core.members.models import Member, MemberStatus
@@ -77,13 +77,4 @@ def apply_repricing(
     account.paid_through = change.paid_through_after
     account.tariff_code = change.tariff_after.code
     before, after = change.audit()
-    record(
-        uow,
-        account_id=account.id,
-        actor_id=actor_id,
-        action=action,
-        subject_type="account",
-        subject_id=account.id,
-        before=before,
-        after=after,
-    )
+    audit(uow, actor_id, action, account, before=before, after=after)

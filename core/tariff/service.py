@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.accounts.models import Account
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, PermissionDenied
 from core.members.actor import Actor
@@ -168,13 +168,11 @@ async def record_prepayment(
     uow.session.add(payment)
     account.paid_through = after
     await uow.session.flush()
-    record(
+    audit(
         uow,
-        account_id=account_id,
-        actor_id=actor_id,
-        action="tariff.prepaid",
-        subject_type="account",
-        subject_id=account_id,
+        actor_id,
+        "tariff.prepaid",
+        account,
         before={"paid_through": before.isoformat() if before else None},
         after={
             "paid_through": after.isoformat(),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
-from core.audit.service import record
+from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -193,16 +193,8 @@ def _audit(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Task events belong to the order: its log and /history show them."""
-    return record(
-        uow,
-        account_id=task.account_id,
-        actor_id=actor.member_id,
-        action=action,
-        subject_type="order",
-        subject_id=task.order_id,
-        before=before,
-        after={"number": number, "task": task.text[:AUDIT_TEXT], **(after or {})},
-    )
+    after = {"number": number, "task": task.text[:AUDIT_TEXT], **(after or {})}
+    return audit(uow, actor, action, task.order_id, before=before, after=after)
 
 
 async def _number(uow: UnitOfWork, order_id: int) -> str:

@@ -10,8 +10,8 @@ from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.intake.tokens import issue_token_for_account
 from core.metrics import Metrics
-from core.orders.announce import set_order_notifications
 from core.notifications.models import OutboxMessage
+from core.orders.announce import set_order_notifications
 from tests.support.factories import new_account
 from web.deps import WebDeps
 from web.openapi import EXAMPLE

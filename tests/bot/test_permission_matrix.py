@@ -1,4 +1,4 @@
-"""The permission matrix of DESIGN.md §1, read from the spec itself and tried through the bot.
+"""The permission matrix of core/members/permissions.py, tried through the bot.
 
 Every role × every permission: one real action, allowed or refused exactly as the table says.
 A permission added to the table without a probe here fails the test.
@@ -6,42 +6,32 @@ A permission added to the table without a probe here fails the test.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from core.ledger.models import LedgerEntry
+from core.members.permissions import (
+    BUILTIN_ROLES,
+    OWN_ONLY_AS,
+    ROLES,
+    Grant,
+    Perm,
+    grants,
+    markdown,
+)
 from core.orders.models import Order
 from core.orders.service import assign_order
 from core.tasks.models import Task
 from tests.support.orders import add_order
 
-DESIGN = Path(__file__).resolve().parents[3] / "shared" / "DESIGN.md"
-ROLES = {"owner": 1000, "admin": 2000, "manager": 3001}
+USER_IDS = {"owner": 1000, "admin": 2000, "manager": 3001}
 PHONE = "+7 900 123-45-67"
 REFUSED = "нет прав"
-
-
-def read_matrix() -> dict[tuple[str, str], bool | str]:
-    """{(permission, role): True | False | 'own orders only'} from the markdown table."""
-    lines = DESIGN.read_text(encoding="utf-8").splitlines()
-    start = lines.index("| permission | owner | admin | manager |")
-    cells: dict[tuple[str, str], bool | str] = {}
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        name, *marks = [c.strip() for c in line.strip("|").split("|")]
-        names = re.findall(r"[a-z]+\.[a-z_]+", name.split("(")[0])
-        for role, mark in zip(ROLES, marks, strict=True):
-            values = mark.split("/") if len(names) > 1 else [mark]
-            for permission, value in zip(names, values + [""] * len(names), strict=False):
-                cells[(permission, role)] = True if value == "✓" else (value or False)
-    return cells
-
-
-MATRIX = read_matrix() if DESIGN.exists() else {}
+OUTCOME = {Grant.ALLOWED: True, Grant.REFUSED: False, Grant.OWN_ONLY: "own orders only"}
+# {(permission, role): True | False | 'own orders only'}: what a probe through the bot must find.
+MATRIX = {(perm.value, role): OUTCOME[cell] for (perm, role), cell in grants().items()}
 
 
 @pytest.fixture
@@ -70,7 +60,7 @@ async def _count(uows, model, *where) -> int:
 
 
 async def probe(world, permission: str, role: str) -> bool | str:
-    user = world["client"](ROLES[role], username={"owner": "owner", "admin": "admin"}.get(role))
+    user = world["client"](USER_IDS[role], username={"owner": "owner", "admin": "admin"}.get(role))
     uows, ids = world["uows"], world["ids"]
     own = f"OWN-{role}"
     if permission == "orders.view_own":
@@ -112,18 +102,32 @@ async def probe(world, permission: str, role: str) -> bool | str:
     raise AssertionError(f"no probe for {permission}: add one")
 
 
-@pytest.mark.skipif(not MATRIX, reason="../shared/DESIGN.md not found beside the repository")
 @pytest.mark.parametrize(("permission", "role"), sorted(MATRIX))
 async def test_role_may_do_exactly_what_the_matrix_says(world, permission, role):
     assert await probe(world, permission, role) == MATRIX[(permission, role)]
 
 
 def test_the_matrix_covers_every_permission_of_the_built_in_roles():
-    from core.members.permissions import BUILTIN_ROLES, Perm
-
-    assert MATRIX, "DESIGN.md's matrix was not found or not parsed"
+    assert set(USER_IDS) == set(ROLES) == set(BUILTIN_ROLES)
     named = {permission for permission, _ in MATRIX}
     assert named == {p.value for p in Perm} - {Perm.AUDIT_VIEW_OWN.value}
     for (permission, role), allowed in MATRIX.items():
         if allowed is True:
             assert permission in BUILTIN_ROLES[role], (permission, role)
+
+
+def test_the_built_in_roles_hold_exactly_what_the_matrix_grants():
+    for (perm, role), cell in grants().items():
+        narrower = OWN_ONLY_AS.get(perm)
+        assert (perm in BUILTIN_ROLES[role]) == (cell == Grant.ALLOWED), (perm, role)
+        if narrower is not None:
+            assert (narrower in BUILTIN_ROLES[role]) == (cell != Grant.REFUSED), (perm, role)
+    granted = {perm for (perm, _), cell in grants().items()} | set(OWN_ONLY_AS.values())
+    assert set().union(*BUILTIN_ROLES.values()) <= granted
+
+
+def test_docs_permissions_page_is_the_one_the_matrix_generates():
+    page = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+    assert page.read_text(encoding="utf-8") == markdown(), (
+        "regenerate it: python -m core.members.permissions > docs/permissions.md"
+    )

@@ -9,9 +9,9 @@ import pytest
 from core.audit.service import (
     HISTORY_PAGE_SIZE,
     HistoryFilter,
+    audit,
     history,
     history_export,
-    record,
 )
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.reports.periods import custom_period
@@ -29,14 +29,7 @@ async def shop(uows):
 async def entry(uows, clock, actor, action, at: datetime, subject_id: int = 1) -> None:
     clock.set(at)
     async with uows() as uow:
-        record(
-            uow,
-            account_id=actor.account_id,
-            actor_id=actor.member_id,
-            action=action,
-            subject_type=action.split(".")[0],
-            subject_id=subject_id,
-        )
+        audit(uow, actor, action, subject_id)
         await uow.commit()
 
 
