@@ -9,11 +9,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from bot.app import build_bot
 from sqlalchemy import select
 
 from bot.i18n import build_i18n
 from bot.notifications.sender import OutboxSender
+from bot.telegram import build_bot
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import DeliveryAttempt, OutboxMessage, OutboxStatus
 from core.orders.announce import set_order_notifications
