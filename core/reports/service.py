@@ -1,6 +1,6 @@
 """Sales reports per member: figures aggregated in SQL for a period of local days.
 
-Attribution rules (DESIGN.md §2, Sales reports):
+Attribution rules (docs/guide.md, Sales reports):
 - Revenue and "completed" count orders in status completed whose completion time falls in the
   period, credited to the order's assignee. A completed order can't be reassigned (assigning
   refuses closed orders) and reopening clears its completion time, so the assignee stored on a

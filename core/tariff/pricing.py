@@ -1,4 +1,4 @@
-"""Pure pricing rules of DESIGN.md §3: invoices, calendar months, paid-through recalculation.
+"""Pure pricing rules (docs/guide.md): invoices, calendar months, paid-through recalculation.
 
 Money is integer kopecks; a percentage is rounded half-up to the kopeck once per invoice line.
 """

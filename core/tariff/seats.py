@@ -15,7 +15,7 @@ from core.members.models import Member, MemberStatus
 from core.tariff.catalog import Catalog
 from core.tariff.pricing import Repricing, is_lapsed, local_date, reprice
 
-# Blocked members keep their seat until removed (DESIGN.md §1, §3).
+# Blocked members keep their seat until removed (docs/guide.md: members, tariff).
 SEAT_STATUSES = (MemberStatus.ACTIVE, MemberStatus.BLOCKED)
 
 

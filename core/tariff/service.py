@@ -60,7 +60,7 @@ class Prepayment:
 
 
 def _require_view(actor: Actor) -> None:
-    """The owner pays; admins may look (DESIGN.md §3, issue 7)."""
+    """The owner pays; admins may look (see docs/permissions.md)."""
     if not (actor.can(Perm.BILLING_MANAGE) or actor.can(Perm.USERS_MANAGE)):
         raise PermissionDenied(permission=Perm.BILLING_MANAGE.value)
 

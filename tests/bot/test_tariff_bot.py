@@ -130,7 +130,7 @@ async def test_prepay_refusals_change_nothing(client, shop, uows):
 
 
 async def test_paid_seat_invite_asks_first_with_the_design_example(client, shop, uows):
-    await remove(client, "@vasya")  # 3 members: the DESIGN.md example
+    await remove(client, "@vasya")  # 3 members: the guide's worked example
     await pay_through_march(client)
     assert (await account(uows)).paid_through == date(2027, 3, 22)  # 120 days left
     admin = client(ADMIN)

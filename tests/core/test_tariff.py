@@ -65,7 +65,7 @@ async def accept(uows, token: str, telegram_id: int):
 
 
 async def standard_with_three(uows):
-    """The DESIGN.md example: Standard, 3 members, paid through 22.03.2027 = 120 days left."""
+    """The guide's worked example: Standard, 3 members, paid through 22.03.2027 = 120 days left."""
     owner = await new_account(uows)
     await join(uows, owner, 2001, "admin")
     await join(uows, owner, 2002)
@@ -133,7 +133,7 @@ async def test_prepay_records_the_invoice_and_moves_the_date_by_calendar_months(
     async with uows() as uow:
         result = await service.prepay(uow, owner, 3, " PAY-1 ", CATALOG)
     assert not result.duplicate
-    assert result.payment.amount == 752400  # the DESIGN.md example: 7 524,00 ₽
+    assert result.payment.amount == 752400  # the guide's worked example: 7 524,00 ₽
     assert result.paid_through == date(2027, 2, 22) == await paid_through(uows, owner.account_id)
     [entry] = await entries(uows, owner.account_id, "tariff.prepaid")
     assert entry.before == {"paid_through": None}

@@ -1,4 +1,4 @@
-"""Pure pricing rules (DESIGN.md §3): invoices, calendar months, recalculation, reminders."""
+"""Pure pricing rules (docs/guide.md): invoices, calendar months, recalculation, reminders."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_unknown_tariff_names_the_known_ones():
     assert CATALOG.tariff(" Standard ") is STANDARD
 
 
-# --- The three worked examples of DESIGN.md §3, to the kopeck ---------------------------------
+# --- The three worked examples of the tariff rules, to the kopeck -----------------------------
 
 
 def test_standard_one_month_four_members():
