@@ -16,7 +16,7 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.clock import FrozenClock
@@ -97,9 +97,9 @@ def accounts(draw) -> dict:
     """A balance, services and a day. The balance is often right at (or a kopeck off) what a
     first few services cost: where "the balance covers it" flips."""
     listed = draw(st.lists(services, max_size=7))
-    spent = [0]
-    for s in listed:
-        spent.append(spent[-1] + s["price"])
+    prices = [s["price"] for s in listed]
+    spent = {0, *prices, *(a + b for a in prices for b in prices)}
+    spent |= {sum(prices[:n]) for n in range(len(prices) + 1)}
     near = sorted({max(0, total + d) for total in spent for d in (-1, 0, 1)})
     return {
         "balance": draw(
@@ -108,6 +108,27 @@ def accounts(draw) -> dict:
         "services": listed,
         "days_later": draw(st.integers(0, 3)),  # when the pass runs: missed days come first
     }
+
+
+def one(status: str, price: int, offset: int = 0, auto_renew: bool = True) -> dict:
+    return {
+        "status": status,
+        "price": price,
+        "auto_renew": auto_renew,
+        "offset": offset,
+        "period_months": 1,
+        "anchor_day": None,
+        "charged_before": False,
+    }
+
+
+# Always tried, besides the generated ones: the balance exactly at a price, or a kopeck short.
+AT_THE_EDGE = [
+    {"balance": 300_00, "services": [one(ACTIVE, 100_00), one(ACTIVE, 200_00)], "days_later": 0},
+    {"balance": 299_99, "services": [one(ACTIVE, 100_00), one(ACTIVE, 200_00)], "days_later": 0},
+    {"balance": 100_00, "services": [one(SUSPENDED, 100_00, -3)], "days_later": 0},
+    {"balance": 100_00, "services": [one(ACTIVE, 100_00, -1)], "days_later": 1},
+]
 
 
 async def build(uows, account: dict) -> int:
@@ -180,6 +201,10 @@ def test_the_fast_path_writes_what_the_rule_does(db, request, sqlite_template, t
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(accounts())
+    @example(AT_THE_EDGE[0])
+    @example(AT_THE_EDGE[1])
+    @example(AT_THE_EDGE[2])
+    @example(AT_THE_EDGE[3])
     def check(account):
         async def go():
             engine = await fresh()
