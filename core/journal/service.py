@@ -232,7 +232,7 @@ async def order_service(uow: UnitOfWork, actor: Actor, code: str, request_key: s
     if first is not None:
         service = await _load(uow, actor, first.service_id)
         return Outcome(service, balance, -first.amount, replayed=True)
-    if balance < item.price:
+    if not rule.covers(balance, item.price):
         raise InsufficientFunds(price=item.price, balance=balance, shortfall=item.price - balance)
     service = ConnectedService(
         account_id=actor.account_id,

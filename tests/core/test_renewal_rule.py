@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from core.clock import FrozenClock
 from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
+from core.journal import rule
 from core.journal.models import ServiceStatus
 from core.journal.rule import Outcome, covers, decide, due
 from tests.conftest import T0
@@ -161,7 +162,8 @@ async def build(uows, account: dict) -> int:
     return aid
 
 
-async def agree(engine, account: dict) -> None:
+async def agree(engine, account: dict) -> list[tuple]:
+    """Runs the paths on the account built from `account`; returns the transitions."""
     clock = FrozenClock(T0)
     uows = UnitOfWorkFactory(session_factory(engine), clock)
     aid = await build(uows, account)
@@ -180,6 +182,19 @@ async def agree(engine, account: dict) -> None:
     assert counted == [len(expected[0])]
     # The job keeps what members hear about; plain renewals are only counted.
     assert job_transitions == [t for t in expected[0] if t[0] != "service.renewed" or t[2] == 0]
+    return expected[0]
+
+
+async def test_one_edit_of_covers_changes_every_path(engine, monkeypatch):
+    """The rule changed in one place — renew only if 50 ₽ stay on the balance — and both paths
+    follow: the second renewal of the day no longer fits."""
+    exact = AT_THE_EDGE[0]  # 300 ₽; 100 ₽ and 200 ₽ due today
+    monkeypatch.setattr(rule, "covers", lambda balance, price: balance - price >= 50_00)
+    done = await agree(engine, exact)
+    assert [(action, charged) for action, _, charged, *_ in done] == [
+        ("service.renewed", 100_00),
+        ("service.suspended", 0),
+    ]
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgres"])
