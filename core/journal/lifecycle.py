@@ -23,8 +23,6 @@ from core.journal.calendar import add_months, start_of_day
 from core.journal.models import LAPSED, OPEN, ConnectedService, ServiceStatus
 from core.journal.rule import RETURN_WINDOW, Outcome, decide
 
-__all__ = ["RETURN_WINDOW", "Transition", "advance"]
-
 
 class Transition(NamedTuple):
     """One change the lifecycle made; the notices in the outbox are built from these.
