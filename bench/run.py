@@ -43,7 +43,6 @@ from bot.i18n import build_i18n
 from bot.notifications.sender import OutboxSender
 from bot.telegram import OFFLINE_TOKEN
 from core.accounts.models import Account
-from core.alerts.jobs import run_renewals
 from core.clock import FrozenClock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
@@ -51,6 +50,7 @@ from core.db.uow import UnitOfWorkFactory
 from core.journal import billing
 from core.journal.calendar import local_today
 from core.journal.models import ConnectedService, ServiceStatus
+from core.journal.renewals import run_renewals
 from core.ledger.models import LedgerEntry
 from core.members.models import Member
 from core.notifications import outbox

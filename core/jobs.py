@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from core.alerts.jobs import run_platform_reminders, run_renewals, run_service_alerts
+from core.alerts.jobs import run_platform_reminders, run_service_alerts
 from core.db.uow import UnitOfWorkFactory
+from core.journal.renewals import run_renewals
 from core.settings import Settings
 from core.tariff.catalog import Catalog, load_catalog
 from core.tasks import reminders as task_reminders

@@ -1,8 +1,6 @@
-"""What the scheduled jobs run. Each one claims its work in the database, never in APScheduler:
-
-- renewals: one account at a time under its money lock (FOR UPDATE SKIP LOCKED on PostgreSQL),
-  charges keyed by service and period — a second process skips what the first is doing;
-- alerts: under the same lock, written with unique event keys — a repeat writes nothing.
+"""What the scheduled alert jobs run. They claim their work in the database, never in
+APScheduler: under the account's money lock (FOR UPDATE SKIP LOCKED on PostgreSQL), written with
+unique event keys — a repeat writes nothing. (The renewal job is `core.journal.renewals`.)
 """
 
 from __future__ import annotations
@@ -16,18 +14,11 @@ from core.alerts.platform import enqueue_platform_reminders
 from core.alerts.services import enqueue_service_alerts
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.journal.calendar import local_today
-from core.journal.lifecycle import run_due_services
 from core.journal.models import OPEN, ConnectedService
 from core.ledger.service import try_lock_balance
 from core.tariff.catalog import Catalog
 
 log = logging.getLogger(__name__)
-
-
-async def run_renewals(uows: UnitOfWorkFactory) -> int:
-    """The services lifecycle for every account with something due (see core.journal.lifecycle)."""
-    async with uows() as uow:
-        return await run_due_services(uow)
 
 
 async def accounts_with_services(uow: UnitOfWork) -> list[int]:

@@ -10,7 +10,8 @@ from core.db.uow import UnitOfWork
 from core.errors import NotFound
 from core.journal import forecast
 from core.journal.calendar import local_today
-from core.journal.lifecycle import Transition, advance_account
+from core.journal.lifecycle import Transition
+from core.journal.renewals import advance_account
 from core.journal.service import open_of
 from core.ledger.models import LedgerEntry
 from core.ledger.service import balance_of, credit_top_up, recent_entries

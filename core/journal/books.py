@@ -29,8 +29,8 @@ from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.journal import resources
 from core.journal.models import ConnectedService
-from core.ledger.models import Balance, EntryKind, LedgerEntry
-from core.ledger.service import balance_of, post
+from core.ledger.models import EntryKind, LedgerEntry
+from core.ledger.service import balance_of, entry_row, move_balance, post, post_many
 
 
 def renewal_key(service_id: int, period_start: date) -> str:
@@ -100,13 +100,16 @@ class Books:
     def now(self) -> datetime:
         return self.uow.clock.now()
 
-    async def charge(self, service: Any, period_start: date, actor_id: int | None) -> Charge | None:
-        """Charges the period starting `period_start`; None if the balance does not cover it.
+    async def available(self, account_id: int) -> int:
+        """The balance the renewal rule decides with (the caller holds the account's lock)."""
+        return await balance_of(self.uow, account_id)
 
-        The caller holds the account's money lock, so the balance read here stays true.
+    async def charge(self, service: Any, period_start: date, actor_id: int | None) -> Charge:
+        """Charges the period starting `period_start` (once: a repeated key charges nothing).
+
+        The renewal rule has decided the balance covers it (`core.journal.rule`); the caller
+        holds the account's money lock, so that stays true.
         """
-        if await balance_of(self.uow, service.account_id) < service.price:
-            return None
         posted = await post(
             self.uow,
             account_id=service.account_id,
@@ -184,10 +187,10 @@ class Batch(Books):
         )
         self.known(key, found)
 
-    async def charge(self, service: Any, period_start: date, actor_id: int | None) -> Charge | None:
-        # Same order as `Books.charge` (and `post`): the balance first, then the key.
-        if self.balance < service.price:
-            return None
+    async def available(self, account_id: int) -> int:
+        return self.balance
+
+    async def charge(self, service: Any, period_start: date, actor_id: int | None) -> Charge:
         key = renewal_key(service.id, period_start)
         if key not in self._checked:
             await self._look_up(key)
@@ -195,18 +198,18 @@ class Batch(Books):
             return Charge(0, self._charged[key])
         self.balance -= service.price
         self._entries.append(
-            {
-                "account_id": service.account_id,
-                "kind": EntryKind.CHARGE.value,
-                "amount": -service.price,
-                "balance_after": self.balance,
-                "idempotency_key": key,
-                "reason": "service.renewal",
-                "note": service.catalog_code[:200] if service.catalog_code else None,
-                "service_id": service.id,
-                "actor_id": actor_id,
-                "created_at": self.now(),
-            }
+            entry_row(
+                account_id=service.account_id,
+                kind=EntryKind.CHARGE,
+                amount=-service.price,
+                balance_after=self.balance,
+                key=key,
+                reason="service.renewal",
+                note=service.catalog_code,
+                service_id=service.id,
+                actor_id=actor_id,
+                created_at=self.now(),
+            )
         )
         self._charged[key] = self.balance
         return Charge(service.price, self.balance)
@@ -240,21 +243,9 @@ class Batch(Books):
         changed = [s for s, loaded in self._tracked if _changing(s) != loaded]
         if changed:
             await session.execute(_update_services(), [_state_params(s) for s in changed])
-        if self._entries:
-            await session.execute(LedgerEntry.__table__.insert(), self._entries)
+        await post_many(self.uow, self._entries)
         if self.balance != self._stored_balance:
-            # Compare-and-set: under the account's lock nothing else may have moved it.
-            moved = await session.execute(
-                update(Balance)
-                .where(
-                    Balance.account_id == self.account_id,
-                    Balance.amount == self._stored_balance,
-                )
-                .values(amount=self.balance, updated_at=self.now())
-                .execution_options(synchronize_session=False)
-            )
-            if moved.rowcount != 1:
-                raise RuntimeError(f"balance of account {self.account_id} moved under its lock")
+            await move_balance(self.uow, self.account_id, self._stored_balance, self.balance)
             self._stored_balance = self.balance
         if self._audits:
             await session.execute(AuditEntry.__table__.insert(), self._audits)

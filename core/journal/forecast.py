@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from core.journal import rule
 from core.journal.calendar import add_months
 from core.journal.lifecycle import return_closes_on
 from core.journal.models import LAPSED, PENDING, ConnectedService, ServiceStatus
@@ -61,7 +62,7 @@ def runway(balance: int, ahead: list[Renewal]) -> Runway:
     due = 0
     for day in sorted(due_by_day):
         due += due_by_day[day]
-        if due > balance:
+        if not rule.covers_all(balance, due):  # what the renewal job will find
             return Runway(day, due - balance)
     return Runway(None, 0)
 

@@ -13,7 +13,7 @@ from core.accounts.models import Account
 from core.audit.service import HistoryRow, subject_log
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.journal import forecast, lifecycle, notices
+from core.journal import forecast, lifecycle, notices, rule
 from core.journal.calendar import local_today
 from core.journal.catalog import CatalogItem, default_catalog
 from core.journal.models import LAPSED, OPEN, PENDING, ConnectedService, ServiceStatus
@@ -232,7 +232,7 @@ async def order_service(uow: UnitOfWork, actor: Actor, code: str, request_key: s
     if first is not None:
         service = await _load(uow, actor, first.service_id)
         return Outcome(service, balance, -first.amount, replayed=True)
-    if balance < item.price:
+    if not rule.covers(balance, item.price):
         raise InsufficientFunds(price=item.price, balance=balance, shortfall=item.price - balance)
     service = ConnectedService(
         account_id=actor.account_id,
@@ -337,7 +337,7 @@ async def return_service(
     if now >= deadline:
         raise InvalidInput("return_window_closed", closed_on=lifecycle.return_closes_on(service))
     balance = await balance_of(uow, actor.account_id)
-    if balance < service.price:
+    if not rule.covers(balance, service.price):
         short = service.price - balance
         raise InsufficientFunds(price=service.price, balance=balance, shortfall=short)
     posted = await post(

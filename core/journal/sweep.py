@@ -2,22 +2,25 @@
 
 A day's pass takes the account's due services in renewal order — due first, paid first. Most of
 them are *plain*: active, their period ending that day. A plain service's outcome needs nothing
-but its price and the balance: renewed if the balance covers it, else suspended (disconnected
-when auto-renew is off). Plain services with the same outcome, consecutive in renewal order,
-form a *run* (those with auto-renew off are counted apart: the database tells them apart), written
-whatever its length with one INSERT … SELECT into the ledger, one into the audit log and one
-UPDATE of the services, all computed by the database from the services' rows. Every other due
-service — an order to switch on, a lapsed service to close or resume, a period that was charged
-before — goes through `lifecycle.advance` one by one, its writes batched by `Batch`. Charges are
-written in renewal order, so the ledger reads as if the services had been charged one after the
-other; `tests/core/test_renewal_batch.py` checks that the rows are those the one-by-one path
-writes (only the audit entries of different services may interleave differently).
+but its price, its auto-renew flag and the balance (`rule.at_period_end`): renewed, suspended or
+disconnected. Which services are due at all is the rule's SQL predicate (`rule.due`), and "the
+balance covers them all" is `rule.covers_all`: the rule module is the one place to change. Plain
+services with the same outcome, consecutive in renewal order, form a *run* (those with auto-
+renew off are counted apart: the database tells them apart), written whatever its length with
+one INSERT … SELECT into the ledger (built and run by `core.ledger.service`, the ledger's only
+writer), one into the audit log and one UPDATE of the services, all computed by the database
+from the services' rows. Every other due service — an order to switch on, a lapsed service to
+close or resume, a period that was charged before — goes through `lifecycle.advance` one by one,
+its writes batched by `Batch`. Charges are written in renewal order, so the ledger reads as if
+the services had been charged one after the other; `tests/core/test_renewal_batch.py` checks
+that the rows are those the one-by-one path writes (only the audit entries of different services
+may interleave differently).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +33,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
+    not_,
     select,
     update,
 )
@@ -41,18 +44,14 @@ from core.audit.models import AuditEntry
 from core.db.base import UTCDateTime
 from core.db.sql import json_object, plan_each_statement
 from core.db.uow import UnitOfWork
-from core.journal import notices
+from core.journal import notices, rule
 from core.journal.books import Batch, ServiceState, renewal_key, state_columns
 from core.journal.calendar import add_months, local_today
-from core.journal.lifecycle import (
-    RETURN_WINDOW,
-    Transition,
-    advance,
-    last_return_day,
-)
+from core.journal.lifecycle import Transition, advance, last_return_day
 from core.journal.models import LAPSED, ConnectedService, ServiceStatus
+from core.journal.rule import RETURN_WINDOW, Outcome
 from core.ledger.models import EntryKind, LedgerEntry
-from core.ledger.service import balance_of
+from core.ledger.service import balance_of, entries_from, post_from
 
 # Services per round of statements: bounds memory and statement size, not results.
 CHUNK = 2_000
@@ -60,6 +59,7 @@ CHUNK = 2_000
 RENEWED = "service.renewed"
 SUSPENDED = f"service.{ServiceStatus.SUSPENDED}"
 DISCONNECTED = f"service.{ServiceStatus.DISCONNECTED}"
+ACTIONS = {Outcome.RENEW: RENEWED, Outcome.SUSPEND: SUSPENDED, Outcome.DISCONNECT: DISCONNECTED}
 
 
 @dataclass(slots=True)
@@ -115,10 +115,8 @@ async def missed_day(uow: UnitOfWork, account_id: int, today: date) -> date | No
                 func.min(case((s.status.in_(LAPSED), s.lapsed_on))),
             ).where(
                 s.account_id == account_id,
-                or_(
-                    and_(s.status == ServiceStatus.ACTIVE, s.ends_on < today),
-                    and_(s.status.in_(LAPSED), s.lapsed_on < today - RETURN_WINDOW),
-                ),
+                # Due on yesterday or before, when nothing starts a period.
+                rule.due(s, today - timedelta(days=1), 0, catching_up=True),
             )
         )
     ).one()
@@ -181,7 +179,7 @@ async def _renew_all_plain(batch: Batch, day: date, swept: Swept) -> bool:
     ).one()
     if count == 0:
         return True
-    if off or charged_before or batch.balance < total:
+    if off or charged_before or not rule.covers_all(batch.balance, total):
         return False
     anchor = func.coalesce(s.anchor_day, day.day)
     periods = await session.execute(select(s.period_months, anchor).where(plain).distinct())
@@ -202,23 +200,12 @@ def _plain(account_id: int, day: date) -> Any:
 async def _others_due(batch: Batch, day: date, catching_up: bool) -> list[tuple[date, int]]:
     """The due services that are not plain, as (renewal order key, id), in renewal order."""
     s = ConnectedService.__table__.c
-    due = [
-        and_(s.status == ServiceStatus.ACTIVE, s.ends_on < day),
-        and_(s.status.in_(LAPSED), s.lapsed_on <= day - RETURN_WINDOW),
-    ]
-    if not catching_up:
-        due += [
-            s.status == ServiceStatus.ORDERED,
-            # Resuming takes the price; the balance only goes down during a pass.
-            and_(
-                s.status == ServiceStatus.SUSPENDED,
-                s.auto_renew.is_(True),
-                s.price <= batch.balance,
-            ),
-        ]
+    due = rule.due(s, day, batch.balance, catching_up=catching_up)
     key = func.coalesce(s.ends_on, s.lapsed_on, date.min)
     rows = await batch.uow.session.execute(
-        select(key, s.id).where(s.account_id == batch.account_id, or_(*due)).order_by(key, s.id)
+        select(key, s.id)
+        .where(s.account_id == batch.account_id, due, not_(_plain(batch.account_id, day)))
+        .order_by(key, s.id)
     )
     return [(k, i) for k, i in rows]
 
@@ -313,12 +300,7 @@ class _Pass:
         if self.waiting:
             await self._advance_waiting()  # their charges come first
         batch, day = self.batch, self.day
-        if not auto_renew:
-            action = DISCONNECTED
-        elif batch.balance >= price:
-            action = RENEWED
-        else:
-            action = SUSPENDED
+        action = ACTIONS[rule.at_period_end(price, auto_renew, batch.balance)]
         run = self.runs.get(auto_renew)
         if run is None or run.action != action:
             if run is not None:
@@ -437,34 +419,19 @@ async def _write_renewals(batch: Batch, day: date, run: _Run) -> None:
         )
 
     key = literal("renew:") + cast(s.id, String) + literal(f":{iso}")
-    no_actor = literal(None, BigInteger)
-    charges = select(
-        s.account_id,
-        literal(EntryKind.CHARGE.value),
-        -s.price,
-        balance,
-        key,
-        literal("service.renewal"),
-        s.catalog_code,
-        s.id,
-        no_actor,
-        now,
-    ).where(rows)
-    ledger_columns = [
-        "account_id",
-        "kind",
-        "amount",
-        "balance_after",
-        "idempotency_key",
-        "reason",
-        "note",
-        "service_id",
-        "actor_id",
-        "created_at",
-    ]
-    await _insert_from(
-        batch, LedgerEntry.__table__, ledger_columns, charges.order_by(s.id), run.count
+    charges = entries_from(
+        account_id=s.account_id,
+        kind=literal(EntryKind.CHARGE.value),
+        amount=-s.price,
+        balance_after=balance,
+        key=key,
+        reason=literal("service.renewal"),
+        note=s.catalog_code,
+        service_id=s.id,
+        actor_id=literal(None, BigInteger),
+        created_at=now,
     )
+    await post_from(batch.uow, charges.where(rows).order_by(s.id), run.count)
     after = json_object(
         batch.uow,
         "status",

@@ -3,14 +3,22 @@
 Every change goes through `post()`: it takes the account's money lock (the balance row), returns
 the first result for a repeated idempotency key, and refuses a charge below zero with a
 compare-and-set on the cached total, all inside the caller's transaction.
+
+This module is the only writer of the ledger table (`tests/test_architecture.py` fails if
+another module writes it). Besides `post()`, one entry at a time, the renewal job writes many
+at once under the account's lock, having computed them itself: `post_many()` (rows built by
+`entry_row()`), `post_from()` (an INSERT … SELECT of `entries_from()`, the database computing
+the rows) and `move_balance()` for the cached total.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from core.audit.service import audit
 from core.db.sql import insert_ignoring_duplicates
@@ -160,6 +168,98 @@ async def post(
     uow.session.add(entry)
     await uow.session.flush()
     return Posted(entry, replayed=False)
+
+
+# The columns of a ledger entry as the batch forms write them, in this order.
+ENTRY_COLUMNS = (
+    "account_id",
+    "kind",
+    "amount",
+    "balance_after",
+    "idempotency_key",
+    "reason",
+    "note",
+    "service_id",
+    "actor_id",
+    "created_at",
+)
+
+
+def entry_row(
+    *,
+    account_id: int,
+    kind: EntryKind,
+    amount: int,
+    balance_after: int,
+    key: str,
+    reason: str,
+    created_at: datetime,
+    note: str | None = None,
+    service_id: int | None = None,
+    actor_id: int | None = None,
+) -> dict[str, Any]:
+    """One entry for `post_many`: the values `post` would write."""
+    return {
+        "account_id": account_id,
+        "kind": kind.value,
+        "amount": amount,
+        "balance_after": balance_after,
+        "idempotency_key": key,
+        "reason": reason,
+        "note": note[:200] if note else None,
+        "service_id": service_id,
+        "actor_id": actor_id,
+        "created_at": created_at,
+    }
+
+
+async def post_many(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Appends entries (`entry_row`) computed by a caller that holds the account's money lock
+    and has checked their keys; it moves the cached total itself (`move_balance`)."""
+    if rows:
+        await uow.session.execute(LedgerEntry.__table__.insert(), rows)
+
+
+def entries_from(
+    *,
+    account_id: Any,
+    kind: Any,
+    amount: Any,
+    balance_after: Any,
+    key: Any,
+    reason: Any,
+    note: Any,
+    service_id: Any,
+    actor_id: Any,
+    created_at: Any,
+) -> Select:
+    """The SELECT of entries the database computes (SQL expressions, named as the columns),
+    for `post_from`; add its WHERE and ORDER BY (the order the entries get their ids in)."""
+    return select(
+        account_id, kind, amount, balance_after, key, reason, note, service_id, actor_id, created_at
+    )
+
+
+async def post_from(uow: UnitOfWork, entries: Select, count: int) -> None:
+    """INSERT … SELECT of `entries_from(...)`: exactly `count` entries, or an error (the caller
+    rolls back). The same conditions as `post_many`: the lock is held, the keys are new."""
+    table = LedgerEntry.__table__
+    result = await uow.session.execute(table.insert().from_select(ENTRY_COLUMNS, entries))
+    if result.rowcount != count:
+        raise RuntimeError(f"ledger: {result.rowcount} entries written for {count}")
+
+
+async def move_balance(uow: UnitOfWork, account_id: int, stored: int, new: int) -> None:
+    """Sets the cached total after `post_many`/`post_from`, compare-and-set against `stored`:
+    under the account's lock nothing else may have moved it."""
+    moved = await uow.session.execute(
+        update(Balance)
+        .where(Balance.account_id == account_id, Balance.amount == stored)
+        .values(amount=new, updated_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise RuntimeError(f"balance of account {account_id} moved under its lock")
 
 
 def clean_reference(reference: str | None) -> str | None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.journal.lifecycle import process_due_services
+from core.journal.renewals import process_due_services
 from tests.support.journal import entries, money, order
 
 OWNER, ADMIN, MANAGER = 1000, 2000, 3001

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.journal import service
-from core.journal.lifecycle import process_due_services
+from core.journal.renewals import process_due_services
 from tests.support.factories import new_account
 from tests.support.journal import fund, load, money, order, set_up
 

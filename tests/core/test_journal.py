@@ -9,7 +9,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.journal import billing, service
 from core.journal.catalog import CatalogError, default_catalog, load_catalog
 from core.journal.forecast import Color
-from core.journal.lifecycle import process_due_services
+from core.journal.renewals import process_due_services
 from core.journal.service import CardAction
 from core.ledger.service import InsufficientFunds
 from tests.support.factories import join, new_account

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import ast
 import asyncio
 import random
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -171,3 +174,110 @@ async def test_cached_balance_always_equals_the_ledger(uows):
         for who in (owner, other):
             cached, total = await money(uows, who.account_id)
             assert cached == total >= 0
+
+
+# One writer of the ledger: nothing outside core/ledger/ inserts, updates or deletes its rows.
+LEDGER_PACKAGE = Path(__file__).resolve().parents[2] / "core" / "ledger"
+SKIPPED_DIRS = {".venv", "tests", ".git", "__pycache__", "migrations"}
+LEDGER_SQL = re.compile(r"\b(insert\s+into|update|delete\s+from)\s+\"?ledger_entries\b", re.I)
+WRITES = {"insert", "update", "delete", "add", "add_all", "merge", "bulk_insert_mappings"}
+READS = {"select", "select_from", "join", "outerjoin", "exists", "aliased"}
+
+
+def ledger_writes(source: str) -> list[int]:
+    """Lines of `source` that write the ledger table: an entry built (`LedgerEntry(...)`), an
+    insert/update/delete of the model or its table (also through a name bound to it), the table
+    handed to a helper (`_insert_from(batch, LedgerEntry.__table__, ...)`), or SQL text that
+    writes `ledger_entries`."""
+    tree = ast.parse(source)
+    bound: set[str] = set()  # names that hold the model or its table, e.g. `t = LedgerEntry...`
+    tables: set[str] = set()  # of these, the ones holding the table itself
+
+    def mentions(node: ast.AST) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and (sub.id == "LedgerEntry" or sub.id in bound):
+                return True
+            if isinstance(sub, ast.Attribute) and sub.attr == "LedgerEntry":
+                return True
+            if isinstance(sub, ast.Constant) and sub.value == "ledger_entries":
+                return True
+        return False
+
+    def is_table(node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in tables
+        return isinstance(node, ast.Attribute) and node.attr == "__table__" and mentions(node)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            pairs = [(t, node.value) for t in node.targets]
+            for target, value in list(pairs):
+                if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+                    pairs += list(zip(target.elts, value.elts, strict=False))
+            for target, value in pairs:
+                if isinstance(target, ast.Name) and mentions(value):
+                    bound.add(target.id)
+                    if is_table(value):
+                        tables.add(target.id)
+    found = []
+    for node in ast.walk(tree):
+        text = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(text, str) and LEDGER_SQL.search(text):
+            found.append(node.lineno)
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name == "LedgerEntry":
+            found.append(node.lineno)  # an entry built: it only exists to be added
+        elif name in WRITES and isinstance(func, ast.Attribute) and mentions(func.value):
+            found.append(node.lineno)  # LedgerEntry.__table__.insert(), table.insert()
+        elif name in WRITES and any(mentions(arg) for arg in node.args):
+            found.append(node.lineno)  # insert(LedgerEntry), session.add(entry_of_the_model)
+        elif name not in READS and any(
+            is_table(arg) for arg in [*node.args, *(k.value for k in node.keywords)]
+        ):
+            found.append(node.lineno)  # the table handed to a helper that writes it
+    return found
+
+
+def test_only_core_ledger_writes_the_ledger():
+    root = LEDGER_PACKAGE.parents[1]
+    offenders = []
+    tops = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    paths = [p for d in tops if d.name not in SKIPPED_DIRS for p in d.rglob("*.py")]
+    assert (root / "core" / "journal" / "sweep.py") in paths
+    for path in paths:
+        parts = set(path.relative_to(root).parts)
+        if parts & SKIPPED_DIRS or path.is_relative_to(LEDGER_PACKAGE):
+            continue
+        lines = ledger_writes(path.read_text(encoding="utf-8"))
+        offenders += [f"{path.relative_to(root)}:{line}" for line in lines]
+    assert offenders == [], "write the ledger through core.ledger.service"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "session.add(LedgerEntry(account_id=1, amount=5))",
+        "await session.execute(LedgerEntry.__table__.insert(), rows)",
+        "await session.execute(insert(LedgerEntry).values(amount=1))",
+        "s, entry = Service.__table__, LedgerEntry.__table__\nentry.insert().from_select(c, q)",
+        "table = models.LedgerEntry.__table__\nawait session.execute(update(table))",
+        "await session.execute(text('INSERT INTO ledger_entries (amount) VALUES (1)'))",
+        "await session.execute(delete(LedgerEntry).where(LedgerEntry.id == 1))",
+        "await _insert_from(batch, LedgerEntry.__table__, columns, query, count)",
+    ],
+)
+def test_the_ledger_scan_catches_every_way_of_writing(source):
+    assert ledger_writes(source) != []
+
+
+def test_the_ledger_scan_lets_reads_through():
+    reads = (
+        "rows = select(LedgerEntry.amount).where(LedgerEntry.account_id == 1)\n"
+        "e = LedgerEntry.__table__.c\nq = select(e.balance_after)\n"
+        "text('SELECT sum(amount) FROM ledger_entries')\n"
+        "table = Service.__table__\nupdate(table).values(version=1)\n"
+    )
+    assert ledger_writes(reads) == []

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
-from core.journal import lifecycle, notices, sweep
+from core.journal import lifecycle, notices, renewals, sweep
 from core.journal.calendar import local_today
 from core.journal.models import LAPSED, PENDING, ConnectedService, PoolResource, ServiceStatus
 from core.ledger.models import EntryKind, LedgerEntry
@@ -146,7 +146,7 @@ async def outcome(uows, account_id: int, path) -> tuple[list, dict]:
 
 
 async def batch(uow, account_id: int) -> list[lifecycle.Transition]:
-    return await lifecycle.advance_account(uow, account_id, uow.clock.now())
+    return await renewals.advance_account(uow, account_id, uow.clock.now())
 
 
 async def job(uow, account_id: int) -> sweep.Swept:
