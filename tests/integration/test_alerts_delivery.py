@@ -11,41 +11,18 @@ import pytest
 
 from bot.i18n import build_i18n
 from bot.notifications.render import render, renderers
-from bot.notifications.sender import LEASE, OutboxSender
-from bot.telegram import build_bot
-from core.notifications.limits import Limits, RateLimiter
+from bot.notifications.sender import LEASE
 from core.notifications.models import OutboxStatus
-from core.settings import Settings
 from tests.support.alerts import msk, opt_in, outbox, tick
 from tests.support.factories import join, new_account
 from tests.support.journal import fund, order, set_up
-from tests.support.telegram_standin import TelegramStandIn
 
 SHOPS = 4
 
 
 @pytest.fixture
-async def standin():
-    server = TelegramStandIn(per_second=40, per_chat_per_second=5)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def make_sender(standin, uows):
-    bots = []
-
-    def make() -> OutboxSender:
-        settings = Settings(_env_file=None, bot_token=standin.token, telegram_api_base=standin.base)
-        bot = build_bot(settings)
-        bots.append(bot)
-        limits = Limits(per_second=40, per_chat_per_second=5, group_per_minute=20)
-        return OutboxSender(bot, uows, build_i18n("ru"), RateLimiter(limits), batch_size=50)
-
-    yield make
-    for bot in bots:
-        await bot.session.close()
+def standin_limits() -> dict:
+    return {"per_second": 40, "per_chat_per_second": 5}
 
 
 async def shops_with_short_balances(uows, clock) -> None:
@@ -77,7 +54,7 @@ async def test_alerts_arrive_exactly_once_within_the_limits(standin, make_sender
     await tick(uows)  # and a suspension notice each
     standin.script[1001] = ["429"]
     standin.script[2002] = ["502"]
-    sender = make_sender()
+    sender = make_sender(batch_size=50)
     await sender.drain()
     clock.advance(timedelta(seconds=2))
     await sender.drain()
@@ -97,7 +74,7 @@ async def test_a_sender_killed_mid_batch_loses_and_repeats_nothing(
     standin, make_sender, uows, clock
 ):
     await shops_with_short_balances(uows, clock)
-    dying = make_sender()
+    dying = make_sender(batch_size=50)
     real_send, sent = dying.bot.send_message, []
 
     async def send_then_die(*args, **kwargs):
@@ -120,7 +97,7 @@ async def test_a_sender_killed_mid_batch_loses_and_repeats_nothing(
     assert Counter(r.status for r in rows) == {OutboxStatus.SENT: 5, OutboxStatus.PENDING: 11}
     assert len(standin.delivered) == 5
 
-    restarted = make_sender()
+    restarted = make_sender(batch_size=50)
     assert await restarted.drain() == 0  # the dead sender's leases still hold
     clock.advance(LEASE + timedelta(seconds=1))
     assert await restarted.drain() == 11

@@ -11,44 +11,22 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import build_i18n
-from bot.notifications.sender import OutboxSender
-from bot.telegram import build_bot
-from core.notifications.limits import Limits, RateLimiter
+from core.notifications.limits import Limits
 from core.notifications.models import DeliveryAttempt, OutboxMessage, OutboxStatus
 from core.orders.announce import set_order_notifications
 from core.orders.models import Order
 from core.orders.notices import ANNOUNCEMENT_EDIT, announcement_key
 from core.orders.service import claim_order
-from core.settings import Settings
 from tests.support.factories import join, new_account
 from tests.support.orders import add_order
-from tests.support.telegram_standin import TelegramStandIn
 
 FAST = Limits(per_second=1000, per_chat_per_second=1000)
 PETYA, VASYA = 3001, 3002
 
 
 @pytest.fixture
-async def standin():
-    server = TelegramStandIn()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def make_sender(standin, uows):
-    bots = []
-
-    def make() -> OutboxSender:
-        settings = Settings(_env_file=None, bot_token=standin.token, telegram_api_base=standin.base)
-        bots.append(bot := build_bot(settings))
-        return OutboxSender(bot, uows, build_i18n("ru"), RateLimiter(FAST), batch_size=25)
-
-    yield make
-    for bot in bots:
-        await bot.session.close()
+def sender_limits() -> Limits:
+    return FAST
 
 
 @pytest.fixture

@@ -16,39 +16,13 @@ from sqlalchemy import func, select
 
 from bot.i18n import build_i18n
 from bot.notifications.sender import LEASE, OutboxSender
-from bot.telegram import build_bot
 from core.accounts.models import Account
 from core.members.models import Member
 from core.notifications import outbox
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import DeliveryAttempt, OutboxMessage, OutboxStatus
-from core.settings import Settings
 from tests.support.factories import join, new_account
 from tests.support.telegram_standin import TelegramStandIn
-
-
-@pytest.fixture
-async def standin():
-    server = TelegramStandIn()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def make_sender(standin, uows):
-    bots = []
-
-    def make(limits: Limits | None = None, **options) -> OutboxSender:
-        settings = Settings(_env_file=None, bot_token=standin.token, telegram_api_base=standin.base)
-        bots.append(bot := build_bot(settings))
-        limits = limits or Limits(per_second=40, per_chat_per_second=5, group_per_minute=20)
-        options.setdefault("batch_size", 25)
-        return OutboxSender(bot, uows, build_i18n("ru"), RateLimiter(limits), **options)
-
-    yield make
-    for bot in bots:
-        await bot.session.close()
 
 
 @pytest.fixture
