@@ -1,6 +1,6 @@
 """/orders, /order, /claim, the order card and its buttons: one handler per button action.
 
-Every callback query is answered once, by the dispatcher's CallbackAnswerMiddleware; a handler
+Every callback query is answered once, by `CallbackAnswers` (bot/middlewares.py); a handler
 that has something to say sets `callback_answer.text`. Messages to other chats (announcement
 edits, assignment notices) are written by the core with the change and sent by the outbox.
 """
