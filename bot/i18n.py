@@ -1,4 +1,9 @@
-"""Locales: gettext catalogs under locales/, compiled to .mo when missing or stale."""
+"""Locales: gettext catalogs, found wherever ShopDesk runs.
+
+An installed package (wheel, Docker image) carries them compiled in `bot/locales/` (setup.py
+builds them from the sources); a checkout or an editable install reads `locales/` at the top of
+the repository and compiles its .po files to .mo when missing or stale.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+PACKAGED_LOCALES = Path(__file__).resolve().parent / "locales"  # compiled into the wheel
+SOURCE_LOCALES = Path(__file__).resolve().parent.parent / "locales"  # the repository's sources
+LOCALES_DIR = PACKAGED_LOCALES if PACKAGED_LOCALES.is_dir() else SOURCE_LOCALES
 DOMAIN = "messages"
 LOCALES = ("ru", "en")
 
@@ -27,7 +34,7 @@ def compile_locales(path: Path = LOCALES_DIR) -> None:
 
 
 def build_i18n(default_locale: str) -> I18n:
-    compile_locales()
+    compile_locales()  # a no-op in an installed package: it carries .mo files, no .po sources
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
 
 
@@ -56,7 +63,7 @@ def pick_locale(data: dict[str, Any], default: str) -> str:
     return code if code in LOCALES else default
 
 
-def fill_source_locale(path: Path = LOCALES_DIR, locale: str = "en") -> int:
+def fill_source_locale(path: Path = SOURCE_LOCALES, locale: str = "en") -> int:
     """Source strings are English: the en catalog repeats each new msgid as its msgstr."""
     from babel.messages.pofile import write_po
 
