@@ -1,5 +1,6 @@
 """Rules of the layout: core never imports aiogram; no import cycles in product code; importing
-a package has no side effects; every message exists in both languages.
+a package has no side effects; every message exists in both languages; every third-party
+package the code imports is declared in pyproject.toml.
 
 The layers themselves (shopdesk > bot | web > core) are import-linter contracts in
 pyproject.toml, checked by `lint-imports` in `make test`.
@@ -12,6 +13,8 @@ import re
 import subprocess
 import sys
 import textwrap
+import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import grimp
@@ -270,3 +273,55 @@ async def handler(message, query, bot):
     await bot.send_chat_action(1, "typing")
 """
     assert outgoing_calls(answers) == []
+
+
+def third_party_imports(source: str) -> set[str]:
+    """Top-level names of absolute imports anywhere in a module (functions, TYPE_CHECKING too)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.partition(".")[0])
+    return {name for name in found if name not in sys.stdlib_module_names}
+
+
+def _distribution(requirement: str) -> str:
+    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement).group(1)
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def undeclared_imports(folders: tuple[str, ...], declared: set[str]) -> dict[str, list[str]]:
+    """{module: files} for each import that no declared distribution provides."""
+    first_party = {*PRODUCT, "tests", "bench"}
+    providers = packages_distributions()
+    missing: dict[str, list[str]] = {}
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for name in third_party_imports(path.read_text(encoding="utf-8")) - first_party:
+                dists = {_distribution(d) for d in providers.get(name, [])}
+                if not dists & declared:
+                    missing.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    return missing
+
+
+def test_every_imported_package_is_declared():
+    """The product's imports are runtime dependencies; tests and bench may also use `dev`.
+    A package that only arrives as another one's dependency can vanish with its next release."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {_distribution(r) for r in project["dependencies"]}
+    dev = runtime | {_distribution(r) for r in project["optional-dependencies"]["dev"]}
+    assert len(runtime) >= 10
+    assert undeclared_imports(PRODUCT, runtime) == {}
+    assert undeclared_imports(("tests", "bench"), dev) == {}
+
+
+def test_the_declared_imports_check_sees_a_missing_one():
+    assert third_party_imports("import json\nfrom aiohttp import web\nfrom . import x") == {
+        "aiohttp"
+    }
+    assert _distribution("sqlalchemy[asyncio]>=2.0.30,<3") == "sqlalchemy"
+    assert _distribution("Prometheus_Client>=0.20") == "prometheus-client"
+    # Without aiohttp declared, web/ (which serves on aiohttp) is reported.
+    missing = undeclared_imports(("web",), {"aiogram", "sqlalchemy", "pydantic", "alembic"})
+    assert "aiohttp" in missing and all(p.startswith("web/") for p in missing["aiohttp"])
