@@ -9,6 +9,7 @@ when the build requirements or the dependencies cannot be fetched at all.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,14 +22,7 @@ pytestmark = pytest.mark.install
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a build needs, as the Dockerfile copies it: the build must not depend on anything else.
-SOURCES = (
-    "pyproject.toml",
-    "setup.py",
-    "MANIFEST.in",
-    "README.md",
-    "locales",
-    *("bot", "core", "web", "shopdesk"),
-)
+SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "locales", "bot", "core", "web", "shopdesk")
 UNREACHABLE = (
     "No matching distribution found",
     "Could not find a version that satisfies",
@@ -152,3 +146,42 @@ def test_help_demo_and_console_run_from_another_folder(run_bot):
     assert replies, chat.stdout
     # The default locale is Russian: the owner's /help answer comes from the compiled catalog.
     assert "владелец" in chat.stdout, chat.stdout
+
+
+def _dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile as stages of (instruction, arguments), continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text(encoding="utf-8"))
+    stages: list[list[tuple[str, str]]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        instruction, _, arguments = line.strip().partition(" ")
+        if instruction.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((instruction.upper(), arguments.strip()))
+    return stages
+
+
+def test_the_dockerfile_builds_the_wheel_from_what_the_build_needs():
+    """No Docker engine here: the image's rules are checked by reading the Dockerfile."""
+    build, runtime = _dockerfile_stages()
+    copied = [arg.split()[:-1] for op, arg in build if op == "COPY"]
+    assert sorted(src.rstrip("/") for srcs in copied for src in srcs) == sorted(SOURCES)
+    assert any(op == "RUN" and "pip wheel --no-deps" in arg for op, arg in build)
+    # Runtime: the dependencies' layer comes before the code, which is the wheel alone.
+    ops = [f"{op} {arg}" for op, arg in runtime]
+    deps = next(i for i, line in enumerate(ops) if "pip install -r" in line)
+    code = next(i for i, line in enumerate(ops) if line.startswith("COPY --from="))
+    assert deps < code
+    assert [line for line in ops[:deps] if line.startswith("COPY")] == [
+        "COPY pyproject.toml /tmp/pyproject.toml"
+    ]
+    assert not [line for line in ops if line.startswith("COPY") and "--from=" not in line][1:]
+    # It runs as a user of its own, who owns its working directory and not the code.
+    users = [arg for op, arg in runtime if op == "USER"]
+    assert users == ["shopdesk"]
+    assert [arg for op, arg in runtime if op == "WORKDIR"] == ["/var/lib/shopdesk"]
+    assert not [line for line in ops if "chown" in line or "chmod" in line]
+    (healthcheck,) = [arg for op, arg in runtime if op == "HEALTHCHECK"]
+    assert "/healthz" in healthcheck or "/livez" in healthcheck
+    assert ops.index("USER shopdesk") < next(i for i, x in enumerate(ops) if x.startswith("CMD"))
