@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.alerts.render import rubles
+from bot.format import money as printed
 from core.journal.renewals import process_due_services
+from core.ledger.service import MAX_TOP_UP
+from core.money import parse_money, split_amount
 from tests.support.journal import entries, money, order
 
 OWNER, ADMIN, MANAGER = 1000, 2000, 3001
@@ -85,6 +92,15 @@ async def test_unreadable_amounts_are_explained_and_credit_nothing(client, shop,
     assert "1,500 can be read two ways: 1 500,00 ₽ or 1,50 ₽. Write 1500 for the first" in english
     assert "at most 10 000 000,00 ₽" in plain((await owner.send("/topup 50 000 000")).text)
     assert await entries(uows, shop["owner"].account_id) == []
+
+
+@given(st.integers(min_value=1, max_value=MAX_TOP_UP))
+def test_what_the_bot_prints_is_read_back_as_the_same_amount(kopecks):
+    # Owners copy amounts from replies ("12 500,50 ₽") and from the alerts' /topup hint.
+    assert parse_money(printed(kopecks), maximum=MAX_TOP_UP) == kopecks
+    parsed = split_amount(f"{printed(kopecks)} PP-1042", maximum=MAX_TOP_UP)
+    assert (parsed.amount, parsed.rest) == (kopecks, "PP-1042")
+    assert split_amount(f"{rubles(kopecks)} PP-1", maximum=MAX_TOP_UP).amount == kopecks
 
 
 async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
