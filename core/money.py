@@ -13,7 +13,7 @@ Refused, with a reason the adapters put into words:
 - ``money_ambiguous``: 1–3 digits, a comma or point, exactly three digits (``1,500``,
   ``12.500``): a thousand and a half or one and a half? Points and commas never group digits;
 - ``money_format``: anything else (``1.500,50``, ``1,500.50``, ``12 50``, ``1.234.567``,
-  ``-5``, ``1,505 5``, three kopeck digits after a grouped number);
+  ``-5``, ``12  500`` with two spaces, three kopeck digits after a grouped number);
 - ``money_too_large``: above the caller's maximum (the error names it);
 - ``money_or_reference`` (only in a command line, see `split_amount`).
 """
