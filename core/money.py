@@ -11,7 +11,7 @@ How an amount may be written (the bot, the CLI and the intake API all read it he
 Refused, with a reason the adapters put into words:
 
 - ``money_ambiguous``: 1–3 digits, a comma or point, exactly three digits (``1,500``,
-  ``12.500``): a thousand and a half or one and a half? Points and commas never group digits;
+  ``12.500``): fifteen hundred or one and a half? Points and commas never group digits;
 - ``money_format``: anything else (``1.500,50``, ``1,500.50``, ``12 50``, ``1.234.567``,
   ``-5``, ``12  500`` with two spaces, three kopeck digits after a grouped number);
 - ``money_too_large``: above the caller's maximum (the error names it);
