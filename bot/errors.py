@@ -83,6 +83,22 @@ MESSAGES = {
     ),
     "amount_positive": __("The amount must be above zero, e.g. /topup 5000."),
     "amount_too_large": __("One top-up can't exceed {amount}. Check the amount."),
+    # amounts as typed (core/money.py)
+    "money_format": __(
+        "Can't read the amount {value}. Write rubles like 12500, 12 500,50 or 12500.50: digits "
+        "grouped by three with spaces, kopecks after a comma or point."
+    ),
+    "money_ambiguous": __(
+        "{value} can be read two ways: {thousands} or {decimal}. Write {thousands_text} for the "
+        "first or {decimal_text} for the second: kopecks take two digits, and only spaces group "
+        "thousands."
+    ),
+    "money_too_large": __("The amount {value} is too large: at most {maximum}."),
+    "money_or_reference": __(
+        "Is {value} the amount {amount}, or {head} with the payment reference {reference}? "
+        "Write /topup {amount_text} for the first or /topup {head_text},00 {reference} for the "
+        "second."
+    ),
     "catalog_item_not_found": __("There is no service {service} in the catalog. See /services."),
     "service_not_found": __("No such service in your account. See /services."),
     "request_key": __("This button is no longer valid. Open /services again."),
@@ -127,7 +143,12 @@ MESSAGES = {
     "field_phone": __("{field}: not a phone number, e.g. +7 900 123-45-67."),
     "field_email": __("{field}: not an email address."),
     "field_currency": __("{field}: a three-letter currency code, e.g. RUB."),
-    "field_amount": __("{field}: not an amount; write rubles like 1500 or 1500.50."),
+    "field_amount": __("{field}: not an amount; write rubles like 1500, 1 500,50 or 1500.50."),
+    "field_amount_ambiguous": __(
+        "{field}: {value} can be read as {thousands} or {decimal}; write {thousands_text} or "
+        "{decimal_text}."
+    ),
+    "field_amount_too_large": __("{field}: too large, at most {maximum}."),
     "field_range": __("{field}: must be from {low} to {high}."),
     "field_too_many": __("{field}: at most {limit} entries."),
     "token_unknown": __("Unknown or revoked API token."),
@@ -184,7 +205,9 @@ MESSAGES = {
 }
 
 # Parameters given in kopecks; dates are local days.
-MONEY_PARAMS = frozenset({"amount", "balance", "price", "shortfall"})
+MONEY_PARAMS = frozenset(
+    {"amount", "balance", "price", "shortfall", "maximum", "thousands", "decimal", "head"}
+)
 
 
 class _Blank(dict):

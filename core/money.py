@@ -1,23 +1,139 @@
-"""Money is integer kopecks everywhere; parsing and rounding helpers live here."""
+"""Money is integer kopecks everywhere; the one amount parser and the rounding helper live here.
+
+How an amount may be written (the bot, the CLI and the intake API all read it here):
+
+- rubles as digits, optionally grouped by three with one space, no-break space (U+00A0) or
+  narrow no-break space (U+202F): ``12500``, ``12 500``; the first group has 1–3 digits and
+  does not start with 0;
+- kopecks after one comma or point, one or two digits: ``12500,50``, ``12 500.5``;
+- optionally ``₽``, ``р``, ``р.``, ``руб``, ``руб.`` or ``rub`` at the end, with or without a space.
+
+Refused, with a reason the adapters put into words:
+
+- ``money_ambiguous``: 1–3 digits, a comma or point, exactly three digits (``1,500``,
+  ``12.500``): fifteen hundred or one and a half? Points and commas never group digits;
+- ``money_format``: anything else (``1.500,50``, ``1,500.50``, ``12 50``, ``1.234.567``,
+  ``-5``, ``12  500`` with two spaces, three kopeck digits after a grouped number);
+- ``money_too_large``: above the caller's maximum (the error names it);
+- ``money_or_reference`` (only in a command line, see `split_amount`).
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
-_AMOUNT = re.compile(r"^\d{1,12}([.,]\d{1,2})?$")
+from core.errors import InvalidInput
+
+MAX_AMOUNT = 10**13  # kopecks: 100 billion rubles, the default ceiling (anything above is a typo)
+GROUP_SEPARATORS = " \u00a0\u202f"
+SUFFIXES = ("₽", "р", "р.", "руб", "руб.", "rub", "rub.")
+
+_SUFFIX = re.compile(r"\s?(?:₽|руб\.?|р\.?|rub\.?)$", re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"(?P<whole>[0-9]+(?:[ \u00a0\u202f][0-9]{3})*)(?:(?P<sep>[.,])(?P<frac>[0-9]+))?"
+)
+_LEAD = re.compile(r"[1-9][0-9]{0,2}")
+_GROUP = re.compile(r"[0-9]{3}(?P<tail>[.,][0-9]*|₽|(?i:руб\.?|р\.?|rub\.?))?")
+_MAX_DIGITS = 20  # longer than any maximum: too large without converting it
 
 
-def parse_rubles(text: str) -> int:
-    """'1500', '1 500,50' or '1500.5' rubles → kopecks. Raises ValueError on anything else."""
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace("₽", "")
-    if not _AMOUNT.match(cleaned):
-        raise ValueError(text)
-    try:
-        value = Decimal(cleaned.replace(",", "."))
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
-    return int((value * 100).to_integral_value())
+class AmountError(InvalidInput):
+    """An amount that can't be read; `code` says why, `params["value"]` is the text as given."""
+
+
+def _lead(group: str) -> bool:
+    """A first group of a grouped number: 1–3 digits, not starting with 0."""
+    return _LEAD.fullmatch(group) is not None
+
+
+def parse_money(text: str, *, maximum: int = MAX_AMOUNT) -> int:
+    """'12 500,50 ₽', '12500.50' or '12500' rubles → kopecks; raises AmountError otherwise.
+    Zero is returned as 0: whether it is allowed is the caller's rule."""
+    value = text.strip()
+    match = _AMOUNT.fullmatch(_SUFFIX.sub("", value))
+    if match is None:
+        raise AmountError("money_format", value=value)
+    whole, frac = match["whole"], match["frac"] or ""
+    groups = re.split(f"[{GROUP_SEPARATORS}]", whole)
+    if len(groups) > 1 and not _lead(groups[0]):
+        raise AmountError("money_format", value=value)
+    if len(frac) == 3 and _lead(whole):
+        raise AmountError(
+            "money_ambiguous",
+            value=value,
+            thousands=int(whole + frac) * 100,
+            decimal=int(whole) * 100 + int(frac[:2]),
+            thousands_text=whole + frac,
+            decimal_text=f"{whole}{match['sep']}{frac[:2]}",
+        )
+    if len(frac) > 2:
+        raise AmountError("money_format", value=value)
+    digits = "".join(groups).lstrip("0")
+    if len(digits) > _MAX_DIGITS:
+        raise AmountError("money_too_large", value=value, maximum=maximum)
+    kopecks = int(digits or "0") * 100 + int(frac.ljust(2, "0"))
+    if kopecks > maximum:
+        raise AmountError("money_too_large", value=value, maximum=maximum)
+    return kopecks
+
+
+@dataclass(frozen=True, slots=True)
+class AmountAndRest:
+    amount: int  # kopecks
+    rest: str  # what follows the amount, stripped (a payment reference)
+
+
+def split_amount(text: str, *, maximum: int = MAX_AMOUNT) -> AmountAndRest | None:
+    """A command line '12 500,50 PP-1042' → (1250050, 'PP-1042'); None if it doesn't start with a
+    digit (no amount given). Raises AmountError for an amount that can't be read.
+
+    The amount is the first word; further words join it while they are groups of exactly three
+    digits, each after one space (any of GROUP_SEPARATORS) — greedily, up to a group with
+    kopecks or a currency sign, which ends it; a currency word right after it belongs to it.
+    The first word joins with groups only if it is itself a valid first group (1–3 digits).
+    A bare three-digit group at the very end (``500 100``) might be the amount's last group or
+    a number-only payment reference: that is refused as ``money_or_reference``, naming both
+    readings. Kopecks (``500,00 100``), a currency sign (``500 ₽ 100``) or writing the amount
+    without spaces (``500100``) makes it clear.
+    """
+    text = text.strip()
+    if not ("0" <= text[:1] <= "9"):
+        return None
+    words = re.split(r"(\s+)", text)  # words at even indexes, the spaces between at odd ones
+    taken, bare_group = 1, False  # words taken; does the amount end with a bare group?
+    if _lead(words[0]):
+        while taken + 1 < len(words) and _separator(words[taken]):
+            group = _GROUP.fullmatch(words[taken + 1])
+            if group is None:
+                break
+            taken += 2
+            bare_group = not group["tail"]
+            if not bare_group:
+                break
+    ends_in_digit = "0" <= words[taken - 1][-1:] <= "9"
+    if ends_in_digit and taken + 1 < len(words) and words[taken + 1].casefold() in SUFFIXES:
+        taken, bare_group = taken + 2, False
+    amount_text = "".join(words[:taken])
+    kopecks = parse_money(amount_text, maximum=maximum)
+    rest = "".join(words[taken + 1 :]).strip()
+    if bare_group and not rest:
+        head = "".join(words[: taken - 2])
+        raise AmountError(
+            "money_or_reference",
+            value=amount_text,
+            amount=kopecks,
+            head=parse_money(head, maximum=maximum),
+            reference=words[taken - 1],
+            amount_text=re.sub(r"\s", "", amount_text),
+            head_text=head,
+        )
+    return AmountAndRest(kopecks, rest)
+
+
+def _separator(space: str) -> bool:
+    return len(space) == 1 and space in GROUP_SEPARATORS
 
 
 def percent_of(kopecks: int, percent: int | Decimal) -> int:

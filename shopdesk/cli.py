@@ -26,7 +26,8 @@ from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.intake.tokens import issue_token_for_account
 from core.journal.billing import operator_top_up
-from core.money import parse_rubles
+from core.ledger.service import MAX_TOP_UP
+from core.money import AmountError, parse_money
 from core.settings import Settings, SettingsError, load_settings
 from core.tariff.catalog import load_catalog
 from core.tariff.service import record_prepayment
@@ -85,7 +86,9 @@ def parser() -> argparse.ArgumentParser:
     )
     topup.add_argument("account_id", type=int, metavar="ACCOUNT_ID", help="the account's id")
     topup.add_argument(
-        "amount", metavar="AMOUNT", help="rubles; kopecks after a point or comma: 1500 or 1500.50"
+        "amount",
+        metavar="AMOUNT",
+        help="rubles, as the bot reads them: 12500, '12 500,50' or 12500.50",
     )
     topup.add_argument(
         "--reference",
@@ -200,17 +203,53 @@ def rubles(kopecks: int) -> str:
     return f"{kopecks // 100}.{kopecks % 100:02d}"
 
 
+# The top-up's problems in the words of its arguments (the bot's texts name bot commands).
+TOPUP_ERRORS = {
+    "money_format": (
+        "AMOUNT must be rubles like 12500, '12 500,50' or 12500.50 (digits grouped by three with "
+        "spaces, kopecks after a comma or point), not {value!r}."
+    ),
+    "money_ambiguous": (
+        "AMOUNT {value!r} can be read as {thousands} or {decimal}: write {thousands_text} or "
+        "{decimal_text} (kopecks take two digits)."
+    ),
+    "money_too_large": "AMOUNT {value!r} is too large: at most {maximum} in one top-up.",
+    "amount_positive": "AMOUNT must be above zero.",
+    "reference_empty": (
+        "--reference is empty: give the payment's reference, e.g. the bank transfer number."
+    ),
+    "reference_too_long": "--reference is too long: at most {limit} characters.",
+}
+TOPUP_MONEY = frozenset({"maximum", "thousands", "decimal"})
+
+
+def topup_problem(error: DomainError) -> str | None:
+    template = TOPUP_ERRORS.get(error.code)
+    if template is None:
+        return None
+    params = {k: money(v) if k in TOPUP_MONEY else v for k, v in error.params.items()}
+    return template.format(**params)
+
+
 async def account_topup(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        amount = parse_rubles(args.amount)
-    except ValueError:
-        print(
-            f"Error: AMOUNT must be rubles like 1500 or 1500.50, not {args.amount!r}.",
-            file=sys.stderr,
-        )
+        if not args.reference.strip():
+            raise DomainError("reference_empty")
+        amount = parse_money(args.amount, maximum=MAX_TOP_UP)
+        if amount <= 0:
+            raise DomainError("amount_positive")
+    except (AmountError, DomainError) as exc:
+        print(f"Error: {topup_problem(exc)}", file=sys.stderr)
         return 2
-    async with operator_uows(settings) as uows, uows() as uow:
-        result = await operator_top_up(uow, args.account_id, amount, args.reference)
+    try:
+        async with operator_uows(settings) as uows, uows() as uow:
+            result = await operator_top_up(uow, args.account_id, amount, args.reference)
+    except DomainError as exc:
+        problem = topup_problem(exc)
+        if problem is None:
+            raise  # told by main() in the bot's words (no command named there)
+        print(f"Error: {problem}", file=sys.stderr)
+        return 1
     entry = result.entry
     if result.replayed:
         print(

@@ -6,11 +6,18 @@ from typing import Any
 
 AMOUNT = {
     "description": (
-        "Money. A decimal string is in rubles ('1500', '1500.50', '1 500,50'); a JSON integer "
+        "Money. A decimal string is in rubles ('1500', '1500.50', '12 500,50 ₽'): digits grouped "
+        "by three with a space, no-break or narrow no-break space, kopecks (one or two digits) "
+        "after a comma or point, an optional ₽. '1,500' is refused as ambiguous. A JSON integer "
         "is in kopecks (150050). Floats are refused. Stored as integer kopecks."
     ),
     "oneOf": [
-        {"type": "string", "pattern": r"^\d[\d ]{0,14}([.,]\d{1,2})?$", "example": "1500.50"},
+        {
+            "type": "string",
+            "pattern": r"^([0-9]{1,11}|[1-9][0-9]{0,2}([ \u00a0\u202f][0-9]{3}){1,3})"
+            r"([.,][0-9]{1,2})?([ \u00a0\u202f]?₽)?$",
+            "example": "1500.50",
+        },
         {"type": "integer", "minimum": 0, "example": 150050},
     ],
 }

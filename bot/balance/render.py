@@ -111,7 +111,7 @@ def top_up(result: TopUpResult, timezone: str) -> str:
 
 def usage() -> str:
     return _(
-        "Usage: /topup 5000 [reference] — the amount in rubles (kopecks after a point or comma, "
-        "no spaces), then the payment reference, e.g. /topup 12500,50 PP-1042. "
+        "Usage: /topup 5000 [reference] — the amount in rubles (12500, 12 500,50 or "
+        "12500.50), then the payment reference, e.g. /topup 12 500,50 PP-1042. "
         "The same reference is never credited twice."
     )

@@ -9,8 +9,9 @@ from aiogram.types import Message
 from bot.balance import render
 from core.db.uow import UnitOfWork
 from core.journal import billing
+from core.ledger.service import MAX_TOP_UP
 from core.members.actor import Actor
-from core.money import parse_rubles
+from core.money import split_amount
 
 
 async def cmd_balance(message: Message, uow: UnitOfWork, actor: Actor) -> None:
@@ -21,15 +22,14 @@ async def cmd_balance(message: Message, uow: UnitOfWork, actor: Actor) -> None:
 async def cmd_topup(
     message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
 ) -> None:
-    amount_text, _sep, reference = (command.args or "").strip().partition(" ")
-    try:
-        amount = parse_rubles(amount_text)
-    except ValueError:
+    # '12 500,50 PP-1042': the amount (however grouped) and the reference; AmountError → errors
+    parsed = split_amount(command.args or "", maximum=MAX_TOP_UP)
+    if parsed is None:
         await message.answer(render.usage())
         return
     # Without a reference, the message itself is the key: a redelivered update credits once.
     request = f"{message.chat.id}-{message.message_id}"
-    result = await billing.top_up(uow, actor, amount, reference, request_key=request)
+    result = await billing.top_up(uow, actor, parsed.amount, parsed.rest, request_key=request)
     await message.answer(render.top_up(result, actor.timezone))
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from core.errors import InvalidInput
+from core.money import MAX_AMOUNT, AmountError, parse_money
 
-MAX_KOPECKS = 10**13  # 100 billion rubles: anything above is a typo
-_DECIMAL = re.compile(r"^\d{1,11}(?:[.,]\d{1,2})?$")
+MAX_KOPECKS = MAX_AMOUNT  # 100 billion rubles: anything above is a typo
 _PHONE_CHARS = re.compile(r"^\+?[\d\s()\-.]{5,30}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -84,26 +83,36 @@ def currency(value: Any, field: str = "currency") -> str | None:
 
 
 def amount(value: Any, field: str, *, integer_is_kopecks: bool = True) -> int:
-    """Money → kopecks. A decimal string is in rubles ('1500.50', '1 500,50'); an integer is
-    kopecks (150050) in JSON. Floats are refused: 0.1 + 0.2 is not money."""
+    """Money → kopecks. A string is in rubles, read by core.money ('1500.50', '12 500,50 ₽');
+    an integer is kopecks (150050) in JSON. Floats are refused: 0.1 + 0.2 is not money."""
     if value is None:
         raise required(field)
     if isinstance(value, bool | float):
         raise InvalidInput("field_amount", field=field)
     if isinstance(value, int):
         kopecks = value if integer_is_kopecks else value * 100
-    elif isinstance(value, str):
-        cleaned = value.strip().replace("\u00a0", "").replace(" ", "").replace("₽", "")
-        if not cleaned:
-            raise required(field)
-        if not _DECIMAL.match(cleaned):
+        if kopecks > MAX_KOPECKS:
+            raise InvalidInput("field_amount_too_large", field=field, maximum=MAX_KOPECKS)
+        if kopecks < 0:
             raise InvalidInput("field_amount", field=field)
-        kopecks = int(Decimal(cleaned.replace(",", ".")) * 100)
-    else:
+        return kopecks
+    if not isinstance(value, str):
         raise InvalidInput("field_amount", field=field)
-    if not 0 <= kopecks <= MAX_KOPECKS:
-        raise InvalidInput("field_amount", field=field)
-    return kopecks
+    if not value.strip():
+        raise required(field)
+    try:
+        return parse_money(value, maximum=MAX_KOPECKS)
+    except AmountError as exc:
+        raise _amount_error(exc, field) from None
+
+
+def _amount_error(error: AmountError, field: str) -> InvalidInput:
+    """The parser's reason, with the field named (the API puts it in its 422 body)."""
+    if error.code == "money_ambiguous":
+        return InvalidInput("field_amount_ambiguous", field=field, **error.params)
+    if error.code == "money_too_large":
+        return InvalidInput("field_amount_too_large", field=field, maximum=MAX_KOPECKS)
+    return InvalidInput("field_amount", field=field)
 
 
 def quantity(value: Any, field: str) -> int:

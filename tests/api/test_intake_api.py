@@ -63,7 +63,14 @@ async def test_new_order_201_then_repeat_200(api, token, uows):
 
 
 @pytest.mark.parametrize(
-    ("total", "kopecks"), [("1500", 150_000), ("1 500,50", 150_050), (150_050, 150_050)]
+    ("total", "kopecks"),
+    [
+        ("1500", 150_000),
+        ("1 500,50", 150_050),
+        (150_050, 150_050),
+        ("12\u00a0500,50\u00a0₽", 1_250_050),
+        ("12\u202f500.50", 1_250_050),
+    ],
 )
 async def test_amounts_as_decimal_strings_or_integer_kopecks(api, token, uows, total, kopecks):
     reply = await api.post(URL, json=body(total=total), headers=auth(token))
@@ -119,6 +126,26 @@ async def test_wrong_types_and_values_are_named(api, token, uows, changes, field
     error = (await reply.json())["error"]
     assert (error["code"], error["field"]) == ("invalid_field", field)
     assert error["message"].startswith(field)
+    assert await count_orders(uows) == 0
+
+
+@pytest.mark.parametrize(
+    ("total", "message"),
+    [
+        (
+            "1,500",
+            "total: 1,500 can be read as 1\u00a0500,00\u00a0₽ or 1,50\u00a0₽; write 1500 or 1,50.",
+        ),
+        ("1.500,50", "total: not an amount; write rubles like 1500, 1 500,50 or 1500.50."),
+        ("100 000 000 001", "total: too large, at most 100\u00a0000\u00a0000\u00a0000,00\u00a0₽."),
+        (10**14, "total: too large, at most 100\u00a0000\u00a0000\u00a0000,00\u00a0₽."),
+    ],
+)
+async def test_an_unclear_total_is_422_naming_the_field_and_why(api, token, uows, total, message):
+    reply = await api.post(URL, json=body(total=total), headers=auth(token))
+    assert reply.status == 422
+    error = (await reply.json())["error"]
+    assert (error["code"], error["field"], error["message"]) == ("invalid_field", "total", message)
     assert await count_orders(uows) == 0
 
 

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.alerts.render import rubles
+from bot.format import money as printed
 from core.journal.renewals import process_due_services
+from core.ledger.service import MAX_TOP_UP
+from core.money import parse_money, split_amount
 from tests.support.journal import entries, money, order
 
 OWNER, ADMIN, MANAGER = 1000, 2000, 3001
@@ -38,12 +45,62 @@ async def test_a_redelivered_topup_without_reference_credits_once(client, shop, 
 async def test_topup_needs_billing_manage_and_a_valid_amount(client, shop, uows):
     assert "нет прав" in (await client(ADMIN).send("/topup 100 X-1")).text
     owner = client(OWNER)
-    for bad in ("/topup", "/topup abc", "/topup 1.234", "/topup -5"):
+    for bad in ("/topup", "/topup abc", "/topup -5"):
         assert "Использование: /topup 5000" in (await owner.send(bad)).text
+    # 1.234 was "not an amount" (usage); now it is read as ambiguous and both readings are named
+    assert "1 234,00 ₽ или 1,23 ₽" in plain((await owner.send("/topup 1.234")).text)
     assert "больше нуля" in (await owner.send("/topup 0")).text
     too_long = await owner.send("/topup 10 " + "R" * 101)
     assert "не больше 100 символов" in too_long.text
     assert await entries(uows, shop["owner"].account_id) == []
+
+
+async def test_amounts_are_read_as_the_bot_prints_them(client, shop, uows):
+    owner = client(OWNER)
+    first = await owner.send("/topup 12 500,50 PP-1042")
+    assert "Зачислено 12 500,50 ₽ (платёж PP-1042)" in plain(first.text)
+    # The same payment typed without spaces is the same payment: the reference guard holds.
+    again = await owner.send("/topup 12500,50 PP-1042")
+    assert "уже учтён" in again.text and "12 500,50 ₽" in plain(again.text)
+    as_printed = await owner.send("/topup 12\u00a0500,50\u00a0₽ pp-1042")
+    assert "уже учтён" in as_printed.text
+    no_reference = await owner.send("/topup 1 000,50")
+    assert "Зачислено 1 000,50 ₽. Баланс: 13 501,00 ₽." in plain(no_reference.text)
+    assert await money(uows, shop["owner"].account_id) == (13_501_00, 13_501_00)
+    (_, first_amount, first_key), (_, second_amount, _key) = await entries(
+        uows, shop["owner"].account_id
+    )
+    assert (first_amount, first_key, second_amount) == (12_500_50, "topup:ref:pp-1042", 1_000_50)
+
+
+async def test_unreadable_amounts_are_explained_and_credit_nothing(client, shop, uows):
+    owner = client(OWNER)
+    too_large = plain((await owner.send("/topup 50 000 000 PP-1")).text)
+    assert "Сумма 50 000 000 слишком велика: не больше 10 000 000,00 ₽." in too_large
+    huge = plain((await owner.send("/topup 99999999999999999999 PP-1")).text)
+    assert "слишком велика" in huge and "Использование" not in huge
+    ambiguous = plain((await owner.send("/topup 1,500 PP-1")).text)
+    assert "1,500 можно прочитать двояко: 1 500,00 ₽ или 1,50 ₽" in ambiguous
+    assert "Напишите 1500 в первом случае или 1,50 во втором" in ambiguous
+    or_reference = plain((await owner.send("/topup 500 100")).text)
+    assert "500 100 — это сумма 500 100,00 ₽ или 500,00 ₽ с номером платежа 100?" in or_reference
+    assert "/topup 500100" in or_reference and "/topup 500,00 100" in or_reference
+    mixed = plain((await owner.send("/topup 1.500,50 PP-1")).text)
+    assert "Не удалось прочитать сумму 1.500,50" in mixed
+    await owner.send("/lang en")
+    english = plain((await owner.send("/topup 1,500 PP-1")).text)
+    assert "1,500 can be read two ways: 1 500,00 ₽ or 1,50 ₽. Write 1500 for the first" in english
+    assert "at most 10 000 000,00 ₽" in plain((await owner.send("/topup 50 000 000")).text)
+    assert await entries(uows, shop["owner"].account_id) == []
+
+
+@given(st.integers(min_value=1, max_value=MAX_TOP_UP))
+def test_what_the_bot_prints_is_read_back_as_the_same_amount(kopecks):
+    # Owners copy amounts from replies ("12 500,50 ₽") and from the alerts' /topup hint.
+    assert parse_money(printed(kopecks), maximum=MAX_TOP_UP) == kopecks
+    parsed = split_amount(f"{printed(kopecks)} PP-1042", maximum=MAX_TOP_UP)
+    assert (parsed.amount, parsed.rest) == (kopecks, "PP-1042")
+    assert split_amount(f"{rubles(kopecks)} PP-1", maximum=MAX_TOP_UP).amount == kopecks
 
 
 async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):

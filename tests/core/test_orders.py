@@ -414,18 +414,42 @@ async def test_order_log_own_for_managers_all_for_admins(uows, team):
 
 @pytest.mark.parametrize(
     ("value", "kopecks"),
-    [("1500", 150_000), ("1500.5", 150_050), ("1 500,50", 150_050), (150_050, 150_050), (0, 0)],
+    [
+        ("1500", 150_000),
+        ("1500.5", 150_050),
+        ("1 500,50", 150_050),
+        (150_050, 150_050),
+        (0, 0),
+        ("12\u00a0500,50\u00a0₽", 12_500_50),
+        ("12\u202f500.50", 12_500_50),
+    ],
 )
 def test_amounts(value, kopecks):
     assert fields.amount(value, "total") == kopecks
 
 
-@pytest.mark.parametrize("value", [1500.5, True, "1500.555", "-5", "abc", [], {}, -1, 10**14])
+@pytest.mark.parametrize("value", [1500.5, True, "1500.555", "-5", "abc", [], {}, -1, "1.500,50"])
 def test_bad_amounts_name_the_field(value):
     with pytest.raises(InvalidInput) as err:
         fields.amount(value, "items[0].price")
     assert err.value.code == "field_amount"
     assert err.value.params["field"] == "items[0].price"
+
+
+@pytest.mark.parametrize("value", [10**14, "100 000 000 001", "9" * 40])
+def test_too_large_amounts_name_the_field_and_the_maximum(value):
+    with pytest.raises(InvalidInput) as err:
+        fields.amount(value, "total")
+    assert err.value.code == "field_amount_too_large"
+    assert err.value.params == {"field": "total", "maximum": fields.MAX_KOPECKS}
+
+
+def test_an_ambiguous_amount_names_the_field_and_both_readings():
+    with pytest.raises(InvalidInput) as err:
+        fields.amount("1,500", "total")
+    assert err.value.code == "field_amount_ambiguous"
+    assert err.value.params["field"] == "total"
+    assert (err.value.params["thousands"], err.value.params["decimal"]) == (1_500_00, 1_50)
 
 
 @pytest.mark.parametrize(
