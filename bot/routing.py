@@ -2,10 +2,11 @@
 
 aiogram offers every update to each router in turn: the router wraps its outer middlewares,
 checks its root filters, then runs the filters of each of its handlers until one matches.
-`/orders` thus went through twelve routers and the 18 `Command(...)` filters of the six
-feature routers registered before the orders router (help, members, audit, tariff, journal,
-balance): each filter parses the text again, each router visit copies the handler data four
-times — about a seventh of the whole update's CPU before any of ShopDesk's own work.
+`/orders` thus went through twelve routers and the 17 `Command(...)` filters of the seven
+routers before the orders router (start, help, members, audit, tariff, journal, balance): each
+filter parses the text again, each router visit copies the handler data four times. That cost
+≈0.2 ms of CPU per update more than a dispatcher holding the orders router alone; sealed, the
+difference is ≈0.02 ms.
 
 Every feature router is a `FeatureRouter`. Once all routers are built, `seal()` looks at the
 handlers of each one and of its sub-routers, per update type:
@@ -131,7 +132,8 @@ def gate_for(router: Router, update_type: str) -> Gate | None:
 
 
 def _command_filter(handler: HandlerObject) -> Command | None:
-    """The handler's `Command` filter when it names its commands as strings (no patterns)."""
+    """The handler's `Command` filter (aiogram's, or a subclass keeping its meaning, such as
+    `CommandStart`) when it names its commands as strings (no patterns)."""
     for item in handler.filters or ():
         command = item.callback
         if isinstance(command, Command) and all(isinstance(c, str) for c in command.commands):
