@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.format import day, money, q
+from bot.routing import FeatureRouter
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ async def on_unexpected_error(event: ErrorEvent, i18n: I18n, **data: Any) -> Non
 
 
 def build_router() -> Router:
-    router = Router(name="errors")
+    router = FeatureRouter(name="errors")
     router.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
     router.errors.register(on_unexpected_error)
     return router

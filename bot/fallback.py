@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import PrivateChat
 from bot.members.render import stranger_notice
+from bot.routing import FeatureRouter
 from core.members.actor import Actor
 
 
@@ -31,7 +32,7 @@ async def on_inline(query: InlineQuery) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="fallback")
+    router = FeatureRouter(name="fallback")
     router.message.register(on_unknown, PrivateChat())
     router.callback_query.register(on_stale_button)
     router.inline_query.register(on_inline)

@@ -51,6 +51,7 @@ from bot.orders import router as orders_router
 from bot.reports import router as reports_router
 from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
+from bot.routing import FeatureRouter, seal
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
 from bot.tariff.middleware import ReadOnlyNoticeMiddleware
@@ -80,7 +81,7 @@ class SharedState:
 
 def build_routers() -> list[Router]:
     """Feature routers in order; member-only ones are scoped once, on their parent."""
-    for_members = Router(name="members-only")
+    for_members = FeatureRouter(name="members-only")
     for_members.message.filter(IsMember(), PrivateChat())
     for_members.callback_query.filter(IsMember())
     for_members.include_routers(
@@ -99,7 +100,7 @@ def build_routers() -> list[Router]:
         alerts_router.build_router(),
         reports_router.build_router(),
     )
-    return [
+    routers = [
         errors.build_router(),
         notifications_router.build_router(),
         start_router.build_router(),
@@ -107,6 +108,9 @@ def build_routers() -> list[Router]:
         announce_router.build_group_router(),
         fallback.build_router(),
     ]
+    for router in routers:
+        seal(router)  # an update no handler of a router can take passes it over at once
+    return routers
 
 
 def build_shared_state(settings: Settings) -> SharedState:

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.alerts import render
 from bot.alerts.callbacks import TopUpCb
 from bot.balance import render as balance_render
+from bot.routing import FeatureRouter
 from core.alerts import preferences
 from core.db.uow import UnitOfWork
 from core.journal import billing
@@ -56,7 +57,7 @@ async def on_top_up(
 
 
 def build_router() -> Router:
-    router = Router(name="alerts")
+    router = FeatureRouter(name="alerts")
     router.message.register(cmd_alerts, Command("alerts"))
     router.message.register(cmd_quiet, Command("quiet"))
     router.callback_query.register(on_top_up, TopUpCb.filter())

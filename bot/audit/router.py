@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.audit import render
 from bot.audit.callbacks import HistoryPage
+from bot.routing import FeatureRouter
 from core.audit.service import HistoryFilter, history, history_export
 from core.clock import Clock
 from core.db.uow import UnitOfWork
@@ -77,7 +78,7 @@ async def on_history_page(
 
 
 def build_router() -> Router:
-    router = Router(name="audit")
+    router = FeatureRouter(name="audit")
     router.message.register(cmd_history, Command("history"))
     router.callback_query.register(on_history_csv, HistoryPage.filter(F.csv))
     router.callback_query.register(on_history_page, HistoryPage.filter(~F.csv))

@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.balance import render
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.journal import billing
 from core.ledger.service import MAX_TOP_UP
@@ -34,7 +35,7 @@ async def cmd_topup(
 
 
 def build_router() -> Router:
-    router = Router(name="balance")
+    router = FeatureRouter(name="balance")
     router.message.register(cmd_balance, Command("balance"))
     router.message.register(cmd_topup, Command("topup"))
     return router

@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.commands import commands_for
 from bot.help.callbacks import LangCb
 from bot.members.render import role_name
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.members.service import set_locale
@@ -56,7 +57,7 @@ async def on_lang(
 
 
 def build_router() -> Router:
-    router = Router(name="help")
+    router = FeatureRouter(name="help")
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_lang, Command("lang"))
     router.callback_query.register(on_lang, LangCb.filter())

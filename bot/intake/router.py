@@ -10,6 +10,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.intake import render
 from bot.intake.callbacks import CsvConfirm, CsvImport
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput
 from core.intake.csv_import import MAX_BYTES, import_csv
@@ -77,7 +78,7 @@ async def on_csv_confirm(
 
 
 def build_router() -> Router:
-    router = Router(name="intake")
+    router = FeatureRouter(name="intake")
     router.message.register(cmd_apitoken, Command("apitoken"))
     router.message.register(on_document, F.document)
     router.callback_query.register(on_csv_confirm, CsvConfirm.filter())

@@ -12,6 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.journal import render
 from bot.journal.callbacks import CatalogCb, CatalogOp, SvcCb, SvcOp
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.journal import service
 from core.members.actor import Actor
@@ -141,7 +142,7 @@ async def on_buy(
 
 
 def build_router() -> Router:
-    router = Router(name="journal")
+    router = FeatureRouter(name="journal")
     router.message.register(cmd_services, Command("services"))
     svc = router.callback_query
     svc.register(on_journal, SvcCb.filter(F.op == SvcOp.LIST))

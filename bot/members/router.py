@@ -13,6 +13,7 @@ from aiogram.utils.deep_linking import create_start_link
 from bot.format import when
 from bot.members import render
 from bot.members.callbacks import InviteCancel, InviteSeatCb, MemberCb, MemberOp, UsersPage
+from bot.routing import FeatureRouter
 from bot.tariff import render as tariff_render
 from core.db.uow import UnitOfWork
 from core.members import service
@@ -228,7 +229,7 @@ async def cmd_roles(message: Message, uow: UnitOfWork, actor: Actor) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="members")
+    router = FeatureRouter(name="members")
     router.message.register(cmd_users, Command("users"))
     router.message.register(cmd_invite, Command("invite"))
     router.message.register(cmd_member_action, Command(*MEMBER_COMMANDS))

@@ -7,6 +7,7 @@ from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
 from bot.filters import PrivateChat
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.notifications.outbox import set_reachable
 
@@ -20,7 +21,7 @@ async def on_bot_unblocked(event: ChatMemberUpdated, uow: UnitOfWork) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="notifications")
+    router = FeatureRouter(name="notifications")
     router.my_chat_member.filter(PrivateChat())
     router.my_chat_member.register(
         on_bot_blocked, ChatMemberUpdatedFilter(member_status_changed=KICKED)

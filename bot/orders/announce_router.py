@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.filters import IsMember
 from bot.orders import render
 from bot.orders.callbacks import AnnounceClaim
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import announce, service
@@ -78,7 +79,7 @@ async def on_stranger_claim(query: CallbackQuery, callback_answer: CallbackAnswe
 
 def build_router() -> Router:
     """Member-only, private chats (the parent router scopes them)."""
-    router = Router(name="orders-announce")
+    router = FeatureRouter(name="orders-announce")
     router.message.register(cmd_notify, Command("notify"))
     router.message.register(cmd_linkgroup_private, Command("linkgroup"))
     router.callback_query.register(on_announce_claim, AnnounceClaim.filter())
@@ -87,7 +88,7 @@ def build_router() -> Router:
 
 def build_group_router() -> Router:
     """Commands inside the manager group, and Claim pressed there by non-members."""
-    router = Router(name="orders-group")
+    router = FeatureRouter(name="orders-group")
     router.message.register(
         cmd_linkgroup, Command("linkgroup"), IsMember(), F.chat.type.in_(GROUPS)
     )

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.format import money
 from bot.orders import render
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import fields, service
@@ -145,7 +146,7 @@ async def on_not_text(message: Message) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="neworder")
+    router = FeatureRouter(name="neworder")
     router.message.register(cmd_neworder, Command("neworder"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_cancel, FormCb.filter(F.action == "cancel"))

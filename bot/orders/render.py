@@ -7,6 +7,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -92,25 +93,12 @@ def row_label(
 
 def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
     # The markup is built directly: InlineKeyboardBuilder.as_markup deep-copies every button.
-    rows = [
-        [
-            _list_button(
-                ("• " if tab == page.tab else "") + tab_name(tab, page.full_view),
-                tab,
-                page.status,
-            )
-            for tab in page.tabs
-        ]
-    ]
+    head, tabs, statuses = _list_frame(
+        get_i18n().current_locale, page.tab, page.status, page.tabs, page.full_view, bool(page.rows)
+    )
     units = age_units()
-    rows += [
-        [
-            InlineKeyboardButton(
-                text=row_label(summary, now, units), callback_data=card_data(summary.id)
-            )
-        ]
-        for summary in page.rows
-    ]
+    rows = [tabs]
+    rows += [[_order_button(row_label(summary, now, units), summary.id)] for summary in page.rows]
     nav = []
     if page.newer is not None:
         cb = OrdersList.page(page.tab, page.status, page.newer, back=True)
@@ -120,27 +108,40 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
         nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
     if nav:
         rows.append(nav)
-    rows.append(
-        [
-            _list_button(
-                ("• " if status == page.status else "") + (STATUS_ICONS.get(status) or _("any")),
-                page.tab,
-                status,
-            )
-            for status in (None, *OrderStatus)
-        ]
-    )
-    lines = [
-        _("<b>Orders</b> · {tab}").format(tab=tab_name(page.tab, page.full_view)),
-        _("Status: {status}").format(status=status_name(page.status) if page.status else _("any")),
+    rows.append(statuses)
+    return head, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@lru_cache(maxsize=512)
+def _list_frame(
+    locale: str,
+    tab: OrderTab,
+    status: OrderStatus | None,
+    tabs: tuple[OrderTab, ...],
+    full_view: bool,
+    has_rows: bool,
+) -> tuple[str, list[InlineKeyboardButton], list[InlineKeyboardButton]]:
+    """What a list shows around its rows — the text, the tab row, the status row — in the
+    current locale (`locale` keys the cache): a few hundred distinct frames, each translated
+    and built once. The rows are shared by every list; nothing changes a sent button."""
+    tab_row = [
+        _list_button(("• " if each == tab else "") + tab_name(each, full_view), each, status)
+        for each in tabs
     ]
-    if page.tab == OrderTab.ALL and not page.full_view:
+    status_row = [
+        _list_button(
+            ("• " if each == status else "") + (STATUS_ICONS.get(each) or _("any")), tab, each
+        )
+        for each in (None, *OrderStatus)
+    ]
+    lines = [
+        _("<b>Orders</b> · {tab}").format(tab=tab_name(tab, full_view)),
+        _("Status: {status}").format(status=status_name(status) if status else _("any")),
+    ]
+    if tab == OrderTab.ALL and not full_view:
         lines.append(_("Colleagues' orders show only number, status, total, assignee and date."))
-    if not page.rows:
-        lines.append(_("No orders here."))
-    else:
-        lines.append(_("Tap an order to open its card."))
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    lines.append(_("Tap an order to open its card.") if has_rows else _("No orders here."))
+    return "\n".join(lines), tab_row, status_row
 
 
 @lru_cache(maxsize=512)
@@ -148,6 +149,19 @@ def _list_button(text: str, tab: OrderTab, status: OrderStatus | None) -> Inline
     """A tab or filter button: a few hundred distinct ones across languages, so each is built
     (and its callback packed) once and shared by every list; nothing changes a sent button."""
     return InlineKeyboardButton(text=text, callback_data=OrdersList.page(tab, status, None).pack())
+
+
+def _order_button(text: str, order_id: int) -> InlineKeyboardButton:
+    """`InlineKeyboardButton(text=text, callback_data=card_data(order_id))`, copied from a
+    validated one: the two strings are ours, and validating a button costs twice the copy."""
+    return _order_button_template().model_copy(
+        update={"text": text, "callback_data": card_data(order_id)}
+    )
+
+
+@cache
+def _order_button_template() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text="-", callback_data=card_data(0))
 
 
 def card_data(order_id: int) -> str:

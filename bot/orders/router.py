@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.orders import render
 from bot.orders.callbacks import STATUSES, TABS, OrderCb, OrderOp, OrdersList
 from bot.replies import replace
+from bot.routing import FeatureRouter
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -177,7 +178,7 @@ ACTIONS = {
 
 def build_router() -> Router:
     """Member-only handlers (the parent router scopes them)."""
-    router = Router(name="orders")
+    router = FeatureRouter(name="orders")
     router.message.register(cmd_orders, Command("orders"))
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.reports import render
 from bot.reports.callbacks import ReportCb, ReportOp
 from bot.reports.sent_charts import SentCharts, send_chart
+from bot.routing import FeatureRouter
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -108,7 +109,7 @@ async def on_orders_csv(
 
 
 def build_router() -> Router:
-    router = Router(name="reports")
+    router = FeatureRouter(name="reports")
     router.message.register(cmd_report, Command("report"))
     buttons = router.callback_query
     buttons.register(on_show, ReportCb.filter(F.op == ReportOp.SHOW))

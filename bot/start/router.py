@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.format import q
 from bot.members import render
+from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.members.invites import accept_invite
@@ -45,7 +46,7 @@ async def cmd_start(message: Message, actor: Actor | None) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="start")
+    router = FeatureRouter(name="start")
     router.message.register(cmd_start_invite, CommandStart(deep_link=True))
     router.message.register(cmd_start, CommandStart())
     return router

@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from bot.routing import FeatureRouter
 from bot.tariff import render
 from bot.tariff.callbacks import InvoiceCb, PlanCancel, PlanCb
 from core.db.uow import UnitOfWork
@@ -81,7 +82,7 @@ async def on_plan_cancel(query: CallbackQuery) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="tariff")
+    router = FeatureRouter(name="tariff")
     router.message.register(cmd_tariff, Command("tariff"))
     router.message.register(cmd_invoice, Command("invoice"))
     router.message.register(cmd_prepay, Command("prepay"))

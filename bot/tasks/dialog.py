@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.routing import FeatureRouter
 from bot.tasks import render
 from bot.tasks.callbacks import FormAction, OrderTasksCb, OrderTasksOp, TaskFormCb
 from core.clock import Clock
@@ -114,7 +115,7 @@ async def on_not_a_pick(message: Message) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="tasks-dialog")
+    router = FeatureRouter(name="tasks-dialog")
     router.callback_query.register(on_add, OrderTasksCb.filter(F.op == OrderTasksOp.ADD))
     router.message.register(on_cancel, Command("cancel"), StateFilter(TaskForm))
     router.callback_query.register(on_cancel, TaskFormCb.filter(F.action == FormAction.CANCEL))

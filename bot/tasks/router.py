@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.replies import replace
+from bot.routing import FeatureRouter
 from bot.tasks import render
 from bot.tasks.callbacks import TABS, OrderTasksCb, OrderTasksOp, TaskCb, TaskOp, TasksList, Where
 from core.db.uow import UnitOfWork
@@ -135,7 +136,7 @@ async def on_postpone(
 
 def build_router() -> Router:
     """Member-only handlers (the parent router scopes them)."""
-    router = Router(name="tasks")
+    router = FeatureRouter(name="tasks")
     router.message.register(cmd_tasks, Command("tasks"))
     router.message.register(cmd_task, Command("task"))
     router.callback_query.register(on_tasks_page, TasksList.filter())
