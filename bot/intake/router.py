@@ -54,32 +54,43 @@ async def on_document(
     await message.answer(text, reply_markup=markup)
 
 
-async def on_csv_confirm(
+async def _take_pending(state: FSMContext, callback_answer: CallbackAnswer) -> str | None:
+    """The file waiting for confirmation, forgotten once taken; None (with an alert) if none."""
+    file_id = (await state.get_data()).get("csv_file")
+    pending = await state.get_state() == CsvImport.confirm.state and file_id
+    await state.clear()
+    if not pending:
+        callback_answer.text, callback_answer.show_alert = render.csv_not_pending(), True
+        return None
+    return file_id
+
+
+async def on_csv_accept(
     query: CallbackQuery,
-    callback_data: CsvConfirm,
     uow: UnitOfWork,
     actor: Actor,
     bot: Bot,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    file_id = (await state.get_data()).get("csv_file")
-    pending = await state.get_state() == CsvImport.confirm.state and file_id
-    await state.clear()
-    if not pending:
-        callback_answer.text, callback_answer.show_alert = render.csv_not_pending(), True
-        return
-    if not callback_data.accept:
-        await query.message.edit_text(render.csv_cancelled())
+    if (file_id := await _take_pending(state, callback_answer)) is None:
         return
     summary = await import_csv(uow, actor, await _download(bot, file_id), accept_partial=True)
     text, _markup = render.csv_summary(summary, None)
     await query.message.edit_text(text)
 
 
+async def on_csv_cancel(
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
+) -> None:
+    if await _take_pending(state, callback_answer) is not None:
+        await query.message.edit_text(render.csv_cancelled())
+
+
 def build_router() -> Router:
     router = FeatureRouter(name="intake")
     router.message.register(cmd_apitoken, Command("apitoken"))
     router.message.register(on_document, F.document)
-    router.callback_query.register(on_csv_confirm, CsvConfirm.filter())
+    router.callback_query.register(on_csv_accept, CsvConfirm.filter(F.accept))
+    router.callback_query.register(on_csv_cancel, CsvConfirm.filter(~F.accept))
     return router
