@@ -6,11 +6,30 @@ and the HTTP side (the scrape) both need the same registry; the composition root
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import asyncio
+import logging
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from sqlalchemy import func, select
 
 from core.db.uow import UnitOfWorkFactory
 from core.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# A scrape waits at most this long for the gauges read from the database; past it (or when the
+# database fails) they keep their last values and shopdesk_metrics_stale{gauge} says so.
+DATABASE_GAUGES_TIMEOUT = 2.0
+DATABASE_GAUGES = ("outbox_pending", "outbox_oldest_pending_seconds")
 
 
 class Metrics:
@@ -18,6 +37,11 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # prometheus-client's default collectors, on our registry: process_* (memory, CPU,
+        # open files, start time), python_info and python_gc_*.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.updates = Counter(
             "shopdesk_updates_total", "Updates handled, by type", ["type"], registry=self.registry
         )
@@ -46,20 +70,76 @@ class Metrics:
             "Notifications waiting to be sent (all processes)",
             registry=self.registry,
         )
+        self.outbox_oldest_pending = Gauge(
+            "shopdesk_outbox_oldest_pending_seconds",
+            "How long the oldest due notification has waited past its send time (0: none due)",
+            registry=self.registry,
+        )
+        self.stale = Gauge(
+            "shopdesk_metrics_stale",
+            "1 when a gauge read from the database kept its last value (the database did not "
+            "answer in time at the last scrape), 0 when it is fresh",
+            ["gauge"],
+            registry=self.registry,
+        )
         self.job_items = Counter(
             "shopdesk_job_items_total",
             "Items a scheduled job processed in this process (renewals: services renewed)",
             ["job"],
             registry=self.registry,
         )
+        self.job_last_success = Gauge(
+            "shopdesk_job_last_success_timestamp_seconds",
+            "When a scheduled job last finished without an error in this process (Unix time)",
+            ["job"],
+            registry=self.registry,
+        )
+        self.job_duration = Histogram(
+            "shopdesk_job_duration_seconds",
+            "Time one run of a scheduled job took in this process (failed runs included)",
+            ["job"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
+
+    def job_ran(self, job: str, seconds: float, *, ok: bool) -> None:
+        """One run of a scheduled job (called by the scheduler's wrapper in shopdesk/app.py)."""
+        self.job_duration.labels(job).observe(seconds)
+        if ok:
+            self.job_last_success.labels(job).set_to_current_time()
+
+    async def refresh_database_gauges(
+        self, uows: UnitOfWorkFactory, timeout: float | None = None
+    ) -> bool:
+        """Reads the outbox gauges (shared by all processes); False when they went stale."""
+        try:
+            async with asyncio.timeout(timeout or DATABASE_GAUGES_TIMEOUT):
+                async with uows() as uow:
+                    now = uow.clock.now()
+                    pending = await uow.session.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status == OutboxStatus.PENDING)
+                    )
+                    oldest_due = await uow.session.scalar(
+                        select(func.min(OutboxMessage.not_before)).where(
+                            OutboxMessage.status == OutboxStatus.PENDING,
+                            OutboxMessage.not_before <= now,
+                        )
+                    )
+        except Exception as exc:  # the scrape still answers: the values are marked stale
+            log.warning("metrics: the database gauges keep their last values: %r", exc)
+            for gauge in DATABASE_GAUGES:
+                self.stale.labels(gauge).set(1)
+            return False
+        self.outbox_pending.set(pending or 0)
+        age = (now - oldest_due).total_seconds() if oldest_due is not None else 0.0
+        self.outbox_oldest_pending.set(max(age, 0.0))
+        for gauge in DATABASE_GAUGES:
+            self.stale.labels(gauge).set(0)
+        return True
 
     async def render(self, uows: UnitOfWorkFactory) -> bytes:
-        """The outbox length comes from the database at scrape time (shared by all processes)."""
-        async with uows() as uow:
-            pending = await uow.session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-            )
-        self.outbox_pending.set(pending or 0)
+        """The Prometheus text; never raises because the database is down (see above)."""
+        await self.refresh_database_gauges(uows)
         return generate_latest(self.registry)

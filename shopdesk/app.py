@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -86,29 +87,17 @@ class App:
 
 
 def schedule_jobs(app: App) -> None:
-    """Every job runs once right away (catching up after downtime), then at its interval."""
+    """Every job runs once right away (catching up after downtime), then at its interval.
 
-    async def run(job: Job) -> None:
-        task = asyncio.current_task()
-        app.running_jobs.add(task)
-        try:
-            done = await job.run(app.uows)
-        except Exception:
-            log.exception("job %s failed", job.name)
-            return
-        finally:
-            app.running_jobs.discard(task)
-        if done:
-            log.info("job %s processed %s", job.name, done)
-            app.metrics.job_items.labels(job.name).inc(done)
-            app.sender.wake()
-
+    Each APScheduler job carries the job's own name (its log lines say "renewals", not the
+    wrapper's name); every run is timed and counted in the metrics by `run_job`."""
     for job in app.jobs:
         app.scheduler.add_job(
-            run,
+            run_job,
             "interval",
-            args=[job],
+            args=[app, job],
             id=job.name,
+            name=job.name,
             seconds=job.every.total_seconds(),
             next_run_time=datetime.now(UTC),
             max_instances=1,
@@ -117,15 +106,35 @@ def schedule_jobs(app: App) -> None:
         )
 
 
-def health_checks(engine: AsyncEngine, redis: Redis | None) -> dict[str, HealthCheck]:
+async def run_job(app: App, job: Job) -> None:
+    """One scheduled run: failures are logged (the next run retries), never raised."""
+    task = asyncio.current_task()
+    app.running_jobs.add(task)
+    started = time.perf_counter()
+    ok = False
+    try:
+        done = await job.run(app.uows)
+        ok = True
+    except Exception:
+        log.exception("job %s failed", job.name)
+        return
+    finally:
+        app.running_jobs.discard(task)
+        app.metrics.job_ran(job.name, time.perf_counter() - started, ok=ok)
+    if done:
+        log.info("job %s processed %s", job.name, done)
+        app.metrics.job_items.labels(job.name).inc(done)
+        app.sender.wake()
+
+
+def health_checks(engine: AsyncEngine, redis: Redis | None) -> dict[str, HealthCheck | None]:
+    """The readiness checks: the database always; Redis when configured (None: "off")."""
+
     async def database() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    checks: dict[str, HealthCheck] = {"database": database}
-    if redis is not None:
-        checks["redis"] = redis.ping
-    return checks
+    return {"database": database, "redis": redis.ping if redis is not None else None}
 
 
 def build_web_deps(

@@ -17,7 +17,8 @@ from core.errors import DomainError
 from core.metrics import Metrics
 from web.webhook import WebhookEndpoint
 
-# A named check of /healthz: it returns when the dependency answers and raises when it does not.
+# A named check of /readyz: it returns when the dependency answers and raises when it does not.
+# A check given as None is a dependency this process does not use (no REDIS_URL): "off".
 HealthCheck = Callable[[], Awaitable[object]]
 
 
@@ -25,7 +26,7 @@ HealthCheck = Callable[[], Awaitable[object]]
 class WebDeps:
     uows: UnitOfWorkFactory
     metrics: Metrics
-    health: Mapping[str, HealthCheck]
+    health: Mapping[str, HealthCheck | None]  # /readyz: every check must answer
     explain: Callable[[DomainError], str]  # a domain error in English, for API error bodies
     wake: Callable[[], None]  # a request wrote outbox rows (announcements): send them now
     host: str

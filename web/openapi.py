@@ -92,12 +92,27 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/livez": {
+                "get": {
+                    "summary": "Liveness: 200 while the process runs",
+                    "responses": {"200": {"description": "OK"}},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: 200 when the database and Redis (if set) answer",
+                    "responses": {
+                        "200": {"description": "OK; the body names each check"},
+                        "503": {"description": "A check failed; the body names it"},
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
-                    "summary": "Liveness: 200 when the database answers, 503 otherwise",
+                    "summary": "The older name of /readyz",
                     "responses": {
-                        "200": {"description": "OK"},
-                        "503": {"description": "The database does not answer"},
+                        "200": {"description": "OK; the body names each check"},
+                        "503": {"description": "A check failed; the body names it"},
                     },
                 }
             },

@@ -1,4 +1,4 @@
-"""The process's HTTP server: the intake API, the Telegram webhook, health and metrics."""
+"""The process's HTTP server: the intake API, the Telegram webhook, probes and metrics."""
 
 from __future__ import annotations
 
@@ -8,27 +8,50 @@ import logging
 from aiohttp import web
 
 from web import intake
-from web.deps import DEPS, WebDeps
+from web.deps import DEPS, HealthCheck, WebDeps
 
 log = logging.getLogger(__name__)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 when every dependency (the database; Redis, if configured) answers within 5 s."""
-    deps = request.app[DEPS]
-    checks: dict[str, str] = {}
+# A readiness check that takes longer than this counts as failed ("timeout").
+READY_TIMEOUT = 3.0
+
+
+async def livez(request: web.Request) -> web.Response:
+    """200 while the process's event loop runs: the probe for restarting a stuck process."""
+    return web.json_response({"status": "ok"})
+
+
+async def _check(name: str, check: HealthCheck | None) -> str:
+    if check is None:
+        return "off"
     try:
-        for name, check in deps.health.items():
-            async with asyncio.timeout(5):
-                await check()
-            checks[name] = "ok"
-    except Exception as exc:  # any failure means "not healthy"; the reason goes to the log
-        log.warning("health check failed: %r", exc)
-        return web.json_response({"status": "unavailable", **checks}, status=503)
-    return web.json_response({"status": "ok", **checks})
+        async with asyncio.timeout(READY_TIMEOUT):
+            await check()
+    except TimeoutError:
+        log.warning("readiness: %s did not answer within %s s", name, READY_TIMEOUT)
+        return "timeout"
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readiness: %s failed: %r", name, exc)
+        return "failed"
+    return "ok"
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when every dependency (the database; Redis, if configured) answers within 3 s, else
+    503; the body names each check: "ok", "failed", "timeout", or "off" (not configured)."""
+    deps = request.app[DEPS]
+    names = list(deps.health)
+    results = await asyncio.gather(*(_check(name, deps.health[name]) for name in names))
+    checks = dict(zip(names, results, strict=True))
+    ready = all(result in ("ok", "off") for result in results)
+    return web.json_response(
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
+    """Always 200: gauges read from the database are marked stale when it does not answer."""
     deps = request.app[DEPS]
     body = await deps.metrics.render(deps.uows)
     return web.Response(
@@ -43,7 +66,9 @@ def build_web_app(deps: WebDeps) -> web.Application:
     web_app = web.Application(client_max_size=intake.MAX_BODY)
     web_app[DEPS] = deps
     intake.add_routes(web_app)
-    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/livez", livez)
+    web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/healthz", readyz)  # the older name, kept as an alias
     web_app.router.add_get("/metrics", metrics)
     if deps.webhook is not None:
         deps.webhook.register(web_app)

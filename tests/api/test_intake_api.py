@@ -216,11 +216,15 @@ async def test_orders_stay_in_the_tokens_account(api, token, uows, shop):
 
 
 async def test_healthz(api):
-    reply = await api.get("/healthz")
-    assert reply.status == 200 and (await reply.json()) == {"status": "ok", "database": "ok"}
+    for path in ("/healthz", "/readyz"):  # /healthz is the older name of /readyz
+        reply = await api.get(path)
+        body = await reply.json()
+        assert reply.status == 200 and body == {"status": "ok", "database": "ok", "redis": "off"}
 
 
-async def test_healthz_503_when_the_database_is_down(sqlite_url, clock):
+async def test_readiness_503_but_liveness_and_metrics_200_when_the_database_is_down(
+    sqlite_url, clock
+):
     from aiohttp.test_utils import TestClient, TestServer
 
     from core.settings import Settings
@@ -232,8 +236,18 @@ async def test_healthz_503_when_the_database_is_down(sqlite_url, clock):
     client = TestClient(TestServer(build_web_app(app.web)))
     await client.start_server()
     try:
-        reply = await client.get("/healthz")
-        assert reply.status == 503 and (await reply.json()) == {"status": "unavailable"}
+        down = {"status": "unavailable", "database": "failed", "redis": "off"}
+        for path in ("/healthz", "/readyz"):
+            reply = await client.get(path)
+            assert reply.status == 503 and (await reply.json()) == down
+        live = await client.get("/livez")
+        assert live.status == 200 and (await live.json()) == {"status": "ok"}
+        scrape = await client.get("/metrics")
+        assert scrape.status == 200
+        text = await scrape.text()
+        assert 'shopdesk_metrics_stale{gauge="outbox_pending"} 1.0' in text
+        assert 'shopdesk_metrics_stale{gauge="outbox_oldest_pending_seconds"} 1.0' in text
+        assert "process_resident_memory_bytes" in text
     finally:
         await client.close()
         await app.engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
@@ -10,7 +13,7 @@ from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.intake.tokens import issue_token_for_account
 from core.metrics import Metrics
-from core.notifications.models import OutboxMessage
+from core.notifications.models import OutboxMessage, OutboxStatus
 from core.orders.announce import set_order_notifications
 from tests.support.factories import new_account
 from web.deps import WebDeps
@@ -54,12 +57,121 @@ async def _client(web_deps: WebDeps) -> TestClient:
     return client
 
 
-async def test_health_names_each_check_and_fails_when_one_fails(uows):
+async def test_readiness_names_each_check_and_fails_when_one_fails(uows):
     client = await _client(deps(uows, health={"database": _ok, "redis": _down}))
     try:
-        reply = await client.get("/healthz")
+        for path in ("/readyz", "/healthz"):  # /healthz: the older name of /readyz
+            reply = await client.get(path)
+            assert reply.status == 503
+            body = await reply.json()
+            assert body == {"status": "unavailable", "database": "ok", "redis": "failed"}
+        live = await client.get("/livez")  # the process itself is up
+        assert live.status == 200 and await live.json() == {"status": "ok"}
+    finally:
+        await client.close()
+
+
+async def test_readiness_is_200_with_redis_off_when_none_is_configured(uows):
+    client = await _client(deps(uows, health={"database": _ok, "redis": None}))
+    try:
+        reply = await client.get("/readyz")
+        assert reply.status == 200
+        assert await reply.json() == {"status": "ok", "database": "ok", "redis": "off"}
+    finally:
+        await client.close()
+
+
+async def test_a_check_that_hangs_is_a_timeout_and_the_others_are_still_reported(uows, monkeypatch):
+    async def hangs() -> None:
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr("web.server.READY_TIMEOUT", 0.05)
+    client = await _client(deps(uows, health={"database": hangs, "redis": _ok}))
+    try:
+        reply = await client.get("/readyz")
         assert reply.status == 503
-        assert await reply.json() == {"status": "unavailable", "database": "ok"}
+        assert await reply.json() == {"status": "unavailable", "database": "timeout", "redis": "ok"}
+    finally:
+        await client.close()
+
+
+class _Switchable:
+    """A units-of-work factory whose database can be taken away (raising or hanging)."""
+
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        self.uows = uows
+        self.clock = uows.clock
+        self.mode = "up"
+
+    def __call__(self):
+        if self.mode == "up":
+            return self.uows()
+        return self
+
+    async def __aenter__(self):
+        if self.mode == "hangs":
+            await asyncio.sleep(60)
+        raise ConnectionRefusedError("the database is down")
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+async def test_metrics_answer_200_while_the_database_is_down_with_the_last_values_marked_stale(
+    uows, clock, monkeypatch
+):
+    owner = await new_account(uows)
+    now = clock.now()
+    async with uows() as uow:
+        # due for 90 s; held until later (quiet hours), which is not "waiting"; already sent
+        for key, not_before, status in (
+            ("due", now - timedelta(seconds=90), OutboxStatus.PENDING),
+            ("later", now + timedelta(hours=1), OutboxStatus.PENDING),
+            ("sent", now - timedelta(hours=5), OutboxStatus.SENT),
+        ):
+            uow.session.add(
+                OutboxMessage(
+                    account_id=owner.account_id,
+                    event_key=key,
+                    chat_id=1,
+                    kind="test",
+                    params={},
+                    locale="en",
+                    status=status,
+                    not_before=not_before,
+                    created_at=now - timedelta(hours=6),
+                )
+            )
+        await uow.commit()
+    switch = _Switchable(uows)
+    client = await _client(deps(switch))
+    try:
+        fresh = await client.get("/metrics")
+        assert fresh.status == 200
+        text = await fresh.text()
+        assert "shopdesk_outbox_pending 2.0" in text
+        assert "shopdesk_outbox_oldest_pending_seconds 90.0" in text
+        assert 'shopdesk_metrics_stale{gauge="outbox_pending"} 0.0' in text
+        assert 'shopdesk_metrics_stale{gauge="outbox_oldest_pending_seconds"} 0.0' in text
+        # the default collectors: process and Python metrics
+        assert "process_resident_memory_bytes" in text
+        assert "python_gc_objects_collected_total" in text
+        assert "python_info{" in text
+
+        monkeypatch.setattr("core.metrics.DATABASE_GAUGES_TIMEOUT", 0.05)
+        for mode in ("raises", "hangs"):
+            switch.mode = mode
+            stale = await client.get("/metrics")
+            assert stale.status == 200, mode
+            text = await stale.text()
+            assert "shopdesk_outbox_pending 2.0" in text  # the last value is kept
+            assert "shopdesk_outbox_oldest_pending_seconds 90.0" in text
+            assert 'shopdesk_metrics_stale{gauge="outbox_pending"} 1.0' in text
+            assert 'shopdesk_metrics_stale{gauge="outbox_oldest_pending_seconds"} 1.0' in text
+
+        switch.mode = "up"
+        text = await (await client.get("/metrics")).text()
+        assert 'shopdesk_metrics_stale{gauge="outbox_pending"} 0.0' in text
     finally:
         await client.close()
 
