@@ -33,12 +33,12 @@ RUN useradd --system --user-group --create-home --home-dir /var/lib/shopdesk \
 WORKDIR /var/lib/shopdesk
 USER shopdesk
 
-# In a container the HTTP server (intake API, webhook, /healthz, /metrics) listens on every address.
+# In a container the HTTP server (intake API, webhook, probes, /metrics) listens on every address.
 ENV HTTP_HOST=0.0.0.0 HTTP_PORT=8080
 EXPOSE 8080
-# /healthz is 200 while the database (and Redis, if set) answer. A later change adds /livez
-# ("the process is up"), the right probe for a restart: switch this line to it then.
+# /livez is 200 while the process's event loop runs: the right probe for a restart (a database
+# outage must not restart every replica). Load balancers use /readyz (database and Redis answer).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('HTTP_PORT', '8080') + '/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('HTTP_PORT', '8080') + '/livez', timeout=4)"]
 # The bot applies migrations at start; replicas starting together wait for one another.
 CMD ["python", "-m", "bot", "run"]
