@@ -193,6 +193,14 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
     try:
         async with aiohttp.ClientSession() as http:
             await fleet.wait_healthy(http)
+            for port in fleet.ports:  # the probes and the scrape of the real processes
+                async with http.get(f"http://127.0.0.1:{port}/livez") as live:
+                    assert live.status == 200
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as scrape:
+                    assert scrape.status == 200
+                    text = await scrape.text()
+                assert "process_resident_memory_bytes" in text
+                assert 'shopdesk_metrics_stale{gauge="outbox_pending"} 0.0' in text
             registered = standin.calls_of("setWebhook")
             assert len(registered) == 2
             assert all(c.params["secret_token"] == SECRET for c in registered)
@@ -231,6 +239,8 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
     assert codes == [0, 0], fleet.logs()
     logs = fleet.logs_in_full()
     assert SECRET not in logs and standin.token not in logs, "a secret leaked into the logs"
+    assert 'Running job "renewals (trigger' in logs  # each job under its own name
+    assert "<locals>" not in logs
 
 
 async def test_both_schedulers_renew_once_and_a_stopped_process_loses_nothing(database, tmp_path):
