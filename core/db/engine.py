@@ -1,5 +1,8 @@
 """Engine factory. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions; statements
-of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking nothing."""
+of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking nothing.
+
+SQL parameters are never logged nor put into exception messages (`hide_parameters`): they hold
+customers' names, phones and addresses."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ def create_engine(
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -38,7 +42,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(url, echo=echo, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
