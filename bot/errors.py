@@ -140,6 +140,10 @@ MESSAGES = {
     "field_required": __("{field}: required."),
     "field_type": __("{field}: wrong type, expected {expected}."),
     "field_too_long": __("{field}: too long, at most {limit} characters."),
+    "field_characters": __(
+        "{field}: contains characters that can't be stored (a NUL byte or a broken character). "
+        "Remove them and send it again."
+    ),
     "field_number": __("{field}: an order number is one word without spaces, e.g. 1042."),
     "field_phone": __("{field}: not a phone number, e.g. +7 900 123-45-67."),
     "field_email": __("{field}: not an email address."),
@@ -180,6 +184,10 @@ MESSAGES = {
         "Write what needs doing, e.g. /task 1042 Call the customer tomorrow 15:00."
     ),
     "task_text_too_long": __("The task is too long: {length} characters, at most {limit}."),
+    "task_text_characters": __(
+        "The task contains characters that can't be stored (a NUL byte or a broken character). "
+        "Remove them and send it again."
+    ),
     "due_format": __(
         "Can't read the due time “{value}”. Write it like this: tomorrow 15:00, today 18:00, "
         "25.12 10:00, 2026-12-25 10:00, +2h or +3d."

@@ -1,8 +1,14 @@
 """Engine factory. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions; statements
-of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking nothing."""
+of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking nothing.
+
+SQL parameters are never logged nor put into exception messages (`hide_parameters`): they hold
+customers' names, phones and addresses. Nor are result rows (SQLAlchemy's "Row ..." lines at
+DEBUG) or aiosqlite's DEBUG lines, which repeat each statement with its parameters, nor
+PostgreSQL's error DETAIL, which can quote the failing row."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import event
@@ -14,6 +20,25 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY = "shopdesk_readonly"
 
 
+class _NoDataInLogs(logging.Filter):
+    """Drops the log lines that would carry stored data, whatever the logging level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "aiosqlite":
+            return record.levelno > logging.DEBUG
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+_NO_DATA = _NoDataInLogs()
+
+
+def _keep_data_out_of_logs() -> None:
+    for name in ("sqlalchemy.engine.Engine", "aiosqlite"):
+        logger = logging.getLogger(name)
+        if _NO_DATA not in logger.filters:
+            logger.addFilter(_NO_DATA)
+
+
 class ReadOnlyStepWrite(RuntimeError):
     """A statement that writes ran inside `UnitOfWork.reading`: a bug in the calling code."""
 
@@ -21,24 +46,39 @@ class ReadOnlyStepWrite(RuntimeError):
 def create_engine(
     url: str, *, pool_size: int = 10, echo: bool = False, connect_args: dict | None = None
 ) -> AsyncEngine:
+    _keep_data_out_of_logs()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args=connect_args or {},
     )
+    event.listen(engine.sync_engine, "handle_error", _drop_error_detail)
+    return engine
+
+
+def _drop_error_detail(context) -> None:
+    """PostgreSQL's DETAIL can quote the data ("Failing row contains (…, customer name, phone,
+    …)"), and asyncpg prints it with the error, so a logged traceback would carry the row. The
+    message and SQLSTATE stay; the detail goes."""
+    error, seen = context.original_exception, 0
+    while error is not None and seen < 5:
+        if getattr(error, "detail", None):
+            error.detail = None
+        error, seen = error.__cause__ or error.__context__, seen + 1
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(url, echo=echo, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

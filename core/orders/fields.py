@@ -17,6 +17,15 @@ MAX_KOPECKS = MAX_AMOUNT  # 100 billion rubles: anything above is a typo
 _PHONE_CHARS = re.compile(r"^\+?[\d\s()\-.]{5,30}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# What PostgreSQL cannot keep in a text column: NUL, and lone surrogates (JSON's "\ud800"),
+# which have no UTF-8 form. Refused at the edge, naming the field, rather than failing in the
+# database with a 500.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> bool:
+    """True when every character of `value` can be stored in a text column."""
+    return _UNSTORABLE.search(value) is None
 
 
 def required(field: str) -> InvalidInput:
@@ -37,6 +46,8 @@ def text(value: Any, field: str, *, limit: int, optional: bool = False) -> str |
         value = str(value)
     if not isinstance(value, str):
         raise wrong_type(field, "string")
+    if not storable(value):
+        raise InvalidInput("field_characters", field=field)
     value = value.strip()
     if not value:
         if optional:

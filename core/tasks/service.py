@@ -24,6 +24,7 @@ from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
 from core.members.service import find_member
 from core.notifications import outbox
+from core.orders import fields
 from core.orders.models import Order
 from core.orders.service import find_order_id
 from core.orders.views import OrderSummary, check_visible, summary_of
@@ -176,6 +177,8 @@ def clean_text(text: str | None) -> str:
         raise InvalidInput("task_text_empty")
     if len(text) > TEXT_LIMIT:
         raise InvalidInput("task_text_too_long", limit=TEXT_LIMIT, length=len(text))
+    if not fields.storable(text):
+        raise InvalidInput("task_text_characters")
     return text
 
 

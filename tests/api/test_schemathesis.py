@@ -1,4 +1,5 @@
-"""Schemathesis generates requests from the served OpenAPI document: no request gets a 5xx."""
+"""Schemathesis generates requests from the served OpenAPI document: no request gets a 5xx, on
+SQLite and on PostgreSQL (when TEST_POSTGRES_URL is set), whose text columns refuse NUL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.console.chat import OfflineSession
 from core.intake.tokens import issue_token_for_account
 from core.settings import Settings
 from shopdesk.app import build_app
-from tests.support.db import build_sqlite_template, sqlite_url
+from tests.support.db import PostgresSchema, build_sqlite_template, sqlite_url
 from tests.support.factories import new_account
 from web.openapi import openapi_document
 from web.server import WebServer
@@ -25,8 +26,8 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 class ServedApi:
     """The real HTTP server on 127.0.0.1 in a thread of its own (schemathesis calls are sync)."""
 
-    def __init__(self, database: Path) -> None:
-        self.database = database
+    def __init__(self, database: Path | None, postgres: PostgresSchema | None = None) -> None:
+        self.database, self.postgres = database, postgres
         self.base_url = ""
         self.token = ""
         self._ready = threading.Event()
@@ -35,8 +36,14 @@ class ServedApi:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
 
     async def _serve(self) -> None:
-        settings = Settings(_env_file=None, database_url=sqlite_url(self.database), http_port=0)
-        app = build_app(settings, session=OfflineSession())
+        if self.postgres is not None:
+            engine = self.postgres.engine()
+            await self.postgres.truncate(engine)
+            url = self.postgres.url
+        else:
+            engine, url = None, sqlite_url(self.database)
+        settings = Settings(_env_file=None, database_url=url, http_port=0)
+        app = build_app(settings, session=OfflineSession(), engine=engine)
         owner = await new_account(app.uows)
         async with app.uows() as uow:
             self.token = (await issue_token_for_account(uow, owner.account_id)).token
@@ -59,10 +66,14 @@ class ServedApi:
         self._thread.join(30)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    database = build_sqlite_template(tmp_path_factory.mktemp("schemathesis") / "api.db")
-    with ServedApi(database) as api:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def served(request, tmp_path_factory):
+    if request.param == "postgres":
+        served = ServedApi(None, request.getfixturevalue("pg_schema"))
+    else:
+        database = build_sqlite_template(tmp_path_factory.mktemp("schemathesis") / "api.db")
+        served = ServedApi(database)
+    with served as api:
         yield api
 
 

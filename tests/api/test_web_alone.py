@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,62 @@ async def test_the_webhook_feeds_the_callable_it_was_given(uows):
         assert fed == [{"update_id": 2}]
     finally:
         await client.close()
+
+
+async def test_the_webhook_refuses_what_is_not_an_update_and_feeds_nothing(uows, caplog):
+    fed: list[dict] = []
+
+    async def feed(update: dict) -> None:
+        fed.append(update)
+
+    hook = WebhookEndpoint("/hook", "a-secret-of-some-length", feed)
+    client = await _client(deps(uows, webhook=hook))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "a-secret-of-some-length"}
+    nested = b"[" * 5000 + b"]" * 5000  # RecursionError in the JSON decoder: was a 500
+    not_updates = [
+        nested,
+        b'{"update_id": 5, "message": ' + nested + b"}",
+        b"[1, 2]",
+        b"42",
+        b'"text"',
+        b"null",
+        b'{"message": {}}',
+        b'{"update_id": "7"}',
+        b'{"update_id": true}',
+    ]
+    try:
+        for body in not_updates:
+            reply = await client.post("/hook", data=body, headers=headers)
+            assert reply.status == 400, body[:40]
+        await hook.drain()
+        assert fed == []
+        assert any("not a Telegram update" in r.getMessage() for r in caplog.records)
+    finally:
+        await client.close()
+
+
+async def test_a_failing_update_is_logged_with_its_id_and_never_left_unretrieved(uows, caplog):
+    async def feed(update: dict) -> None:
+        raise ValueError(f"cannot read update {update['update_id']}")
+
+    hook = WebhookEndpoint("/hook", "a-secret-of-some-length", feed)
+    client = await _client(deps(uows, webhook=hook))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "a-secret-of-some-length"}
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    try:
+        reply = await client.post("/hook", json={"update_id": 77, "message": 5}, headers=headers)
+        assert reply.status == 200  # answered: Telegram must not resend it forever
+        await hook.drain()
+        await asyncio.sleep(0)
+        gc.collect()  # an unretrieved task exception is reported when the task is collected
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+        await client.close()
+    assert unhandled == []
+    failures = [r for r in caplog.records if r.name == "web.webhook" and r.levelname == "ERROR"]
+    assert len(failures) == 1 and "77" in failures[0].getMessage()
+    assert "cannot read update 77" in str(failures[0].exc_info[1])

@@ -80,3 +80,14 @@ async def test_manager_cannot_import(client, shop, uows):
     reply = await client(3001, username="petya").send_document("orders.csv", GOOD.encode())
     assert reply.text == "У вас нет прав на это действие."
     assert await numbers(uows) == set()
+
+
+async def test_a_row_with_a_nul_byte_is_a_row_error(client, shop, uows):
+    admin = client(2000, username="admin")
+    reply = await admin.send_document("orders.csv", (GOOD + "1003;Ол\x00ег;;100\n").encode())
+    assert "отклонено: 1" in reply.text
+    assert "строка 4: customer: есть символы, которые нельзя сохранить" in reply.text
+    assert await numbers(uows) == set()
+    done = await admin.click("Импортировать")
+    assert "Импортировано: 2" in done.texts[0]
+    assert await numbers(uows) == {"1001", "1002"}

@@ -113,3 +113,31 @@ def _contact():
     from aiogram.types import Contact
 
     return Contact(phone_number="+79000000000", first_name="X")
+
+
+async def test_characters_that_cannot_be_stored_are_refused_in_place(client, shop, uows):
+    admin = client(2000, username="admin")
+    await admin.send("/neworder")
+    refused = await admin.send("N\x001")
+    assert refused.text.startswith("Номер: есть символы, которые нельзя сохранить")
+    await admin.send("N-1")
+    refused = await admin.send("Анна\x00")
+    assert refused.text.startswith("Покупатель: есть символы, которые нельзя сохранить")
+    await admin.send("Анна")
+    await admin.send("+7 900 000-00-01")
+    await admin.send("99")
+    refused = await admin.send("позвонить\x00")
+    assert refused.text.startswith("Комментарий: есть символы, которые нельзя сохранить")
+    done = await admin.send("позвонить")
+    assert "✅ Заказ создан." in done.texts[0]
+    assert [(o.number, o.customer_name, o.comment) for o in await orders(uows)] == [
+        ("N-1", "Анна", "позвонить")
+    ]
+
+
+async def test_the_refusal_is_in_the_members_language(client, shop, uows):
+    admin = client(2000, username="admin")
+    await admin.send("/lang en")
+    await admin.send("/neworder")
+    refused = await admin.send("N\x001")
+    assert "contains characters that can't be stored" in refused.text

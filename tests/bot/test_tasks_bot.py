@@ -382,3 +382,15 @@ async def test_tasks_commands_are_in_help(client, shop):
     text = (await client(PETYA).send("/help")).text
     assert "/tasks — задачи: мои, просроченные, все" in text
     assert "/task — добавить задачу: /task 1042 Позвонить клиенту завтра 15:00" in text
+
+
+async def test_task_text_that_cannot_be_stored_gets_a_clear_answer(client, orders, uows):
+    petya = client(PETYA)
+    reply = await petya.send("/task A Позвонить\x00 клиенту")
+    assert reply.text.startswith("В задаче есть символы, которые нельзя сохранить")
+    await petya.send("/order A")
+    await petya.click("Задачи")
+    await petya.click("Добавить")
+    refused = await petya.send("Позвонить\x00")
+    assert refused.text.startswith("В задаче есть символы, которые нельзя сохранить")
+    assert await all_tasks(uows) == []

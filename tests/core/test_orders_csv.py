@@ -124,3 +124,23 @@ async def test_managers_cannot_import(uows, admin):
     with pytest.raises(PermissionDenied):
         await run(uows, manager, GOOD)
     assert await stored(uows) == {}
+
+
+async def test_rows_with_characters_postgresql_cannot_store_are_row_errors(uows, admin):
+    text = (
+        "number;customer;total;comment;external_id\n"
+        "2001;Иван\x00Петров;100;;\n"
+        "2002;Анна;200;позвонить\x00;\n"
+        "2003;Олег;300;;ext-\x00-1\n"
+        "2004;Ира;400;всё хорошо;ext-4\n"
+    )
+    summary = await run(uows, admin, text)
+    assert [(r.row, r.error.code, r.error.params["field"]) for r in summary.rejected] == [
+        (2, "field_characters", "customer"),
+        (3, "field_characters", "comment"),
+        (4, "field_characters", "external_id"),
+    ]
+    assert summary.imported == [] and await stored(uows) == {}
+    partial = await run(uows, admin, text, accept_partial=True)  # the clean row goes in
+    assert len(partial.imported) == 1
+    assert set(await stored(uows)) == {"2004"}
