@@ -56,8 +56,10 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Send the store's orders to ShopDesk. Each account has one API token (`/apitoken` "
                 "in the bot, or `python -m bot account token ACCOUNT_ID`); a new one revokes the "
-                "old. Orders are idempotent by `external_id`: a repeat returns the stored order "
-                "with 200 and changes nothing."
+                "old. Orders are idempotent by `external_id`: a repeat with the same values "
+                "returns the stored order with 200 and changes nothing, also when repeats arrive "
+                "at the same moment (one 201, the rest 200); the same `external_id` with other "
+                "values is refused with 409 `external_id_conflict`, `fields` naming what differs."
             ),
         },
         "paths": {
@@ -86,7 +88,11 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "400": _error_response("The body is not valid JSON"),
                         "401": _error_response("Missing, unknown or revoked token"),
-                        "409": _error_response("The number belongs to another order"),
+                        "409": _error_response(
+                            "`order_number_taken`: the number belongs to another order "
+                            "(`field`: number); `external_id_conflict`: an order with this "
+                            "external_id was received with other values (`fields` names them)"
+                        ),
                         "413": _error_response("The body exceeds 64 KiB"),
                         "422": _error_response("A field is missing or invalid (`field` names it)"),
                     },
@@ -196,6 +202,15 @@ def openapi_document() -> dict[str, Any]:
                             "properties": {
                                 "code": {"type": "string", "example": "invalid_field"},
                                 "field": {"type": "string", "example": "customer.phone"},
+                                "fields": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "description": (
+                                        "external_id_conflict: the fields whose values differ "
+                                        "from the stored order's"
+                                    ),
+                                    "example": ["customer.name", "total"],
+                                },
                                 "message": {"type": "string"},
                             },
                         }

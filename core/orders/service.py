@@ -232,14 +232,6 @@ async def check_number_free(
     return cleaned
 
 
-async def _by_external_id(uow: UnitOfWork, account_id: int, external_id: str) -> Order | None:
-    return (
-        await uow.session.scalars(
-            select(Order).where(Order.account_id == account_id, Order.external_id == external_id)
-        )
-    ).first()
-
-
 async def add_orders(
     uow: UnitOfWork,
     account: Account,
@@ -280,28 +272,72 @@ async def create_order(uow: UnitOfWork, actor: Actor, cmd: NewOrder) -> OrderCar
 async def intake_order(
     uow: UnitOfWork, account_id: int, cmd: NewOrder, source: OrderSource = OrderSource.API
 ) -> IntakeResult:
-    """From the store: idempotent by (account, external_id) — a repeat returns the first order."""
+    """From the store: idempotent by (account, external_id). A repeat of the same order returns
+    the first one; the same external id with other values is refused (`external_id_conflict`,
+    naming the fields), and so is another external id with a taken number. Concurrent
+    deliveries of one order store it once: the loser of the insert race reads the winner's."""
     if not cmd.external_id:
         raise fields.required("external_id")
-    existing = await _by_external_id(uow, account_id, cmd.external_id)
-    if existing is not None:
-        return IntakeResult(existing, created=False)
-    if await number_taken(uow, account_id, cmd.number):
-        raise Conflict("order_number_taken", number=cmd.number)
     account = await uow.session.get(Account, account_id)
     if account is None:
         raise NotFound("account_not_found", account=account_id)
-    try:
-        [order] = await add_orders(uow, account, [cmd], source, None)
-    except IntegrityError:
-        # Two deliveries of one order raced (PostgreSQL); the first one won.
-        await uow.rollback()
-        existing = await _by_external_id(uow, account_id, cmd.external_id)
-        if existing is not None:
-            return IntakeResult(existing, created=False)
-        raise Conflict("order_number_taken", number=cmd.number) from None
-    await uow.commit()
-    return IntakeResult(order, created=True)
+    currency = account.currency  # a rollback below expires the account
+    existing = await _holder_of(uow, account_id, cmd)
+    if existing is None:
+        try:
+            [order] = await add_orders(uow, account, [cmd], source, None)
+            await uow.commit()
+            return IntakeResult(order, created=True)
+        except IntegrityError:
+            # Another delivery inserted the external id or the number first (its commit was not
+            # visible to the read above); its row is now: compare with it.
+            await uow.rollback()
+            existing = await _holder_of(uow, account_id, cmd)
+            if existing is None:
+                raise Conflict("order_number_taken", number=cmd.number) from None
+    if existing.external_id != cmd.external_id:
+        raise Conflict("order_number_taken", number=cmd.number)
+    differing = intake_differences(existing, cmd, currency)
+    if differing:
+        raise Conflict("external_id_conflict", external_id=cmd.external_id, fields=tuple(differing))
+    return IntakeResult(existing, created=False)
+
+
+async def _holder_of(uow: UnitOfWork, account_id: int, cmd: NewOrder) -> Order | None:
+    """The order with the command's external id, else the one with its number: one statement,
+    so both are read from one snapshot (a winner committing between two reads is seen whole)."""
+    rows = (
+        await uow.session.scalars(
+            select(Order)
+            .where(
+                Order.account_id == account_id,
+                or_(Order.external_id == cmd.external_id, Order.number == cmd.number),
+            )
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    same = [o for o in rows if o.external_id == cmd.external_id]
+    return (same or rows or [None])[0]
+
+
+def intake_differences(order: Order, cmd: NewOrder, account_currency: str) -> list[str]:
+    """The intake API's names of the fields where `cmd` differs from the stored `order`, in the
+    document's order; none: the same order. Compared as stored (kopecks, instants, the
+    account's currency when none is given), so equal values written differently are equal."""
+    items = [{"title": i.title, "qty": i.qty, "price": i.price} for i in cmd.items]
+    pairs = (
+        ("number", order.number, cmd.number),
+        ("customer.name", order.customer_name, cmd.customer_name),
+        ("customer.phone", order.customer_phone, cmd.customer_phone),
+        ("customer.email", order.customer_email, cmd.customer_email),
+        ("customer.address", order.customer_address, cmd.customer_address),
+        ("items", list(order.items or []), items),
+        ("total", order.total, cmd.total),
+        ("currency", order.currency, cmd.currency or account_currency),
+        ("created_at", order.placed_at, cmd.placed_at),
+        ("comment", order.comment, cmd.comment),
+    )
+    return [name for name, stored, given in pairs if stored != given]
 
 
 # ---- lists and cards -------------------------------------------------------------------------

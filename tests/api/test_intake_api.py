@@ -46,9 +46,12 @@ async def test_new_order_201_then_repeat_200(api, token, uows):
     created = await first.json()
     assert created["number"] == "10042" and created["total"] == 300_000
     assert created["status"] == "new" and created["assigned"] is False
-    again = await api.post(URL, json=body(total="1.00"), headers=auth(token))
+    again = await api.post(URL, json=body(), headers=auth(token))
     assert again.status == 200
     assert (await again.json())["id"] == created["id"]
+    # Another body under the same external_id changes nothing (409, see test_intake_race.py).
+    changed = await api.post(URL, json=body(total="1.00"), headers=auth(token))
+    assert changed.status == 409
     async with uows() as uow:
         order = await uow.session.get(Order, created["id"])
         audit = await uow.session.scalar(

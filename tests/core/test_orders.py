@@ -60,7 +60,11 @@ async def test_intake_is_idempotent_by_external_id(uows, team):
     async with uows() as uow:
         first = await orders.intake_order(uow, account, new_order("1001"))
     async with uows() as uow:
-        again = await orders.intake_order(uow, account, new_order("1001", total=1))
+        again = await orders.intake_order(uow, account, new_order("1001"))
+    with pytest.raises(Conflict) as err:  # the same external id with another total
+        async with uows() as uow:
+            await orders.intake_order(uow, account, new_order("1001", total=1))
+    assert err.value.code == "external_id_conflict" and err.value.params["fields"] == ("total",)
     assert first.created and not again.created
     assert again.order.id == first.order.id and again.order.total == 300_000
     stored = await order_row(uows, first.order.id)
