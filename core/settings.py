@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
     telegram_api_base: str = OFFICIAL_API_BASE
+    # Telegram unreachable at start: the menu / webhook registration (and getMe) is retried in
+    # the background, the delay doubling from 2 s up to this many seconds (jittered).
+    telegram_retry_max_seconds: float = Field(default=60, gt=0, le=3600)
     default_locale: Literal["ru", "en"] = "ru"
     default_timezone: str = "Europe/Moscow"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from bot.guards import FloodMemory, UpdateMemory
 from bot.i18n import build_i18n
 from bot.lifecycle import InFlight
 from bot.notifications.sender import OutboxSender
+from bot.registration import Step, TelegramRegistration, patient_me
 from bot.reports.sent_charts import SentCharts
 from bot.telegram import (
     SharedState,
@@ -65,6 +67,7 @@ class App:
     in_flight: InFlight
     charts: SentCharts  # file ids of report charts Telegram already has
     web: WebDeps
+    registration: TelegramRegistration
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
     running_jobs: set[asyncio.Task] = field(default_factory=set)
@@ -127,14 +130,45 @@ async def run_job(app: App, job: Job) -> None:
         app.sender.wake()
 
 
-def health_checks(engine: AsyncEngine, redis: Redis | None) -> dict[str, HealthCheck | None]:
-    """The readiness checks: the database always; Redis when configured (None: "off")."""
+def health_checks(
+    engine: AsyncEngine, redis: Redis | None, telegram: HealthCheck | None = None
+) -> dict[str, HealthCheck | None]:
+    """The readiness checks: the database always; Redis when configured (None: "off");
+    the registration with Telegram (see `telegram_registration`)."""
 
     async def database() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    return {"database": database, "redis": redis.ping if redis is not None else None}
+    return {
+        "database": database,
+        "redis": redis.ping if redis is not None else None,
+        "telegram": telegram,
+    }
+
+
+def telegram_registration(
+    settings: Settings, bot: Bot, dp: Dispatcher, i18n: I18n
+) -> TelegramRegistration:
+    """What start-up registers with Telegram, retried in the background until it succeeds:
+    the command menu; in webhook mode then the webhook (no update arrives before that)."""
+    steps: list[Step] = [("setMyCommands", lambda: set_bot_commands(bot, i18n))]
+    if settings.webhook_url:
+
+        def set_webhook() -> Awaitable[bool]:
+            return bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=dp.resolve_used_update_types(),
+                max_connections=min(settings.max_concurrent_updates, 100),
+            )
+
+        steps.append(("setWebhook", set_webhook))
+    return TelegramRegistration(
+        steps,
+        retry_max_seconds=settings.telegram_retry_max_seconds,
+        blocks_readiness=bool(settings.webhook_url),
+    )
 
 
 def build_web_deps(
@@ -148,6 +182,7 @@ def build_web_deps(
     metrics: Metrics,
     redis: Redis | None,
     sender: OutboxSender,
+    telegram: HealthCheck | None = None,
 ) -> WebDeps:
     """What the HTTP adapter gets: a few objects and callables, not the App."""
     webhook = None
@@ -160,7 +195,7 @@ def build_web_deps(
     return WebDeps(
         uows=uows,
         metrics=metrics,
-        health=health_checks(engine, redis),
+        health=health_checks(engine, redis, telegram),
         explain=error_explainer(i18n),
         wake=sender.wake,
         host=settings.http_host,
@@ -212,6 +247,9 @@ def build_app(
         in_flight=in_flight,
         sender=sender,
     )
+    registration = telegram_registration(settings, bot, dp, i18n)
+    if not settings.webhook_url:  # aiogram's polling asks getMe first: wait for it, not die
+        bot.me = patient_me(bot, registration.delays)  # type: ignore[method-assign]
     app = App(
         settings=settings,
         engine=engine,
@@ -237,7 +275,9 @@ def build_app(
             metrics=metrics,
             redis=shared.redis,
             sender=sender,
+            telegram=registration.check,
         ),
+        registration=registration,
     )
     app.jobs = all_jobs(settings, catalog)
     web = WebServer(app.web)
@@ -254,7 +294,8 @@ def build_app(
 
 
 async def start(app: App, web: WebServer) -> None:
-    await set_bot_commands(app.bot, app.i18n)
+    """Nothing here waits for Telegram: the menu and webhook are registered in the background."""
+    app.background.append(asyncio.create_task(app.registration.run(), name="telegram-registration"))
     schedule_jobs(app)
     app.scheduler.start()
     app.background.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))
@@ -276,6 +317,9 @@ async def stop(app: App, web: WebServer) -> None:
             await asyncio.wait(running, timeout=app.settings.shutdown_grace_seconds)
         app.scheduler.shutdown(wait=False)
     log.info("scheduler stopped; stopping the sender")
+    for task in app.background:
+        if task.get_name() == "telegram-registration":
+            task.cancel()  # still retrying: Telegram never answered; the next start retries
     app.sender.stop()
     await asyncio.gather(*app.background, return_exceptions=True)
     log.info("sender stopped; closing storage and database")

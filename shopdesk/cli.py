@@ -299,20 +299,15 @@ async def run(settings: Settings) -> int:
 
 
 async def serve_webhook(app) -> None:
-    """Webhook mode: the HTTP server (started with the dispatcher) takes Telegram's posts."""
+    """Webhook mode: the HTTP server (started with the dispatcher) takes Telegram's posts; the
+    webhook itself is registered in the background by `start` (Telegram may be unreachable)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stopping.set)
     await app.dp.emit_startup(bot=app.bot, dispatcher=app.dp)
     try:
-        await app.bot.set_webhook(
-            app.settings.webhook_url,
-            secret_token=app.settings.webhook_secret.get_secret_value(),
-            allowed_updates=app.dp.resolve_used_update_types(),
-            max_connections=min(app.settings.max_concurrent_updates, 100),
-        )
-        log.info("webhook registered; serving until SIGTERM")
+        log.info("serving the webhook until SIGTERM")
         await stopping.wait()
     finally:
         await app.dp.emit_shutdown(bot=app.bot, dispatcher=app.dp)

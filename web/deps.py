@@ -19,7 +19,10 @@ from web.webhook import WebhookEndpoint
 
 # A named check of /readyz: it returns when the dependency answers and raises when it does not.
 # A check given as None is a dependency this process does not use (no REDIS_URL): "off".
+# A check that returns PENDING is reported so but does not count against readiness: something
+# the process retries on its own and works without meanwhile (Telegram, in long polling).
 HealthCheck = Callable[[], Awaitable[object]]
+PENDING = "pending"
 
 
 @dataclass(frozen=True)

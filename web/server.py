@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 
 from web import intake
-from web.deps import DEPS, HealthCheck, WebDeps
+from web.deps import DEPS, PENDING, HealthCheck, WebDeps
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +27,25 @@ async def _check(name: str, check: HealthCheck | None) -> str:
         return "off"
     try:
         async with asyncio.timeout(READY_TIMEOUT):
-            await check()
+            result = await check()
     except TimeoutError:
         log.warning("readiness: %s did not answer within %s s", name, READY_TIMEOUT)
         return "timeout"
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log
         log.warning("readiness: %s failed: %r", name, exc)
         return "failed"
-    return "ok"
+    return PENDING if result == PENDING else "ok"
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 when every dependency (the database; Redis, if configured) answers within 3 s, else
-    503; the body names each check: "ok", "failed", "timeout", or "off" (not configured)."""
+    """200 when every dependency (the database; Redis, if configured; Telegram registration)
+    answers within 3 s, else 503; the body names each check: "ok", "failed", "timeout", "off"
+    (not configured) or "pending" (retried in the background, not counted against readiness)."""
     deps = request.app[DEPS]
     names = list(deps.health)
     results = await asyncio.gather(*(_check(name, deps.health[name]) for name in names))
     checks = dict(zip(names, results, strict=True))
-    ready = all(result in ("ok", "off") for result in results)
+    ready = all(result in ("ok", "off", PENDING) for result in results)
     return web.json_response(
         {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
     )

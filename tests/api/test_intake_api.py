@@ -222,7 +222,12 @@ async def test_healthz(api):
     for path in ("/healthz", "/readyz"):  # /healthz is the older name of /readyz
         reply = await api.get(path)
         body = await reply.json()
-        assert reply.status == 200 and body == {"status": "ok", "database": "ok", "redis": "off"}
+        assert reply.status == 200 and body == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "off",
+            "telegram": "pending",  # long polling: menu not registered yet, still ready
+        }
 
 
 async def test_readiness_503_but_liveness_and_metrics_200_when_the_database_is_down(
@@ -239,7 +244,12 @@ async def test_readiness_503_but_liveness_and_metrics_200_when_the_database_is_d
     client = TestClient(TestServer(build_web_app(app.web)))
     await client.start_server()
     try:
-        down = {"status": "unavailable", "database": "failed", "redis": "off"}
+        down = {
+            "status": "unavailable",
+            "database": "failed",
+            "redis": "off",
+            "telegram": "pending",
+        }
         for path in ("/healthz", "/readyz"):
             reply = await client.get(path)
             assert reply.status == 503 and (await reply.json()) == down

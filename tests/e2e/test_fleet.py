@@ -103,7 +103,12 @@ class Fleet:
                     async with http.get(f"http://127.0.0.1:{port}/healthz") as reply:
                         if reply.status == 200:
                             body = await reply.json()
-                            assert body == {"status": "ok", "database": "ok", "redis": "ok"}
+                            assert body == {
+                                "status": "ok",
+                                "database": "ok",
+                                "redis": "ok",
+                                "telegram": "ok",  # webhook registered
+                            }
                             break
                 except aiohttp.ClientConnectionError:
                     pass

@@ -61,13 +61,14 @@ class TelegramStandIn:
         self.base = ""
         self.new_call = asyncio.Event()
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Serves on `port` (0: any free one); returns the base address."""
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}"
