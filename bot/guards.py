@@ -58,6 +58,10 @@ class MemoryUpdateMemory:
             self._seen.pop(update_id, None)
 
 
+# Set in the middleware data of an update that was skipped as already seen.
+REDELIVERED = "redelivered"
+
+
 class DuplicateUpdateMiddleware(BaseMiddleware):
     """Telegram may deliver an update again (webhook retry, polling restart): run it once."""
 
@@ -66,6 +70,7 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
         if not await self.memory.begin(event.update_id):
+            data[REDELIVERED] = True  # the metrics middleware, outside this one, reads it
             return None
         ok = False
         try:

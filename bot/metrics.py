@@ -1,4 +1,5 @@
-"""Counts every update and its handling time in the process's metrics (core/metrics.py)."""
+"""Counts every update and its handling time in the process's metrics (core/metrics.py);
+an update the duplicate guard skipped counts as a redelivery, not as an update."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Update
 
+from bot.guards import REDELIVERED
 from core.metrics import Metrics
 
 
@@ -20,5 +22,8 @@ class MetricsMiddleware(BaseMiddleware):
         try:
             return await handler(event, data)
         finally:
-            self.metrics.updates.labels(event.event_type).inc()
-            self.metrics.latency.observe(time.perf_counter() - started)
+            if data.get(REDELIVERED):
+                self.metrics.redelivered.labels(event.event_type).inc()
+            else:
+                self.metrics.updates.labels(event.event_type).inc()
+                self.metrics.latency.observe(time.perf_counter() - started)

@@ -45,6 +45,12 @@ class Metrics:
         self.updates = Counter(
             "shopdesk_updates_total", "Updates handled, by type", ["type"], registry=self.registry
         )
+        self.redelivered = Counter(
+            "shopdesk_updates_redelivered_total",
+            "Updates skipped as already seen (a webhook retry, a polling restart), by type",
+            ["type"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "shopdesk_update_seconds",
             "Time to handle one update",

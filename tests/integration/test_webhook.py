@@ -73,10 +73,15 @@ async def test_webhook_answers_at_once_and_handles_in_the_background(served):
 async def test_metrics_count_updates_and_show_the_outbox(served):
     app, client = served
     await new_account(app.uows)
-    await client.post(HOOK, json=_update(app), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    update = _update(app)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    await client.post(HOOK, json=update, headers=headers)
+    await _settle(app)
+    await client.post(HOOK, json=update, headers=headers)  # Telegram's redelivery
     await _settle(app)
     body = await (await client.get("/metrics")).text()
     assert 'shopdesk_updates_total{type="message"} 1.0' in body
+    assert 'shopdesk_updates_redelivered_total{type="message"} 1.0' in body
     assert "shopdesk_update_seconds_count 1.0" in body
     assert "shopdesk_outbox_pending 0.0" in body
     assert "shopdesk_messages_sent_total 0.0" in body
