@@ -120,6 +120,10 @@ MESSAGES = {
         "Order №{number} is assigned to {holder}; your role shows only your own orders."
     ),
     "order_number_taken": __("Order №{number} already exists. Use another number."),
+    "external_id_conflict": __(
+        "An order with external_id {external_id} was received before with other values in: "
+        "{fields}. A repeat must carry the same values; a stored order is not changed here."
+    ),
     "order_closed": __("Order №{number} is already completed or cancelled."),
     "blocked_cannot_claim": __("Blocked members can't claim orders."),
     "order_unassigned": __("Order №{number} has no assignee."),
@@ -229,6 +233,8 @@ def _param(key: str, value: Any) -> str:
         return money(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return day(value)
+    if isinstance(value, tuple | list):
+        return ", ".join(q(each) for each in value)
     return q(value)
 
 

@@ -32,23 +32,13 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> we
     return web.json_response({"error": error}, status=status, headers=headers)
 
 
-def _external_id_conflict(exc: Conflict) -> web.Response:
-    """The external id names an order received before with other values (updates of stored
-    orders are not taken here): which fields differ, so the store can see what it sent."""
-    differing = list(exc.params["fields"])
-    message = (
-        f"An order with external_id {exc.params['external_id']!r} was received before with "
-        f"other values in: {', '.join(differing)}. A repeat must carry the same values; "
-        "a stored order is not changed through this API."
-    )
-    error = {"code": exc.code, "message": message, "field": "external_id", "fields": differing}
-    return web.json_response({"error": error}, status=409)
-
-
 def _domain_error(explain, exc: DomainError) -> web.Response:
-    if isinstance(exc, Conflict) and exc.code == "external_id_conflict":
-        return _external_id_conflict(exc)
     message = explain(exc)
+    if isinstance(exc, Conflict) and exc.code == "external_id_conflict":
+        # Which fields differ, as a list too, so the store can see what it sent differently.
+        error = {"code": exc.code, "message": message, "field": "external_id"}
+        error["fields"] = list(exc.params["fields"])
+        return web.json_response({"error": error}, status=409)
     if isinstance(exc, Unauthorized):
         return _error(401, "unauthorized", "Unknown or revoked API token.")
     if isinstance(exc, Conflict):
