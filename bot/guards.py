@@ -5,6 +5,7 @@ Both keep their memory in the process here; a fleet shares it through Redis (sam
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -20,14 +21,15 @@ from bot.i18n import pick_locale
 
 class UpdateMemory(Protocol):
     async def begin(self, update_id: int) -> bool:
-        """True if this update_id is new; it is then 'in progress'."""
+        """True if this update_id is to be handled now; it is then 'in progress'."""
 
     async def finish(self, update_id: int, *, ok: bool) -> None:
-        """Done (remembered for the TTL), or failed (forgotten, so a redelivery runs again)."""
+        """Handled (remembered for the TTL), or failed (forgotten, so a redelivery runs again)."""
 
 
 class MemoryUpdateMemory:
-    """Bounded in size and in time."""
+    """Bounded in size and in time. It dies with its process, so an in-progress mark never
+    outlives a crash: a redelivery after a restart runs."""
 
     def __init__(
         self,
@@ -60,6 +62,9 @@ class MemoryUpdateMemory:
 
 # Set in the middleware data of an update that was skipped as already seen.
 REDELIVERED = "redelivered"
+# Given with an update fed from the inbox (webhook mode), whose lease already makes this
+# process the only one handling it: the memory is not asked.
+FROM_INBOX = "from_inbox"
 
 
 class DuplicateUpdateMiddleware(BaseMiddleware):
@@ -69,6 +74,8 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
         self.memory = memory
 
     async def __call__(self, handler, event: Update, data: dict[str, Any]) -> Any:
+        if data.get(FROM_INBOX):
+            return await handler(event, data)
         if not await self.memory.begin(event.update_id):
             data[REDELIVERED] = True  # the metrics middleware, outside this one, reads it
             return None
@@ -137,16 +144,45 @@ class FloodMiddleware(BaseMiddleware):
 
 
 class RedisUpdateMemory:
-    """The processed-update memory shared by every bot process (SET NX with a TTL)."""
+    """The handled-update memory shared by every bot process (long polling; webhook updates go
+    through the inbox instead).
 
-    def __init__(self, redis, *, ttl: int = 3600, prefix: str = "shopdesk:update") -> None:
-        self.redis, self.ttl, self.prefix = redis, ttl, prefix
+    `begin` marks the update in progress for `busy_ttl` seconds only (SET NX); `finish` turns
+    the mark into "handled" for `ttl` seconds. So a redelivery after a crash mid-update runs
+    once the dead process's mark lapses; one that finds the update in progress waits to see
+    how that ends (handled: skipped; failed or lapsed: run here).
+    """
+
+    BUSY = b"busy"
+
+    def __init__(
+        self,
+        redis,
+        *,
+        ttl: int = 3600,
+        busy_ttl: int = 60,
+        wait_step: float = 0.25,
+        prefix: str = "shopdesk:update",
+    ) -> None:
+        self.redis, self.ttl, self.busy_ttl, self.prefix = redis, ttl, busy_ttl, prefix
+        self.wait_step = wait_step
 
     async def begin(self, update_id: int) -> bool:
-        return bool(await self.redis.set(f"{self.prefix}:{update_id}", 1, nx=True, ex=self.ttl))
+        key = f"{self.prefix}:{update_id}"
+        while True:
+            if await self.redis.set(key, self.BUSY, nx=True, ex=self.busy_ttl):
+                return True
+            mark = await self.redis.get(key)
+            if mark is None:  # lapsed or forgotten meanwhile: try again
+                continue
+            if mark not in (self.BUSY, self.BUSY.decode()):
+                return False  # handled
+            await asyncio.sleep(self.wait_step)  # in progress elsewhere; its mark lapses soon
 
     async def finish(self, update_id: int, *, ok: bool) -> None:
-        if not ok:
+        if ok:
+            await self.redis.set(f"{self.prefix}:{update_id}", b"done", ex=self.ttl)
+        else:
             await self.redis.delete(f"{self.prefix}:{update_id}")
 
 

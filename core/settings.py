@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=300, ge=5, le=3600)
     flood_per_second: int = Field(default=20, ge=1, le=1000)
     redis_url: str | None = None
+    # Updates one process handles at once, in both modes; past it a webhook post gets 503.
     max_concurrent_updates: int = Field(default=64, ge=1, le=10_000)
+    # Webhook mode: an update taken by a process that died is handled by another after this
+    # many seconds (a live process keeps extending the lease of what it is working on).
+    inbox_lease_seconds: float = Field(default=30, ge=1, le=3600)
     shutdown_grace_seconds: float = Field(default=15, ge=0, le=600)
     # How often the scheduler applies the services lifecycle, and looks for alerts to send.
     renewals_every_minutes: float = Field(default=5, gt=0, le=24 * 60)

@@ -35,6 +35,7 @@ from bot.webhook import update_feeder
 from core.clock import Clock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
+from core.inbox.worker import InboxWorker
 from core.jobs import Job, all_jobs
 from core.metrics import Metrics
 from core.notifications.limits import Limits, RateLimiter
@@ -75,6 +76,10 @@ class App:
     @property
     def webhook(self) -> WebhookEndpoint | None:
         return self.web.webhook
+
+    @property
+    def inbox(self) -> InboxWorker | None:
+        return self.web.webhook.inbox if self.web.webhook is not None else None
 
     @property
     def redis(self) -> Redis | None:
@@ -187,10 +192,20 @@ def build_web_deps(
     """What the HTTP adapter gets: a few objects and callables, not the App."""
     webhook = None
     if settings.webhook_url:
+        inbox = InboxWorker(
+            uows,
+            update_feeder(dp, bot),
+            bound=settings.max_concurrent_updates,
+            lease=timedelta(seconds=settings.inbox_lease_seconds),
+        )
         webhook = WebhookEndpoint(
             settings.webhook_path,
             settings.webhook_secret.get_secret_value(),
-            update_feeder(dp, bot),
+            inbox,
+            # Dialog state, event locks and flood counters live in Redis: without it an
+            # update cannot be handled, so it is not taken (503: Telegram retries later).
+            gates={"redis": redis.ping} if redis is not None else None,
+            metrics=metrics,
         )
     return WebDeps(
         uows=uows,
@@ -299,14 +314,16 @@ async def start(app: App, web: WebServer) -> None:
     schedule_jobs(app)
     app.scheduler.start()
     app.background.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))
+    if app.inbox is not None:  # takes over what a stopped or dead process left
+        app.background.append(asyncio.create_task(app.inbox.run(), name="inbox"))
     await web.start()
 
 
 async def stop(app: App, web: WebServer) -> None:
     """Stop taking work, finish what is in flight (bounded), then close everything."""
     await web.stop()
-    if app.webhook is not None:
-        await app.webhook.drain()
+    if app.inbox is not None:  # what is not handled within the grace goes back to the inbox
+        await app.inbox.stop(app.settings.shutdown_grace_seconds)
     if not await app.in_flight.wait_idle(app.settings.shutdown_grace_seconds):
         log.warning("stopping with %s updates still in flight", app.in_flight.count)
     if app.scheduler.running:

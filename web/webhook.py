@@ -2,15 +2,18 @@
 
 It checks X-Telegram-Bot-Api-Secret-Token (401 otherwise) and that the body is a JSON object
 with an integer `update_id` (400 otherwise: invalid or too deeply nested JSON, an array, a
-number...), answers at once and hands the update to `feed` in the background — what aiogram's
-SimpleRequestHandler does, without this package knowing the dispatcher: the composition root
-passes `feed` (bot/webhook.py builds it).
+number...). A 2xx is a promise to handle the update exactly once, so it is given only once the
+update is written to the inbox (core/inbox), which then handles it — in this process, or in
+another one if this one dies. Whatever breaks that promise gets 503 with Retry-After instead,
+and Telegram delivers the update again later:
 
-Every Telegram update has an integer `update_id`, so a body without one is not from Telegram and
-400 tells its sender so; Telegram itself never gets a 400 it would retry. An update that has an
-`update_id` but that the dispatcher cannot read or handle was answered 200 already: it is dropped
-with a logged error naming its id, so Telegram does not resend it forever and hold back the
-updates behind it. The background task never ends with an unretrieved exception.
+- this process already has MAX_CONCURRENT_UPDATES updates in flight;
+- a dependency the handling needs (Redis, when configured) does not answer;
+- the database does not take the write.
+
+A redelivery of an update already taken is answered 200 and counted as redelivered; it is not
+handled again. Every Telegram update has an integer `update_id`, so a body without one is not
+from Telegram and 400 tells its sender so; Telegram itself never gets a 400 it would retry.
 """
 
 from __future__ import annotations
@@ -18,14 +21,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
+from core.inbox.service import Accepted, update_kind
+from core.inbox.worker import Busy, InboxWorker
+from core.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
-Feed = Callable[[dict[str, Any]], Awaitable[object]]
+# A check that must pass before an update is taken: returns when the dependency answers.
+Gate = Callable[[], Awaitable[object]]
+GATE_TIMEOUT = 1.0
+RETRY_AFTER = 1  # seconds; Telegram backs off on its own as well
 
 
 def is_update(body: Any) -> bool:
@@ -36,10 +46,27 @@ def is_update(body: Any) -> bool:
     return isinstance(update_id, int) and not isinstance(update_id, bool)
 
 
+def unavailable(reason: str) -> web.Response:
+    return web.Response(
+        text=f"Service Unavailable: {reason}",
+        status=503,
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 class WebhookEndpoint:
-    def __init__(self, path: str, secret: str, feed: Feed) -> None:
-        self.path, self._secret, self._feed = path, secret, feed
-        self._tasks: set[asyncio.Task[Any]] = set()
+    def __init__(
+        self,
+        path: str,
+        secret: str,
+        inbox: InboxWorker,
+        *,
+        gates: dict[str, Gate] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.path, self._secret, self.inbox = path, secret, inbox
+        self._gates = dict(gates or {})
+        self._metrics = metrics
 
     def register(self, web_app: web.Application) -> None:
         web_app.router.add_post(self.path, self.handle)
@@ -55,27 +82,32 @@ class WebhookEndpoint:
         if not is_update(update):
             log.warning("webhook: refused a body that is not a Telegram update (no update_id)")
             return web.Response(text="Bad Request: not a Telegram update", status=400)
-        task = asyncio.create_task(self._handle(update))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+        if self.inbox.full:
+            return unavailable("too many updates in flight")
+        if failing := await self._failing_gates():
+            return unavailable(f"{', '.join(failing)} unreachable")
+        try:
+            outcome = await self.inbox.accept(update)
+        except Busy:
+            return unavailable("too many updates in flight")
+        except Exception as exc:
+            log.warning("webhook: update %s not taken (503): %r", update["update_id"], exc)
+            return unavailable("database unreachable")
+        if outcome is Accepted.DUPLICATE and self._metrics is not None:
+            self._metrics.redelivered.labels(update_kind(update)).inc()
         return web.json_response({})
 
-    async def _handle(self, update: dict[str, Any]) -> None:
-        try:
-            await self._feed(update)
-        except Exception:
-            log.exception(
-                "webhook update %s failed and is dropped (Telegram was answered 200)",
-                update["update_id"],
-            )
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        # Always retrieve the outcome: no "Task exception was never retrieved" at shutdown.
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("handling a webhook update failed", exc_info=exc)
+    async def _failing_gates(self) -> Sequence[str]:
+        failing = []
+        for name, gate in self._gates.items():
+            try:
+                async with asyncio.timeout(GATE_TIMEOUT):
+                    await gate()
+            except Exception as exc:
+                log.warning("webhook: %s did not answer, updates refused (503): %r", name, exc)
+                failing.append(name)
+        return failing
 
     async def drain(self) -> None:
-        """Waits for the updates taken so far (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Waits for the updates taken so far (tests)."""
+        await self.inbox.drain()

@@ -3,6 +3,7 @@
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.base import Base
+from core.inbox.models import InboxUpdate
 from core.intake.models import ApiToken
 from core.journal.models import ConnectedService, PoolResource
 from core.ledger.models import Balance, LedgerEntry
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "ConnectedService",
     "DeliveryAttempt",
+    "InboxUpdate",
     "Invite",
     "LedgerEntry",
     "ManagerGroup",

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
+from core.inbox.worker import InboxWorker
 from core.intake.tokens import issue_token_for_account
 from core.metrics import Metrics
 from core.notifications.models import OutboxMessage, OutboxStatus
@@ -208,13 +209,18 @@ async def test_a_new_order_wakes_the_sender_with_its_announcement_queued_and_err
         await client.close()
 
 
+def _hook(uows, feed) -> WebhookEndpoint:
+    inbox = InboxWorker(uows, feed, bound=10, lease=timedelta(seconds=30))
+    return WebhookEndpoint("/hook", "a-secret-of-some-length", inbox)
+
+
 async def test_the_webhook_feeds_the_callable_it_was_given(uows):
     fed: list[dict] = []
 
     async def feed(update: dict) -> None:
         fed.append(update)
 
-    hook = WebhookEndpoint("/hook", "a-secret-of-some-length", feed)
+    hook = _hook(uows, feed)
     client = await _client(deps(uows, webhook=hook))
     try:
         wrong = await client.post("/hook", json={"update_id": 1}, headers={})
@@ -234,7 +240,7 @@ async def test_the_webhook_refuses_what_is_not_an_update_and_feeds_nothing(uows,
     async def feed(update: dict) -> None:
         fed.append(update)
 
-    hook = WebhookEndpoint("/hook", "a-secret-of-some-length", feed)
+    hook = _hook(uows, feed)
     client = await _client(deps(uows, webhook=hook))
     headers = {"X-Telegram-Bot-Api-Secret-Token": "a-secret-of-some-length"}
     nested = b"[" * 5000 + b"]" * 5000  # RecursionError in the JSON decoder: was a 500
@@ -264,7 +270,7 @@ async def test_a_failing_update_is_logged_with_its_id_and_never_left_unretrieved
     async def feed(update: dict) -> None:
         raise ValueError(f"cannot read update {update['update_id']}")
 
-    hook = WebhookEndpoint("/hook", "a-secret-of-some-length", feed)
+    hook = _hook(uows, feed)
     client = await _client(deps(uows, webhook=hook))
     headers = {"X-Telegram-Bot-Api-Secret-Token": "a-secret-of-some-length"}
     loop = asyncio.get_running_loop()
@@ -282,6 +288,8 @@ async def test_a_failing_update_is_logged_with_its_id_and_never_left_unretrieved
         loop.set_exception_handler(previous)
         await client.close()
     assert unhandled == []
-    failures = [r for r in caplog.records if r.name == "web.webhook" and r.levelname == "ERROR"]
+    failures = [
+        r for r in caplog.records if r.name == "core.inbox.worker" and r.levelname == "ERROR"
+    ]
     assert len(failures) == 1 and "77" in failures[0].getMessage()
     assert "cannot read update 77" in str(failures[0].exc_info[1])

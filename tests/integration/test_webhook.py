@@ -120,7 +120,9 @@ async def test_webhook_garbage_is_400_and_an_unreadable_update_is_dropped_and_lo
     finally:
         loop.set_exception_handler(previous)
     assert unhandled == []
-    dropped = [r for r in caplog.records if r.name == "web.webhook" and r.levelname == "ERROR"]
+    dropped = [
+        r for r in caplog.records if r.name == "core.inbox.worker" and r.levelname == "ERROR"
+    ]
     assert len(dropped) == 1 and "4242" in dropped[0].getMessage()
     assert app.bot.session.requests == []
     # The endpoint still works after all of that.
