@@ -293,3 +293,63 @@ async def test_a_failing_update_is_logged_with_its_id_and_never_left_unretrieved
     ]
     assert len(failures) == 1 and "77" in failures[0].getMessage()
     assert "cannot read update 77" in str(failures[0].exc_info[1])
+
+
+async def test_the_webhook_answers_503_with_retry_after_when_it_cannot_take_an_update(uows):
+    """Past the bound, with a gate (Redis) down, or with the database failing: 503, nothing
+    written, so Telegram redelivers; then 200 once the process can take updates again."""
+    from core.inbox.models import InboxUpdate
+
+    release = asyncio.Event()
+    fed: list[int] = []
+
+    async def feed(update: dict) -> None:
+        await release.wait()
+        fed.append(update["update_id"])
+
+    redis_up = [True]
+
+    async def redis_ping() -> None:
+        if not redis_up[0]:
+            raise ConnectionError("redis is down")
+
+    metrics = Metrics()
+    inbox = InboxWorker(uows, feed, bound=2, lease=timedelta(seconds=30))
+    hook = WebhookEndpoint(
+        "/hook", "a-secret-of-some-length", inbox, gates={"redis": redis_ping}, metrics=metrics
+    )
+    client = await _client(deps(uows, webhook=hook))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "a-secret-of-some-length"}
+
+    async def post(update_id: int) -> tuple[int, str | None]:
+        reply = await client.post("/hook", json={"update_id": update_id}, headers=headers)
+        return reply.status, reply.headers.get("Retry-After")
+
+    try:
+        assert await post(1) == (200, None)
+        assert await post(2) == (200, None)
+        assert await post(3) == (503, "1")  # two in flight: the bound
+        assert await post(1) == (503, "1")  # even a redelivery waits for room
+        release.set()
+        await hook.drain()
+        assert await post(1) == (200, None)  # a redelivery: taken, not handled again
+        redis_up[0] = False
+        assert await post(4) == (503, "1")
+        redis_up[0] = True
+        down = _Switchable(uows)
+        down.mode = "raises"
+        hook.inbox = InboxWorker(down, feed, bound=2, lease=timedelta(seconds=30))  # no database
+        assert await post(5) == (503, "1")
+        hook.inbox = inbox
+        assert await post(3) == (200, None)
+        await hook.drain()
+    finally:
+        await client.close()
+    assert sorted(fed) == [1, 2, 3]
+    async with uows() as uow:
+        written = sorted(await uow.session.scalars(select(InboxUpdate.update_id)))
+    assert written == [1, 2, 3]
+    counted = metrics.registry.get_sample_value(
+        "shopdesk_updates_redelivered_total", {"type": "unknown"}
+    )
+    assert counted == 1.0

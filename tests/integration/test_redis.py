@@ -60,3 +60,42 @@ async def test_flood_counter_is_shared(fleet):
     results = [await (memory_a if i % 2 else memory_b).hit(user) for i in range(22)]
     assert [allowed for allowed, _ in results].count(True) == 20
     assert [notify for _, notify in results].count(True) == 1
+
+
+async def test_seen_means_handled_and_a_crashed_process_s_mark_lapses_quickly():
+    """Long polling's shared memory: an update begun by a process that then died runs again
+    once the short in-progress mark lapses; one handled is skipped for the long TTL."""
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    from bot.guards import RedisUpdateMemory
+
+    redis = Redis.from_url(REDIS_URL)
+    prefix = f"test:update:{random.randint(10**9, 2 * 10**9)}"
+    try:
+        dead = RedisUpdateMemory(redis, busy_ttl=1, wait_step=0.05, prefix=prefix)
+        alive = RedisUpdateMemory(redis, busy_ttl=1, wait_step=0.05, prefix=prefix)
+        assert await dead.begin(1)  # ... and the process dies before finishing
+        assert 0 < await redis.ttl(f"{prefix}:1") <= 1
+        assert await alive.begin(1)  # waited for the mark to lapse, then runs it
+        await alive.finish(1, ok=True)
+        assert await redis.ttl(f"{prefix}:1") > 1000  # handled: remembered for the hour
+        assert not await dead.begin(1)
+
+        # Begun elsewhere and still running: the redelivery waits to see how it ends.
+        busy = RedisUpdateMemory(redis, busy_ttl=60, prefix=prefix)
+        assert await busy.begin(2)
+        waiting = asyncio.create_task(alive.begin(2))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await busy.finish(2, ok=True)
+        assert await waiting is False
+        # Failed elsewhere: forgotten, so the redelivery runs.
+        assert await busy.begin(3)
+        waiting = asyncio.create_task(alive.begin(3))
+        await busy.finish(3, ok=False)
+        assert await waiting is True
+    finally:
+        await redis.delete(*[f"{prefix}:{n}" for n in (1, 2, 3)])
+        await redis.aclose()
