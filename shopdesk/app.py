@@ -213,7 +213,11 @@ def build_app(
     engine: AsyncEngine | None = None,
 ) -> App:
     clock = clock or SystemClock()
-    engine = engine or create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = engine or create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        postgres=settings.postgres_options("bot"),
+    )
     uows = UnitOfWorkFactory(session_factory(engine), clock)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)

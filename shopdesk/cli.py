@@ -106,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
 async def operator_uows(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
     """For one CLI command: migrations applied, units of work on the configured database."""
     await migrate(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, postgres=settings.postgres_options("cli"))
     try:
         yield UnitOfWorkFactory(session_factory(engine), SystemClock())
     finally:
@@ -114,7 +114,7 @@ async def operator_uows(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
 
 
 async def migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, postgres=settings.postgres_options("migrate"))
     try:
         await upgrade(engine)
     finally:
