@@ -5,6 +5,7 @@ from core.audit.models import AuditEntry
 from core.db.base import Base
 from core.intake.models import ApiToken
 from core.journal.models import ConnectedService, PoolResource
+from core.leases.models import Lease
 from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Invite, Member, Role
 from core.notifications.models import DeliveryAttempt, OutboxMessage
@@ -21,6 +22,7 @@ __all__ = [
     "ConnectedService",
     "DeliveryAttempt",
     "Invite",
+    "Lease",
     "LedgerEntry",
     "ManagerGroup",
     "Member",
