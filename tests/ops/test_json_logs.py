@@ -181,3 +181,14 @@ def test_configure_logging_writes_json_or_text():
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+def test_the_process_writes_json_lines_with_log_format_json(tmp_path):
+    from tests.e2e.test_cli import run_cli
+
+    result = run_cli("migrate", database=tmp_path / "db.sqlite", LOG_FORMAT="json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert lines, "alembic logs its steps at INFO"
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    assert any(line["logger"].startswith("alembic") for line in lines)
