@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.members.render import blocked_notice
 from core.db.uow import UnitOfWorkFactory
+from core.logs import bind
 from core.members.access import check_access
 
 
@@ -41,6 +42,8 @@ class AccessMiddleware(BaseMiddleware):
         )
         data["access"] = access
         data["actor"] = access.actor
+        if access.actor is not None:
+            bind(account_id=access.actor.account_id)  # the update's log lines name the account
         if access.blocked:
             await self._refuse(event, access.notify_blocked, access.locale)
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -15,6 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
 if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
@@ -60,6 +61,7 @@ from bot.tasks import router as tasks_router
 from core.clock import Clock
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
+from core.logs import log_scope
 from core.metrics import Metrics
 from core.settings import Settings
 from core.tariff.catalog import Catalog
@@ -144,6 +146,16 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+class ScopedDispatcher(Dispatcher):
+    """Every line logged while an update is handled carries its update id (and the account,
+    once the access middleware knows it): the scope opens before aiogram's own middlewares, so
+    the error handler's lines carry them too. Polling and the webhook both feed updates here."""
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        with log_scope(update_id=update.update_id):
+            return await super().feed_update(bot, update, **kwargs)
+
+
 def build_dispatcher(
     settings: Settings,
     *,
@@ -158,7 +170,7 @@ def build_dispatcher(
     sender: OutboxSender,
 ) -> Dispatcher:
     """The dispatcher with its middlewares and routers; handlers receive the keyword objects."""
-    dp = Dispatcher(
+    dp = ScopedDispatcher(
         storage=shared.storage,
         events_isolation=shared.isolation,
         settings=settings,

@@ -11,6 +11,8 @@ from functools import partial
 from core.alerts.jobs import run_platform_reminders, run_service_alerts
 from core.db.uow import UnitOfWorkFactory
 from core.journal.renewals import run_renewals
+from core.retention import EVERY as RETENTION_EVERY
+from core.retention import retained, run_retention
 from core.settings import Settings
 from core.tariff.catalog import Catalog, load_catalog
 from core.tasks import reminders as task_reminders
@@ -37,6 +39,15 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
         Job("service_alerts", alerts_every, run_service_alerts),
         Job("platform_reminders", alerts_every, partial(run_platform_reminders, catalog=catalog)),
         Job("task_reminders", task_reminders.EVERY, task_reminders.send_due_reminders),
+        Job(
+            "retention",
+            RETENTION_EVERY,
+            partial(
+                run_retention,
+                tables=retained(settings),
+                batch_size=settings.retention_batch_size,
+            ),
+        ),
     ]
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.db.engine import PostgresOptions
 from core.tariff.catalog import load_catalog
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/shopdesk.db"
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # PostgreSQL only. Each connection starts with these (0: no limit); its application name is
+    # "<DATABASE_APPLICATION_NAME>-<role>" (bot, cli, migrate), as pg_stat_activity shows it.
+    database_statement_timeout_seconds: float = Field(default=30, ge=0, le=24 * 3600)
+    database_lock_timeout_seconds: float = Field(default=5, ge=0, le=3600)
+    database_application_name: str = Field(default="shopdesk", pattern=r"^[A-Za-z0-9_.-]{1,48}$")
+    # "pgbouncer": PgBouncer in transaction mode in front of PostgreSQL (no statement caches;
+    # set the timeouts on the database role instead, PgBouncer refuses them at connect).
+    database_pooler: Literal["none", "pgbouncer"] = "none"
     telegram_api_base: str = OFFICIAL_API_BASE
     # Telegram unreachable at start: the menu / webhook registration (and getMe) is retried in
     # the background, the delay doubling from 2 s up to this many seconds (jittered).
@@ -48,6 +57,17 @@ class Settings(BaseSettings):
     # How often the scheduler applies the services lifecycle, and looks for alerts to send.
     renewals_every_minutes: float = Field(default=5, gt=0, le=24 * 60)
     alerts_every_minutes: float = Field(default=15, gt=0, le=24 * 60)
+
+    # Retention (the "retention" job, hourly): finished outbox messages (sent, skipped, failed,
+    # unreachable) are deleted this many days after they were written, in batches of this many
+    # rows (one transaction each). Days: at least 15, as a sent message is also the record that
+    # its event was told (the alerts of the 14-day return window must not be told twice).
+    retention_days: int = Field(default=30, ge=15, le=3650)
+    retention_outbox_days: int | None = Field(default=None, ge=15, le=3650)  # None: RETENTION_DAYS
+    retention_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    # "json": one JSON object per log line (time, level, logger, message, update / account /
+    # request id when known); "text": the classic one-line format.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("redis_url")
     @classmethod
@@ -91,6 +111,15 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL")
         return self
+
+    def postgres_options(self, role: str) -> PostgresOptions:
+        """How this process's PostgreSQL connections start; `role`: bot, cli or migrate."""
+        return PostgresOptions(
+            application_name=f"{self.database_application_name}-{role}",
+            statement_timeout=self.database_statement_timeout_seconds,
+            lock_timeout=self.database_lock_timeout_seconds,
+            pooler=self.database_pooler,
+        )
 
     @property
     def webhook_path(self) -> str:

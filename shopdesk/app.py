@@ -37,6 +37,7 @@ from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.inbox.worker import InboxWorker
 from core.jobs import Job, all_jobs
+from core.logs import log_scope
 from core.metrics import Metrics
 from core.notifications.limits import Limits, RateLimiter
 from core.settings import Settings
@@ -120,19 +121,20 @@ async def run_job(app: App, job: Job) -> None:
     app.running_jobs.add(task)
     started = time.perf_counter()
     ok = False
-    try:
-        done = await job.run(app.uows)
-        ok = True
-    except Exception:
-        log.exception("job %s failed", job.name)
-        return
-    finally:
-        app.running_jobs.discard(task)
-        app.metrics.job_ran(job.name, time.perf_counter() - started, ok=ok)
-    if done:
-        log.info("job %s processed %s", job.name, done)
-        app.metrics.job_items.labels(job.name).inc(done)
-        app.sender.wake()
+    with log_scope(job=job.name):
+        try:
+            done = await job.run(app.uows)
+            ok = True
+        except Exception:
+            log.exception("job %s failed", job.name)
+            return
+        finally:
+            app.running_jobs.discard(task)
+            app.metrics.job_ran(job.name, time.perf_counter() - started, ok=ok)
+        if done:
+            log.info("job %s processed %s", job.name, done)
+            app.metrics.job_items.labels(job.name).inc(done)
+            app.sender.wake()
 
 
 def health_checks(
@@ -228,7 +230,11 @@ def build_app(
     engine: AsyncEngine | None = None,
 ) -> App:
     clock = clock or SystemClock()
-    engine = engine or create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = engine or create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        postgres=settings.postgres_options("bot"),
+    )
     uows = UnitOfWorkFactory(session_factory(engine), clock)
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)

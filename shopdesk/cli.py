@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.intake.tokens import issue_token_for_account
 from core.journal.billing import operator_top_up
 from core.ledger.service import MAX_TOP_UP
+from core.logs import configure_logging
 from core.money import AmountError, parse_money
 from core.settings import Settings, SettingsError, load_settings
 from core.tariff.catalog import load_catalog
@@ -106,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
 async def operator_uows(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
     """For one CLI command: migrations applied, units of work on the configured database."""
     await migrate(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, postgres=settings.postgres_options("cli"))
     try:
         yield UnitOfWorkFactory(session_factory(engine), SystemClock())
     finally:
@@ -114,7 +115,7 @@ async def operator_uows(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
 
 
 async def migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, postgres=settings.postgres_options("migrate"))
     try:
         await upgrade(engine)
     finally:
@@ -322,9 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "migrate":
             asyncio.run(migrate(settings))

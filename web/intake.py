@@ -14,6 +14,7 @@ from aiohttp import web
 from core.errors import Conflict, DomainError, InvalidInput
 from core.intake.payload import parse_order
 from core.intake.tokens import Unauthorized, authenticate
+from core.logs import bind
 from core.orders.models import Order
 from core.orders.service import intake_order
 from web.deps import DEPS
@@ -106,6 +107,7 @@ async def post_order(request: web.Request) -> web.Response:
     try:
         async with deps.uows() as uow:
             account_id = await authenticate(uow, token)
+        bind(account_id=account_id)  # the request's log lines name the account
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:

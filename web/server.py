@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 
 from aiohttp import web
 
+from core.logs import log_scope, sane_request_id
 from web import intake
 from web.deps import DEPS, PENDING, HealthCheck, WebDeps
 
@@ -63,8 +65,32 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+REQUEST_ID = "X-Request-ID"
+INTERNAL_ERROR = "Internal error; retry later. Quote the X-Request-ID header when reporting it."
+
+
+@web.middleware
+async def request_scope(request: web.Request, handler) -> web.StreamResponse:
+    """Each request gets an id (the client's X-Request-ID when it looks like one), carried by
+    every line logged while it is handled and returned in the response's X-Request-ID."""
+    request_id = sane_request_id(request.headers.get(REQUEST_ID)) or uuid.uuid4().hex
+    with log_scope(request_id=request_id):
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # aiohttp's own answers (404, 405, 413 …)
+            exc.headers[REQUEST_ID] = request_id
+            raise
+        except Exception:  # logged here, inside the scope: the line names the request
+            log.exception("%s %s failed", request.method, request.path)
+            response = web.json_response(
+                {"error": {"code": "internal_error", "message": INTERNAL_ERROR}}, status=500
+            )
+    response.headers[REQUEST_ID] = request_id
+    return response
+
+
 def build_web_app(deps: WebDeps) -> web.Application:
-    web_app = web.Application(client_max_size=intake.MAX_BODY)
+    web_app = web.Application(client_max_size=intake.MAX_BODY, middlewares=[request_scope])
     web_app[DEPS] = deps
     intake.add_routes(web_app)
     web_app.router.add_get("/livez", livez)

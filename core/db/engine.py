@@ -4,11 +4,17 @@ of read-only steps (`UnitOfWork.reading`) run outside any transaction, locking n
 SQL parameters are never logged nor put into exception messages (`hide_parameters`): they hold
 customers' names, phones and addresses. Nor are result rows (SQLAlchemy's "Row ..." lines at
 DEBUG) or aiosqlite's DEBUG lines, which repeat each statement with its parameters, nor
-PostgreSQL's error DETAIL, which can quote the failing row."""
+PostgreSQL's error DETAIL, which can quote the failing row.
+
+PostgreSQL sessions start with a statement timeout, a lock timeout and an application name
+(`PostgresOptions`, from the DATABASE_* settings): a runaway query or a lock queue stops, and
+`pg_stat_activity` tells which ShopDesk process holds a connection."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event
@@ -43,8 +49,64 @@ class ReadOnlyStepWrite(RuntimeError):
     """A statement that writes ran inside `UnitOfWork.reading`: a bug in the calling code."""
 
 
+POOLERS = ("none", "pgbouncer")
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresOptions:
+    """How each PostgreSQL connection starts (asyncpg `server_settings`, sent at connect time,
+    so no statement is spent on them). Timeouts in seconds; 0 turns one off."""
+
+    application_name: str = "shopdesk"
+    statement_timeout: float = 30.0
+    lock_timeout: float = 5.0
+    # "pgbouncer": a pooler in transaction mode sits in front. A server connection then serves
+    # another client after each transaction, so nothing may outlive one: no prepared-statement
+    # caches (asyncpg's and SQLAlchemy's), unique statement names; and PgBouncer refuses
+    # startup parameters it does not know, so the timeouts are left to the database role
+    # (ALTER ROLE … SET statement_timeout …, see docs/operations.md).
+    pooler: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.pooler not in POOLERS:
+            raise ValueError(f"pooler must be one of {POOLERS}, not {self.pooler!r}")
+
+    def connect_args(self, given: dict | None = None) -> dict:
+        """asyncpg's connect arguments; the `server_settings` of `given` are added to ours."""
+        given = dict(given or {})
+        server_settings = {"application_name": self.application_name}
+        if self.pooler == "none":
+            server_settings["statement_timeout"] = _milliseconds(self.statement_timeout)
+            server_settings["lock_timeout"] = _milliseconds(self.lock_timeout)
+        server_settings.update(given.pop("server_settings", None) or {})
+        args: dict = {"server_settings": server_settings}
+        if self.pooler == "pgbouncer":
+            args.update(
+                statement_cache_size=0,  # asyncpg's own cache
+                prepared_statement_cache_size=0,  # SQLAlchemy's asyncpg dialect's cache
+                prepared_statement_name_func=_statement_name,
+            )
+        args.update(given)
+        return args
+
+
+def _milliseconds(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
+def _statement_name() -> str:
+    """Unique per statement: behind PgBouncer, the server connection may already hold
+    asyncpg's numbered names from another client."""
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
 def create_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, connect_args: dict | None = None
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    connect_args: dict | None = None,
+    postgres: PostgresOptions | None = None,
 ) -> AsyncEngine:
     _keep_data_out_of_logs()
     parsed = make_url(url)
@@ -57,7 +119,7 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args=connect_args or {},
+        connect_args=(postgres or PostgresOptions()).connect_args(connect_args),
     )
     event.listen(engine.sync_engine, "handle_error", _drop_error_detail)
     return engine

@@ -28,6 +28,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # No timeouts here: waiting for another process's migration, or building an index
+            # on a big table, may take longer than the engine's limits for live traffic.
+            await connection.execute(text("SET LOCAL statement_timeout = 0"))
+            await connection.execute(text("SET LOCAL lock_timeout = 0"))
             # Several bot processes may start at once: one migrates, the others wait for it.
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         await connection.run_sync(run)

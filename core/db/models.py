@@ -6,6 +6,7 @@ from core.db.base import Base
 from core.inbox.models import InboxUpdate
 from core.intake.models import ApiToken
 from core.journal.models import ConnectedService, PoolResource
+from core.leases.models import Lease
 from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Invite, Member, Role
 from core.notifications.models import DeliveryAttempt, OutboxMessage
@@ -23,6 +24,7 @@ __all__ = [
     "DeliveryAttempt",
     "InboxUpdate",
     "Invite",
+    "Lease",
     "LedgerEntry",
     "ManagerGroup",
     "Member",

@@ -40,6 +40,7 @@ class OutboxMessage(Base):
         UniqueConstraint("event_key", "chat_id"),
         Index("ix_outbox_due", "status", "not_before"),
         Index("ix_outbox_edit_of", "edit_of", "chat_id"),
+        Index("ix_outbox_created_at", "created_at"),  # retention deletes the oldest first
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

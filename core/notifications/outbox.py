@@ -9,7 +9,7 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.sql.dml import Update
 
 from core.accounts.models import Account
@@ -448,3 +448,30 @@ async def pending_count(uow: UnitOfWork) -> int:
         .select_from(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING)
     )
+
+
+# A message in one of these states is done with: nothing will send or edit it again.
+FINISHED = (OutboxStatus.SENT, OutboxStatus.SKIPPED, OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)
+
+
+async def purge_finished(uow: UnitOfWork, *, before: datetime, limit: int) -> int:
+    """Deletes up to `limit` finished messages written before `before` (their delivery attempts
+    go with them) and commits; returns how many. Pending ones are never touched.
+
+    Deleting a sent message also forgets that its event was told: the retention period must
+    outlast the events that could repeat (RETENTION_DAYS is at least 15). Rows another process
+    is deleting at the same moment are skipped (PostgreSQL), not waited for."""
+    oldest = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.created_at < before, OutboxMessage.status.in_(FINISHED))
+        .order_by(OutboxMessage.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await uow.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(oldest.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    await uow.commit()
+    return result.rowcount

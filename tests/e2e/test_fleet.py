@@ -198,6 +198,7 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
     try:
         async with aiohttp.ClientSession() as http:
             await fleet.wait_healthy(http)
+            exporters = []
             for port in fleet.ports:  # the probes and the scrape of the real processes
                 async with http.get(f"http://127.0.0.1:{port}/livez") as live:
                     assert live.status == 200
@@ -206,6 +207,9 @@ async def test_two_webhook_processes_share_dialogs_claims_and_never_duplicate(da
                     text = await scrape.text()
                 assert "process_resident_memory_bytes" in text
                 assert 'shopdesk_metrics_stale{gauge="outbox_pending"} 0.0' in text
+                exporters.append("shopdesk_outbox_pending " in text)
+                assert ("shopdesk_fleet_gauges_exporter 1.0" in text) == exporters[-1]
+            assert exporters == [True, False]  # the fleet's queue comes from one process
             registered = standin.calls_of("setWebhook")
             assert len(registered) == 2
             assert all(c.params["secret_token"] == SECRET for c in registered)

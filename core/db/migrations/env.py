@@ -24,8 +24,12 @@ def run_with(connection) -> None:
 
 
 async def run_online() -> None:
-    engine = create_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = create_engine(settings.database_url, postgres=settings.postgres_options("migrate"))
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # as core/db/migrate.py: no timeouts
+            await connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            await connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
         await connection.run_sync(run_with)
     await engine.dispose()
 

@@ -1,0 +1,1 @@
+"""Named leases: at most one process of the fleet holds each one at a time."""
