@@ -1,7 +1,7 @@
 """leases (one process of the fleet exports the fleet-wide gauges); outbox by age (retention)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07 04:10:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import core.db.base
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
