@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.inbox import service as inbox
 from core.notifications import outbox
 from core.settings import Settings
 
@@ -45,7 +46,8 @@ def retained(settings: Settings) -> list[Retained]:
             settings.retention_outbox_days or settings.retention_days,
             outbox.purge_finished,
         ),
-        # Retained("inbox", settings.retention_days, inbox.purge_handled),
+        # Telegram redelivers for up to a day: a purged update id would be new again.
+        Retained("inbox", max(settings.retention_days, 2), inbox.purge_handled),
     ]
 
 

@@ -14,12 +14,11 @@ compare-and-set on the lease makes a second claim of the same row a no-op on bot
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, delete, func, null, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
@@ -207,28 +206,22 @@ async def pending_count(uow: UnitOfWork) -> int:
     )
 
 
-async def purge_handled(
-    uow_or_session: UnitOfWork | AsyncSession, older_than: datetime | timedelta, batch: int
-) -> int:
-    """Deletes up to `batch` done rows (handled or failed) finished before `older_than` (a UTC
-    time, or an age counted back from now) and commits; returns how many went. Keep them at
-    least a day: Telegram redelivers an update for up to 24 hours, and a purged id is new again.
+async def purge_handled(uow: UnitOfWork, *, before: datetime, limit: int) -> int:
+    """Deletes up to `limit` done rows (handled or failed) finished before `before` and commits;
+    returns how many went (the retention job's batch delete, see core/retention.py). Keep them
+    at least a day: Telegram redelivers an update for up to 24 hours, and a purged id is new
+    again.
     """
-    if isinstance(uow_or_session, UnitOfWork):
-        session, now = uow_or_session.session, uow_or_session.clock.now()
-    else:
-        session, now = uow_or_session, datetime.now(UTC)
-    cutoff = now - older_than if isinstance(older_than, timedelta) else older_than
     oldest = (
         select(InboxUpdate.update_id)
-        .where(InboxUpdate.status != InboxStatus.PENDING, InboxUpdate.done_at < cutoff)
+        .where(InboxUpdate.status != InboxStatus.PENDING, InboxUpdate.done_at < before)
         .order_by(InboxUpdate.done_at)
-        .limit(batch)
+        .limit(limit)
     )
-    result = await session.execute(
+    result = await uow.session.execute(
         delete(InboxUpdate)
         .where(InboxUpdate.update_id.in_(oldest.scalar_subquery()))
         .execution_options(synchronize_session=False)
     )
-    await uow_or_session.commit()
+    await uow.commit()
     return result.rowcount or 0

@@ -105,10 +105,10 @@ async def test_purge_removes_only_old_done_rows_in_batches(uows, clock):
             await service.finish(uow, update_id, "a")
     clock.advance(timedelta(days=2))
     async with uows() as uow:
-        assert await purge_handled(uow, timedelta(days=3), 100) == 0
-        assert await purge_handled(uow, timedelta(days=1), 3) == 3
-    async with uows() as uow:  # a plain session, with a cutoff time
-        assert await purge_handled(uow.session, clock.now() - timedelta(days=1), 100) == 2
+        assert await purge_handled(uow, before=clock.now() - timedelta(days=3), limit=100) == 0
+        assert await purge_handled(uow, before=clock.now() - timedelta(days=1), limit=3) == 3
+    async with uows() as uow:
+        assert await purge_handled(uow, before=clock.now() - timedelta(days=1), limit=100) == 2
     async with uows() as uow:
         left = list(await uow.session.scalars(select(InboxUpdate.update_id)))
     assert left == [45]  # the pending one stays

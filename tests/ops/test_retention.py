@@ -94,7 +94,7 @@ async def test_the_outbox_may_keep_its_own_number_of_days(uows, clock):
     await _outbox(uows, owner.account_id, [("d20", S.SENT, 20), ("d45", S.SENT, 45)])
     for days, left in ((60, {"d20", "d45"}), (40, {"d20"})):
         settings = _settings(retention_days=15, retention_outbox_days=days)
-        assert [(t.name, t.days) for t in retained(settings)] == [("outbox", days)]
+        assert [(t.name, t.days) for t in retained(settings)] == [("outbox", days), ("inbox", 15)]
         await run_retention(uows, tables=retained(settings), batch_size=100)
         assert (await _left(uows))[0] == left
     assert retained(_settings(retention_days=20))[0].days == 20  # unset: RETENTION_DAYS
