@@ -61,7 +61,15 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
+    # The intake API: requests per account (its token) a minute, shared by the fleet with
+    # REDIS_URL; requests without a valid token a minute per client address, refused before
+    # any database query; reverse proxies (comma-separated addresses) whose X-Forwarded-For
+    # names the client.
     intake_per_minute: int = Field(default=120, ge=1, le=100_000)
+    intake_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
+    http_trusted_proxies: str = ""
+    # Where the rate limits live in Redis (REDIS_URL): deployments sharing one Redis differ here.
+    rate_limits_prefix: str = Field(default="shopdesk:limits", min_length=1, max_length=100)
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
 
     @field_validator("webhook_url")
@@ -87,6 +95,10 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL")
         return self
+
+    @property
+    def trusted_proxies(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.http_trusted_proxies.split(",") if p.strip())
 
     @property
     def webhook_path(self) -> str:
