@@ -94,9 +94,7 @@ async def test_a_token_gets_per_minute_requests_and_then_429_with_retry_after(ap
     assert other.status == 422  # another account has its own budget
 
 
-async def test_random_tokens_from_one_address_get_429_before_any_database_query(
-    app, tokens, serve
-):
+async def test_random_tokens_from_one_address_get_429_before_any_database_query(app, tokens, serve):
     deps = deps_with(app, Limiter(MemoryStorage()), failures_per_minute=5)
     api = await serve(deps)
     for _ in range(5):
@@ -151,9 +149,7 @@ async def test_the_token_limit_holds_across_two_app_instances_sharing_redis(
         statuses.append((await api.post(URL, data=b"{}", headers=headers(tokens[0]))).status)
     assert statuses == [422] * 4 + [429] * 4  # 4 a minute for the fleet, not 4 per instance
     # The failures of one address are counted together too.
-    first, second = [
-        await serve(deps_with(app, shared(), failures_per_minute=3)) for _ in range(2)
-    ]
+    first, second = [await serve(deps_with(app, shared(), failures_per_minute=3)) for _ in range(2)]
     statuses = []
     for n in range(6):
         api = first if n % 2 == 0 else second
