@@ -156,7 +156,8 @@ class FleetLimits:
     the chat is looked at first without taking anything, so the overall hit is rarely spent on
     a chat that turns out busy (when it is — another process took the chat in between — that
     hit stays counted: the fleet sends less, never more). In this process one send at a time
-    contends for the overall window, so a busy fleet does not wake every waiting send at once.
+    takes its hits, so a busy fleet does not wake every waiting send at once, and a send starts
+    right after its overall hit (the moving window holds when sends reach Telegram too).
     """
 
     def __init__(
@@ -200,9 +201,10 @@ class FleetLimits:
         async with self._overall_turn:
             while wait := await self.limiter.hit(self.overall, "tg", self.bot, "all"):
                 await self._sleep(wait)
-        wait = await self.limiter.hit(self.chat, *chat_key)
-        if not wait and is_group:
-            wait = await self.limiter.hit(self.group, *group_key)
+            # Still in turn: the send starts right after its overall hit, not behind others'.
+            wait = await self.limiter.hit(self.chat, *chat_key)
+            if not wait and is_group:
+                wait = await self.limiter.hit(self.group, *group_key)
         if wait:
             await self._sleep(wait)
             return False
