@@ -28,6 +28,9 @@ from core.limits import Limiter, LimitsUnavailable, per_minute, per_second
 log = logging.getLogger(__name__)
 # Redis unreachable: the next try after 0.25 s, doubling up to this.
 MAX_BACKOFF = 10.0
+# The fleet's overall window grants this share of SEND_PER_SECOND: a send counts from when it
+# starts, and uneven network delays can bunch a few per cent more into one second at Telegram.
+HEADROOM = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +172,7 @@ class FleetLimits:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.limiter, self.bot = limiter, str(bot_id)
-        self.overall = per_second(limits.per_second)
+        self.overall = per_second(max(1.0, limits.per_second * HEADROOM))
         self.chat = per_second(limits.per_chat_per_second)
         self.group = per_minute(limits.group_per_minute)
         self._sleep = sleep
