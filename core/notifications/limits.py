@@ -155,12 +155,13 @@ class RateLimiter:
 class FleetLimits:
     """The bot's limits across every process sharing the limiter's storage.
 
-    A send takes one hit of the overall window, then of its chat's (and its group's minute):
-    the chat is looked at first without taking anything, so the overall hit is rarely spent on
-    a chat that turns out busy (when it is — another process took the chat in between — that
-    hit stays counted: the fleet sends less, never more). In this process one send at a time
-    takes its hits, so a busy fleet does not wake every waiting send at once, and a send starts
-    right after its overall hit (the moving window holds when sends reach Telegram too).
+    A send takes one hit of the overall window, then of its chat's (and its group's minute).
+    This process already spaces the sends to one chat (`RateLimiter`), so the chat's window is
+    busy only when another process sent to it within the interval: that send's overall hit then
+    stays counted and it tries again when the chat's window has room (the fleet sends less,
+    never more). In this process one send at a time takes its hits, so a busy fleet does not
+    wake every waiting send at once, and a send starts right after its overall hit (the moving
+    window holds when the sends reach Telegram too, give or take network delays: `HEADROOM`).
     """
 
     def __init__(
@@ -176,7 +177,7 @@ class FleetLimits:
         self.chat = per_second(limits.per_chat_per_second)
         self.group = per_minute(limits.group_per_minute)
         self._sleep = sleep
-        self._overall_turn = asyncio.Lock()
+        self._turn = asyncio.Lock()
 
     async def acquire(self, chat_id: int, *, is_group: bool = False) -> None:
         """Returns once this send is counted in every window it belongs to."""
@@ -195,13 +196,7 @@ class FleetLimits:
         """One try: True when counted; False after waiting for a window to make room."""
         chat_key = ("tg", self.bot, "chat", chat)
         group_key = ("tg", self.bot, "group", chat)
-        wait = await self.limiter.retry_after(self.chat, *chat_key)
-        if not wait and is_group:
-            wait = await self.limiter.retry_after(self.group, *group_key)
-        if wait:
-            await self._sleep(wait)
-            return False
-        async with self._overall_turn:
+        async with self._turn:
             while wait := await self.limiter.hit(self.overall, "tg", self.bot, "all"):
                 await self._sleep(wait)
             # Still in turn: the send starts right after its overall hit, not behind others'.

@@ -102,9 +102,13 @@ def most_in(window: float, times: list[float]) -> int:
 async def test_two_processes_together_stay_within_the_overall_limit(limiters):
     limits = Limits(per_second=15, per_chat_per_second=100)
     fleets = [FleetLimits(limiter, 42, limits) for limiter in limiters(2)]
-    granted = await sends(fleets, list(range(45)))
+    granted = [t for t, _ in await sends(fleets, list(range(45)))]
     assert len(granted) == 45
-    assert most_in(WINDOW, [t for t, _ in granted]) <= 15
+    # Each alone would grant its 15 a second: together ~30 at once, all 45 within ~1 s.
+    # Shared, the grants come a second apart, 14 at a time (the headroom); asserted with
+    # room for a busy machine's scheduling delays, which only spread them further.
+    assert most_in(0.5, granted) <= 15
+    assert granted[-1] - granted[0] >= 2
 
 
 async def test_one_chat_gets_one_send_a_second_across_processes(limiters):
