@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 
 from aiohttp import web
 
@@ -33,8 +34,8 @@ class IntakeLimits:
     limiter: Limiter  # shared by the fleet when REDIS_URL is set, else this process's memory
     per_minute: int = 120  # requests per account (its API token), counted after authentication
     failures_per_minute: int = 30  # requests without a valid token, per client address
-    # Addresses of reverse proxies whose X-Forwarded-For names the client; others are the client.
-    trusted_proxies: frozenset[str] = frozenset()
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Collection
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
@@ -65,15 +67,24 @@ def _bearer(request: web.Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+def _trusted(address: str, proxies: Collection[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_address(request: web.Request, proxies: Collection[IPv4Network | IPv6Network]) -> str:
     """The client's address: the peer's, or — when the peer is a trusted reverse proxy — the
-    last address in X-Forwarded-For that is not a trusted proxy itself."""
+    last address in X-Forwarded-For that is not a trusted proxy itself (what the client wrote
+    in that header itself comes before it and is never believed)."""
     peer = request.remote or "unknown"
-    if peer not in trusted_proxies:
+    if not _trusted(peer, proxies):
         return peer
     forwarded = request.headers.get("X-Forwarded-For", "")
     for address in reversed([part.strip() for part in forwarded.split(",")]):
-        if address and address not in trusted_proxies:
+        if address and not _trusted(address, proxies):
             return address
     return peer
 

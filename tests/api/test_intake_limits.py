@@ -7,6 +7,7 @@ import dataclasses
 import os
 import uuid
 from contextlib import asynccontextmanager
+from ipaddress import ip_network
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -65,7 +66,7 @@ async def serve():
 
 
 def deps_with(app, limiter: Limiter, **limits) -> WebDeps:
-    limits.setdefault("trusted_proxies", frozenset({"127.0.0.1"}))
+    limits.setdefault("trusted_proxies", (ip_network("127.0.0.0/8"),))
     return dataclasses.replace(
         app.web, uows=CountingUows(app.uows), intake_limits=IntakeLimits(limiter, **limits)
     )
@@ -113,8 +114,11 @@ async def test_random_tokens_from_one_address_get_429_before_any_database_query(
     # Another client (behind the same trusted proxy) is not affected.
     fine = await api.post(URL, data=b"{}", headers=headers(tokens[0], client="198.51.100.7"))
     assert fine.status == 422
+    # What a client writes in X-Forwarded-For itself comes before the proxy's entry: ignored.
+    faked = headers(f"sd_{uuid.uuid4().hex}", client="192.0.2.50, 203.0.113.1")
+    assert (await api.post(URL, json={}, headers=faked)).status == 429
     # An untrusted peer's X-Forwarded-For is ignored: spoofing it does not dodge the limit.
-    deps = deps_with(app, Limiter(MemoryStorage()), failures_per_minute=2, trusted_proxies=set())
+    deps = deps_with(app, Limiter(MemoryStorage()), failures_per_minute=2, trusted_proxies=())
     api = await serve(deps)
     for n in range(4):
         spoofed = headers(f"sd_{uuid.uuid4().hex}", client=f"192.0.2.{n}")
@@ -172,3 +176,12 @@ async def test_redis_unreachable_the_intake_limits_in_this_process(app, tokens, 
     assert reply.status == 503 and reply.headers["Retry-After"] == "5"
     assert (await reply.json())["error"]["code"] == "unavailable"
     await dead.bridge.storage.aclose()
+
+
+def test_trusted_proxies_are_read_from_the_settings():
+    from core.settings import SettingsError, load_settings
+
+    settings = load_settings(_env_file=None, http_trusted_proxies="10.0.0.5, 172.16.0.0/12")
+    assert settings.trusted_proxies == (ip_network("10.0.0.5/32"), ip_network("172.16.0.0/12"))
+    with pytest.raises(SettingsError, match="HTTP_TRUSTED_PROXIES"):
+        load_settings(_env_file=None, http_trusted_proxies="nginx")
