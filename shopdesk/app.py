@@ -250,7 +250,10 @@ def build_app(
         bot,
         uows,
         i18n,
-        RateLimiter(limits, fleet=FleetLimits(send_limits, bot.id, limits)),
+        # One process alone: its own limiter holds the bot's limits exactly; a fleet shares them.
+        RateLimiter(
+            limits, fleet=FleetLimits(send_limits, bot.id, limits) if send_limits.shared else None
+        ),
         metrics=metrics,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
     )

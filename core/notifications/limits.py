@@ -6,8 +6,9 @@ Telegram counts these per *bot*, whichever process sends. Two stages grant a sen
   an interval apart counted from the end of the previous one; starts are spaced by the overall
   rate and a send counts against it until a second after it ended; a 429 pauses everyone here.
 - `FleetLimits`, on `core.limits.Limiter`: the same three limits as moving windows keyed by the
-  bot's id, in Redis when REDIS_URL is set — so the whole fleet together stays within them —
-  else in this process's memory. When Redis does not answer, the send *waits* (backing off up
+  bot's id, in Redis when REDIS_URL is set, so the whole fleet together stays within them (a
+  process without REDIS_URL is the whole fleet: the first stage alone holds the limits, see
+  shopdesk/app.py). When Redis does not answer, the send *waits* (backing off up
   to `MAX_BACKOFF` seconds between tries) and is never sent uncounted: exceeding Telegram's
   limits gets the bot throttled for everyone. A message that waited past its lease goes back
   to the outbox (see `bot/notifications/sender.py`).
