@@ -63,6 +63,7 @@ from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
+from tests.support.fleetsend import send_across_processes
 from tests.support.orders import many_managers
 from tests.support.telegram_standin import TelegramStandIn
 
@@ -84,6 +85,8 @@ FULL = {
     "report_orders": 100_000,
     "notifications": 3_000,
     "chats": 1_000,
+    "fleet_notifications": 3_000,
+    "fleet_limit": 200,  # SEND_PER_SECOND for the two processes together
     "repeat": 10,
 }
 QUICK = {
@@ -98,6 +101,8 @@ QUICK = {
     "report_orders": 5_000,
     "notifications": 300,
     "chats": 100,
+    "fleet_notifications": 300,
+    "fleet_limit": 200,
     "repeat": 3,
 }
 TARGETS = {
@@ -110,6 +115,8 @@ TARGETS = {
     "report": "≤ 3×",
     "sender throughput": "≥ 0.9",
     "sender 429 share": "≤ 1 %",
+    "sender across two processes sharing one limit (Redis)": "≥ 0.9, 0 lost, 0 duplicates",
+    "sender across two processes, 429 share": "≤ 1 %",
     "idle RSS": "≤ 120 MB",
     "peak RSS": "≤ 250 MB",
 }
@@ -741,6 +748,57 @@ async def bench_sender(report: Report, dbs: Databases, sizes: dict) -> None:
     )
 
 
+async def bench_fleet_sender(report: Report, dbs: Databases, sizes: dict) -> None:
+    """Two real bot processes drain one outbox under one SEND_PER_SECOND kept in Redis; the
+    stand-in answers 429 beyond it. Full sizes measure the combined rate against the limit."""
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        print("  skipped: TEST_REDIS_URL is not set (the shared limit lives in Redis)")
+        return
+    count, limit = sizes["fleet_notifications"], sizes["fleet_limit"]
+    kind = "postgresql" if dbs.postgres_url else "sqlite"
+    async with dbs.fresh(kind, "fleet") as engine:
+        url = engine.url.render_as_string(hide_password=False)
+        with tempfile.TemporaryDirectory(prefix="fleet-", dir=dbs.folder) as folder:
+            result = await send_across_processes(
+                database_url=url,
+                redis_url=redis_url,
+                prefix=f"bench-fleet:{uuid.uuid4().hex}",
+                folder=Path(folder),
+                count=count,
+                limit=limit,
+                standin_enforces=True,
+            )
+    ok = result.lost == 0 and result.duplicates == 0 and result.unsent == 0
+    if not ok:
+        report.fail(
+            f"fleet sender: {result.lost} lost, {result.duplicates} duplicates, "
+            f"{result.unsent} unsent rows"
+        )
+    ratio = result.rate / limit
+    report.add(
+        Figure(
+            "sender across two processes sharing one limit (Redis)",
+            ratio,
+            "x",
+            f"{result.rate:.0f}/s of {limit}/s together [{kind}]: {count:,} to {count:,} chats, "
+            f"sent {' + '.join(map(str, result.sent_by_process))} by the two processes, "
+            f"at most {result.most_in_one_second()} in one second, "
+            f"{result.lost} lost, {result.duplicates} duplicates",
+            ratio >= 0.9 and ok,
+        )
+    )
+    report.add(
+        Figure(
+            "sender across two processes, 429 share",
+            result.share_429,
+            "share",
+            f"{result.answered_429} of {result.attempts} requests answered 429",
+            result.share_429 <= 0.01,
+        )
+    )
+
+
 async def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR)
     sizes = dict(QUICK if args.quick else FULL)
@@ -759,6 +817,7 @@ async def main(args: argparse.Namespace) -> int:
         steps = [
             ("dispatch", bench_dispatch(report, dbs, sizes)),
             ("sender", bench_sender(report, dbs, sizes)),
+            ("fleet sender", bench_fleet_sender(report, dbs, sizes)),
         ]
         for kind in dbs.kinds():
             steps += [

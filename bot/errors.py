@@ -161,6 +161,12 @@ MESSAGES = {
     "field_range": __("{field}: must be from {low} to {high}."),
     "field_too_many": __("{field}: at most {limit} entries."),
     "token_unknown": __("Unknown or revoked API token."),
+    "rate_limited": __(
+        "Too many requests with this API token: at most {limit} a minute. Retry in {seconds} s."
+    ),
+    "too_many_failures": __(
+        "Too many requests without a valid API token from this address. Retry in {seconds} s."
+    ),
     "csv_too_big": __("The file is too big: at most {limit} KiB. Split it into parts."),
     "csv_encoding": __("Can't read the file: save it as UTF-8 or Windows-1251 CSV."),
     "csv_empty": __("The file is empty."),

@@ -28,3 +28,9 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit refused the request; `seconds`: when to try again."""
+
+    code = "rate_limited"

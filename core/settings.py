@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -85,7 +86,15 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
+    # The intake API: requests per account (its token) a minute, shared by the fleet with
+    # REDIS_URL; requests without a valid token a minute per client address, refused before
+    # any database query; reverse proxies (comma-separated) whose X-Forwarded-For
+    # names the client (addresses or networks, e.g. 172.16.0.0/12).
     intake_per_minute: int = Field(default=120, ge=1, le=100_000)
+    intake_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
+    http_trusted_proxies: str = ""
+    # Where the rate limits live in Redis (REDIS_URL): deployments sharing one Redis differ here.
+    rate_limits_prefix: str = Field(default="shopdesk:limits", min_length=1, max_length=100)
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
 
     @field_validator("webhook_url")
@@ -120,6 +129,26 @@ class Settings(BaseSettings):
             lock_timeout=self.database_lock_timeout_seconds,
             pooler=self.database_pooler,
         )
+
+    @property
+    def trusted_proxies(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(p.strip(), strict=False) for p in self._proxies())
+
+    def _proxies(self) -> list[str]:
+        return [part for part in self.http_trusted_proxies.split(",") if part.strip()]
+
+    @field_validator("http_trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part.strip()!r} is not an address or network, e.g. 172.16.0.0/12"
+                    ) from None
+        return value
 
     @property
     def webhook_path(self) -> str:

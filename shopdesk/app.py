@@ -37,12 +37,13 @@ from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.inbox.worker import InboxWorker
 from core.jobs import Job, all_jobs
+from core.limits import Limiter, MemoryStorage, redis_storage
 from core.logs import log_scope
 from core.metrics import Metrics
-from core.notifications.limits import Limits, RateLimiter
+from core.notifications.limits import FleetLimits, Limits, RateLimiter
 from core.settings import Settings
 from core.tariff.catalog import Catalog, load_catalog
-from web.deps import HealthCheck, WebDeps
+from web.deps import HealthCheck, IntakeLimits, WebDeps
 from web.server import WebServer
 from web.webhook import WebhookEndpoint
 
@@ -189,6 +190,7 @@ def build_web_deps(
     metrics: Metrics,
     redis: Redis | None,
     sender: OutboxSender,
+    limiter: Limiter,
     telegram: HealthCheck | None = None,
 ) -> WebDeps:
     """What the HTTP adapter gets: a few objects and callables, not the App."""
@@ -217,9 +219,25 @@ def build_web_deps(
         wake=sender.wake,
         host=settings.http_host,
         port=settings.http_port,
-        intake_per_minute=settings.intake_per_minute,
+        intake_limits=IntakeLimits(
+            limiter,
+            per_minute=settings.intake_per_minute,
+            failures_per_minute=settings.intake_failures_per_minute,
+            trusted_proxies=settings.trusted_proxies,
+        ),
         webhook=webhook,
     )
+
+
+def build_limiters(settings: Settings) -> tuple[Limiter, Limiter]:
+    """The Telegram sender's limiter and the intake API's: in Redis (REDIS_URL), shared by the
+    fleet, else in this process's memory (see core/limits.py). Redis unreachable, the sender
+    waits (Telegram's limits are hard); the intake API counts in this process meanwhile."""
+    if settings.redis_url is None:
+        memory = MemoryStorage()
+        return Limiter(memory), Limiter(memory)
+    storage = redis_storage(settings.redis_url, settings.rate_limits_prefix)
+    return Limiter(storage), Limiter(storage, fallback=MemoryStorage())
 
 
 def build_app(
@@ -248,11 +266,15 @@ def build_app(
         per_chat_per_second=settings.send_per_chat_per_second,
         group_per_minute=settings.send_group_per_minute,
     )
+    send_limits, intake_limits = build_limiters(settings)
     sender = OutboxSender(
         bot,
         uows,
         i18n,
-        RateLimiter(limits),
+        # One process alone: its own limiter holds the bot's limits exactly; a fleet shares them.
+        RateLimiter(
+            limits, fleet=FleetLimits(send_limits, bot.id, limits) if send_limits.shared else None
+        ),
         metrics=metrics,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
@@ -296,6 +318,7 @@ def build_app(
             metrics=metrics,
             redis=shared.redis,
             sender=sender,
+            limiter=intake_limits,
             telegram=registration.check,
         ),
         registration=registration,
@@ -346,5 +369,6 @@ async def stop(app: App, web: WebServer) -> None:
     app.sender.stop()
     await asyncio.gather(*app.background, return_exceptions=True)
     log.info("sender stopped; closing storage and database")
+    await app.web.intake_limits.limiter.close()  # the sender's shares its Redis storage
     await app.dp.storage.close()
     await app.engine.dispose()

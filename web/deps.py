@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 
 from aiohttp import web
 
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
+from core.limits import Limiter
 from core.metrics import Metrics
 from web.webhook import WebhookEndpoint
 
@@ -26,6 +28,17 @@ PENDING = "pending"
 
 
 @dataclass(frozen=True)
+class IntakeLimits:
+    """How much the intake API takes (see web/intake.py: `post_order`)."""
+
+    limiter: Limiter  # shared by the fleet when REDIS_URL is set, else this process's memory
+    per_minute: int = 120  # requests per account (its API token), counted after authentication
+    failures_per_minute: int = 30  # requests without a valid token, per client address
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+
+
+@dataclass(frozen=True)
 class WebDeps:
     uows: UnitOfWorkFactory
     metrics: Metrics
@@ -34,7 +47,7 @@ class WebDeps:
     wake: Callable[[], None]  # a request wrote outbox rows (announcements): send them now
     host: str
     port: int  # 0: any free port (WebServer.port tells which)
-    intake_per_minute: int  # requests per API token
+    intake_limits: IntakeLimits
     webhook: WebhookEndpoint | None = None  # None: long polling, no webhook route
 
 

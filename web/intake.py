@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import time
-from collections import deque
+import math
+from collections.abc import Collection
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
 
-from core.errors import Conflict, DomainError, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput, TooManyRequests
 from core.intake.payload import parse_order
 from core.intake.tokens import Unauthorized, authenticate
+from core.limits import LimitsUnavailable, per_minute
 from core.logs import bind
 from core.orders.models import Order
 from core.orders.service import intake_order
@@ -67,46 +68,70 @@ def _bearer(request: web.Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-class PerTokenLimit:
-    """At most `per_minute` requests per token (a sliding minute), checked before anything else."""
-
-    def __init__(self, per_minute: int, now=time.monotonic) -> None:
-        self.per_minute, self._now = per_minute, now
-        self._hits: dict[str, deque[float]] = {}
-
-    def retry_after(self, token: str) -> int:
-        """0 if the request may go ahead, else seconds to wait."""
-        key = hashlib.sha256(token.encode()).hexdigest()  # raw tokens are never kept
-        now = self._now()
-        window = self._hits.setdefault(key, deque())
-        while window and window[0] <= now - 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return max(1, int(window[0] + 60 - now) + 1)
-        window.append(now)
-        if len(self._hits) > 10_000:
-            self._hits = {k: w for k, w in self._hits.items() if w and w[-1] > now - 60}
-        return 0
+def _trusted(address: str, proxies: Collection[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
 
 
-LIMIT: web.AppKey[PerTokenLimit] = web.AppKey("shopdesk_intake_limit")
+def client_address(request: web.Request, proxies: Collection[IPv4Network | IPv6Network]) -> str:
+    """The client's address: the peer's, or — when the peer is a trusted reverse proxy — the
+    last address in X-Forwarded-For that is not a trusted proxy itself (what the client wrote
+    in that header itself comes before it and is never believed)."""
+    peer = request.remote or "unknown"
+    if not _trusted(peer, proxies):
+        return peer
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    for address in reversed([part.strip() for part in forwarded.split(",")]):
+        if address and not _trusted(address, proxies):
+            return address
+    return peer
+
+
+def _too_many(explain, code: str, wait: float, **params: object) -> web.Response:
+    seconds = max(1, math.ceil(wait))
+    response = _error(429, code, explain(TooManyRequests(code, seconds=seconds, **params)))
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def post_order(request: web.Request) -> web.Response:
+    """Limits first, each before what it protects: an address that sent too many requests
+    without a valid token gets 429 before any database query; a valid token (its account) gets
+    at most `per_minute` requests, counted after authentication."""
     deps = request.app[DEPS]
-    token = _bearer(request)
-    if token is None:
-        return _error(401, "unauthorized", "Send the account's API token: Authorization: Bearer …")
-    wait = request.app[LIMIT].retry_after(token)
-    if wait:
-        response = _error(
-            429, "rate_limited", f"Too many requests for this token; retry in {wait} s."
+    limits = deps.intake_limits
+    address = client_address(request, limits.trusted_proxies)
+    failures = per_minute(limits.failures_per_minute)
+    try:
+        wait = await limits.limiter.retry_after(failures, "intake", "failed", address)
+        if wait:
+            return _too_many(deps.explain, "too_many_failures", wait)
+        token = _bearer(request)
+        if token is None:
+            await limits.limiter.hit(failures, "intake", "failed", address)
+            return _error(
+                401, "unauthorized", "Send the account's API token: Authorization: Bearer …"
+            )
+        try:
+            async with deps.uows() as uow:
+                account_id = await authenticate(uow, token)
+        except Unauthorized as exc:
+            await limits.limiter.hit(failures, "intake", "failed", address)
+            return _domain_error(deps.explain, exc)
+        wait = await limits.limiter.hit(
+            per_minute(limits.per_minute), "intake", "account", str(account_id)
         )
-        response.headers["Retry-After"] = str(wait)
+        if wait:
+            return _too_many(deps.explain, "rate_limited", wait, limit=limits.per_minute)
+    except LimitsUnavailable:
+        log.warning("intake: rate limits unreachable, answering 503")
+        response = _error(503, "unavailable", "Try again shortly.")
+        response.headers["Retry-After"] = "5"
         return response
     try:
-        async with deps.uows() as uow:
-            account_id = await authenticate(uow, token)
         bind(account_id=account_id)  # the request's log lines name the account
         try:
             body = await request.read()
@@ -131,6 +156,5 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def add_routes(web_app: web.Application) -> None:
-    web_app[LIMIT] = PerTokenLimit(web_app[DEPS].intake_per_minute)
     web_app.router.add_post("/api/v1/orders", post_order)
     web_app.router.add_get("/api/v1/openapi.json", openapi)

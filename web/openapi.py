@@ -46,6 +46,14 @@ def _error_response(description: str) -> dict[str, Any]:
     }
 
 
+def _retry_later(description: str) -> dict[str, Any]:
+    retry_after = {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+    return {**_error_response(description), "headers": {"Retry-After": retry_after}}
+
+
 def openapi_document() -> dict[str, Any]:
     order_ref = {"$ref": "#/components/schemas/Order"}
     return {
@@ -95,6 +103,16 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         "413": _error_response("The body exceeds 64 KiB"),
                         "422": _error_response("A field is missing or invalid (`field` names it)"),
+                        "429": _retry_later(
+                            "`rate_limited`: this token's account sent more than its requests a "
+                            "minute (INTAKE_PER_MINUTE); `too_many_failures`: this client "
+                            "address sent too many requests without a valid token "
+                            "(INTAKE_FAILURES_PER_MINUTE), refused before the token is looked "
+                            "up. Counted for all ShopDesk processes together"
+                        ),
+                        "503": _retry_later(
+                            "`unavailable`: the rate limits cannot be checked just now"
+                        ),
                     },
                 }
             },

@@ -296,22 +296,3 @@ async def test_new_order_from_the_api_is_announced_once(api, token, app, shop, u
         if isinstance(r, SendMessage) and int(r.chat_id) == 3001
     ]
     assert len(announced) == 1 and "Новый заказ №10042" in announced[0]
-
-
-async def test_one_token_is_limited_per_minute_and_others_are_not(api, app, token):
-    from web.intake import LIMIT
-
-    limit = api.app[LIMIT]
-    limit.per_minute = 3
-    headers = {"Authorization": f"Bearer {token}"}
-    statuses = [
-        (await api.post("/api/v1/orders", data=b"{}", headers=headers)).status for _ in range(4)
-    ]
-    assert statuses[:3] == [422, 422, 422]  # let through (and refused for the empty body)
-    throttled = await api.post("/api/v1/orders", data=b"{}", headers=headers)
-    assert statuses[3] == 429 == throttled.status
-    assert int(throttled.headers["Retry-After"]) >= 1
-    other = await api.post(
-        "/api/v1/orders", data=b"{}", headers={"Authorization": "Bearer sd_other"}
-    )
-    assert other.status == 401  # another token has its own budget

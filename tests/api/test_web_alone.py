@@ -14,11 +14,12 @@ from core.db.engine import session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.inbox.worker import InboxWorker
 from core.intake.tokens import issue_token_for_account
+from core.limits import Limiter, MemoryStorage
 from core.metrics import Metrics
 from core.notifications.models import OutboxMessage, OutboxStatus
 from core.orders.announce import set_order_notifications
 from tests.support.factories import new_account
-from web.deps import WebDeps
+from web.deps import IntakeLimits, WebDeps
 from web.openapi import EXAMPLE
 from web.server import build_web_app
 from web.webhook import WebhookEndpoint
@@ -47,7 +48,7 @@ def deps(uows, woken: list | None = None, **changes) -> WebDeps:
         wake=lambda: woken.append(True),
         host="127.0.0.1",
         port=0,
-        intake_per_minute=100,
+        intake_limits=IntakeLimits(Limiter(MemoryStorage()), per_minute=100),
     )
     values.update(changes)
     return WebDeps(**values)

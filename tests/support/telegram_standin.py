@@ -47,6 +47,7 @@ class TelegramStandIn:
     retry_after: int = 1
     script: dict[int, list[str]] = field(default_factory=dict)
     delivered: list[tuple[int, str]] = field(default_factory=list)
+    delivered_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     answered_429: int = 0
     send_delay: float = 0.0
     files: dict[str, bytes] = field(default_factory=dict)
@@ -150,6 +151,7 @@ class TelegramStandIn:
                 call.answered = True
                 return refusal
             self.delivered.append((int(params["chat_id"]), params.get("text", "")))
+            self.delivered_at.append(time.monotonic())
         call.result = await self._result(method, params)
         if method.lower() == "sendmessage" and self.send_delay:
             await asyncio.sleep(self.send_delay)  # accepted: the message is out, the answer is not
