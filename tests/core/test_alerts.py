@@ -223,6 +223,7 @@ async def test_three_days_down_replays_each_missed_day_once(uows, clock):
         "service_alerts": 0,
         "platform_reminders": 0,
         "task_reminders": 0,
+        "retention": 0,  # the messages are still pending (no sender here): nothing is old
     }
     assert await money(uows, owner.account_id) == (210_00, 210_00)
 
