@@ -4,6 +4,7 @@ from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.base import Base
 from core.intake.models import ApiToken
+from core.invoices.models import BankPayment, Invoice, InvoiceCounter, PayerDetails
 from core.journal.models import ConnectedService, PoolResource
 from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Invite, Member, Role
@@ -17,16 +18,20 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Balance",
+    "BankPayment",
     "Base",
     "ConnectedService",
     "DeliveryAttempt",
     "Invite",
+    "Invoice",
+    "InvoiceCounter",
     "LedgerEntry",
     "ManagerGroup",
     "Member",
     "Order",
     "OrderSubscription",
     "OutboxMessage",
+    "PayerDetails",
     "PoolResource",
     "Role",
     "TariffPayment",
