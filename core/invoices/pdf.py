@@ -19,12 +19,34 @@ from num2words import num2words
 from core.invoices.service import vat_included
 from core.money import grouped
 
-MONTHS_RU = (
-    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
-).split()
-MONTHS_EN = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS_RU = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+]
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 LABELS = {
     "ru": {
@@ -185,8 +207,9 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         (labels["supplier"], _party(supplier, lang, labels)),
         (
             labels["payer"],
-            _party(payer, lang, labels) if payer.get("inn") else f"{payer.get('name', '')}, "
-            f"{labels['no_payer']}",
+            _party(payer, lang, labels)
+            if payer.get("inn")
+            else f"{payer.get('name', '')}, {labels['no_payer']}",
         ),
         (labels["basis"], labels["basis_text"].format(service=_service(doc, lang))),
     )
