@@ -70,8 +70,12 @@ def invoice_list(rows: list[Invoice]) -> tuple[str, InlineKeyboardMarkup | None]
     keyboard = InlineKeyboardBuilder()
     for row in rows:
         lines.append(
-            f"<b>{row.number}</b> {_('of')} {day(row.issued_on)} · {money(row.total)} · "
-            f"{status(row.status)}"
+            _("<b>{number}</b> of {date} · {total} · {status}").format(
+                number=row.number,
+                date=day(row.issued_on),
+                total=money(row.total),
+                status=status(row.status),
+            )
         )
         if row.status == InvoiceStatus.PARTLY_PAID:
             lines.append(

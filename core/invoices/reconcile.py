@@ -229,8 +229,9 @@ async def apply_document(
         await uow.session.scalars(select(BankPayment).where(BankPayment.doc_key == document.key))
     ).first()
     if seen is not None:
+        line = Line("duplicate", document.number, {"status": seen.status, "id": seen.id})
         await uow.rollback()
-        return Line("duplicate", document.number, {"status": seen.status, "id": seen.id})
+        return line
     payment = BankPayment(
         doc_key=document.key,
         doc_number=document.number,
