@@ -250,7 +250,7 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         vat_label = labels["no_vat"].format(note=supplier.get("vat_note") or "")
         vat_value = "—"
     else:
-        vat_label = labels["vat_in"].format(rate=Decimal(rate).normalize())
+        vat_label = labels["vat_in"].format(rate=f"{Decimal(rate).normalize():f}")
         vat_value = grouped(vat_included(total, Decimal(rate)))
     for caption, amount in (
         (labels["total"], grouped(total)),

@@ -191,15 +191,14 @@ def vat_included(total: int, rate: Decimal | None) -> int:
 
 
 def _purpose(operator: Operator, number: str, issued: date, total: int) -> str:
+    service = operator.service_ru[:1].lower() + operator.service_ru[1:]
     if operator.vat_rate is None:
         vat = "Без НДС"
     else:
         vat_kop = vat_included(total, operator.vat_rate)
         rubles, kop = divmod(vat_kop, 100)
-        vat = f"В т.ч. НДС {operator.vat_rate.normalize()}% {rubles}-{kop:02d}"
-    text = (
-        f"Оплата по счёту № {number} от {issued:%d.%m.%Y} за {operator.service_ru.lower()}. {vat}"
-    )
+        vat = f"В т.ч. НДС {operator.vat_rate.normalize():f}% {rubles}-{kop:02d}"
+    text = f"Оплата по счёту № {number} от {issued:%d.%m.%Y} за {service}. {vat}"
     return text[:PURPOSE_LIMIT]
 
 
@@ -244,7 +243,7 @@ def _prepay_lines(
                 }
             )
     if bill.discount:
-        percent = bill.discount_percent.normalize()
+        percent = f"{bill.discount_percent.normalize():f}".replace(".", ",")
         lines.append(
             {
                 "kind": "discount",

@@ -232,7 +232,7 @@ async def test_bad_documents_are_reported_and_nothing_is_applied(uows):
     # The operator decides: Ромашка's payment was for the other account's invoice after all.
     theirs_payment = report.lines[3].params["id"]
     async with uows() as uow:
-        payment, invoice, applied = await assign_payment(
+        _, invoice, applied = await assign_payment(
             uow,
             theirs_payment,
             reason="the payer phoned: paying for a partner",
