@@ -71,7 +71,6 @@ LABELS = {
         "оказания услуг.",
         "purpose": "Назначение платежа (скопируйте целиком, с номером счёта):",
         "head_sign": "Руководитель",
-        "no_payer": "реквизиты не указаны (/requisites)",
     },
     "en": {
         "bank": "Recipient's bank",
@@ -94,7 +93,6 @@ LABELS = {
         "due": "Payable by {date}. Paying this invoice means accepting the terms of service.",
         "purpose": "Payment purpose (copy it whole, with the invoice number):",
         "head_sign": "Director",
-        "no_payer": "details not given (/requisites)",
     },
 }
 
@@ -205,12 +203,7 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     payer = doc.get("payer") or {}
     parties = (
         (labels["supplier"], _party(supplier, lang, labels)),
-        (
-            labels["payer"],
-            _party(payer, lang, labels)
-            if payer.get("inn")
-            else f"{payer.get('name', '')}, {labels['no_payer']}",
-        ),
+        (labels["payer"], _party(payer, lang, labels) if payer else ""),
         (labels["basis"], labels["basis_text"].format(service=_service(doc, lang))),
     )
     for caption, text in parties:
@@ -224,7 +217,7 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     pdf.set_font("DejaVu", "", 8.5)
     with pdf.table(
         width=width,
-        col_widths=(8, 84, 15, 25, 22, 26),
+        col_widths=(8, 90, 14, 22, 22, 24),
         text_align=("CENTER", "LEFT", "RIGHT", "CENTER", "RIGHT", "RIGHT"),
         line_height=4.6,
         headings_style=FontFace(emphasis="BOLD"),
