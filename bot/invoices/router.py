@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
 
@@ -90,11 +90,15 @@ async def on_invoice_pdf(
 
 
 class OperatorChat(Filter):
-    """The chat OPERATOR_CHAT_ID names: the operator's own, where statements are imported."""
+    """A file sent in the chat OPERATOR_CHAT_ID names: the operator's own, where statements are
+    imported. A coroutine, not a magic filter (aiogram runs those in a worker thread), checked
+    for every message."""
 
     async def __call__(self, message: Message, settings: Settings) -> bool:
         return (
-            settings.operator_chat_id is not None and message.chat.id == settings.operator_chat_id
+            message.document is not None
+            and settings.operator_chat_id is not None
+            and message.chat.id == settings.operator_chat_id
         )
 
 
@@ -132,5 +136,5 @@ def build_operator_router() -> Router:
     """Before the member routers: a statement sent in the operator chat is never a member's
     CSV import, whoever the operator is."""
     router = FeatureRouter(name="invoices-operator")
-    router.message.register(on_statement, OperatorChat(), F.document)
+    router.message.register(on_statement, OperatorChat())
     return router

@@ -181,3 +181,14 @@ async def test_the_renewal_invoice_goes_out_with_the_reminders_once(app, shop, c
     assert sent.chat_id == OWNER and sent.document.filename == "SD-2026-000001.pdf"
     assert "Счёт SD-2026-000001 на 1 880,00 ₽" in plain(sent.caption)
     assert "Тариф «Стартовый», 1 мес." in pdf_text(sent)
+
+
+async def test_a_read_only_account_can_still_get_an_invoice_to_pay(app, shop):
+    async with app.uows() as uow:
+        await uow.session.execute(update(Account).values(paid_through=date(2026, 11, 1)))
+        await uow.commit()
+    owner = client(app, OWNER)
+    reply = await owner.send("/invoices prepay 1")
+    assert documents(reply.requests)[0].document.filename == "SD-2026-000001.pdf"
+    saved = await owner.send("/requisites 500123456750; ИП Иванов И. И.; Тверь")
+    assert "ИНН 500123456750" in saved.text
