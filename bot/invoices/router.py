@@ -47,7 +47,9 @@ async def cmd_requisites(
     await message.answer(render.requisites_saved(saved))
 
 
-async def _send_pdf(message: Message, row: Invoice) -> None:
+async def send_invoice_pdf(message: Message, row: Invoice) -> None:
+    """Answers with the invoice as its PDF and the caption to pay it (the /prepay and /topup
+    dialogs may end here too)."""
     doc = service.document(row)
     data = await asyncio.to_thread(render_pdf, doc)
     await message.answer_document(render.pdf_file(row.number, data), caption=render.caption(doc))
@@ -79,14 +81,14 @@ async def cmd_invoices(
     else:
         await message.answer(render.invoices_usage())
         return
-    await _send_pdf(message, row)
+    await send_invoice_pdf(message, row)
 
 
 async def on_invoice_pdf(
     query: CallbackQuery, callback_data: InvoicePdfCb, uow: UnitOfWork, actor: Actor
 ) -> None:
     row = await service.get_invoice(uow, actor, callback_data.invoice_id)
-    await _send_pdf(query.message, row)
+    await send_invoice_pdf(query.message, row)
 
 
 class OperatorChat(Filter):
