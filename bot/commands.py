@@ -55,6 +55,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("tariff", __("tariff, seats and paid-through date"), TARIFF_VIEW),
     Command("invoice", __("invoice preview: /invoice [1|3|6|12]"), TARIFF_VIEW),
     Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),
+    Command("invoices", __("invoices to pay by bank transfer: list, new, PDF"), TARIFF_VIEW),
+    Command(
+        "requisites",
+        __("your company's details for invoices: /requisites INN; name; …"),
+        (Perm.BILLING_MANAGE,),
+    ),
     Command("plan", __("change the tariff: /plan business"), owner_only=True),
     Command("users", __("members, their roles and status"), (Perm.USERS_MANAGE,)),
     Command("invite", __("invite link: /invite [role]"), (Perm.USERS_MANAGE,)),

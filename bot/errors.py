@@ -221,6 +221,43 @@ MESSAGES = {
         "{field}: expected a date and time with a zone, e.g. 2026-11-22T12:00+03:00."
     ),
     "owner_always_alerted": __("The owner always gets the account alerts."),
+    # invoices and bank statements
+    "inn_format": __("An INN is 10 digits (a company) or 12 (a sole trader), not {value}."),
+    "inn_checksum": __(
+        "INN {value} has wrong check digits: it is mistyped. Check it against your registration "
+        "documents."
+    ),
+    "kpp_format": __(
+        "A KPP is 9 characters (digits; the 5th and 6th may be letters), not {value}."
+    ),
+    "kpp_required": __(
+        "A company (10-digit INN) needs its KPP: /requisites INN; name; KPP; address."
+    ),
+    "requisites_name": __("Give the payer's name after the INN: /requisites INN; name; …"),
+    "requisites_name_long": __("The name is too long: at most {limit} characters."),
+    "requisites_address_long": __("The address is too long: at most {limit} characters."),
+    "invoice_not_found": __("No such invoice. See /invoices."),
+    "invoice_not_cancellable": __(
+        "Invoice {number} is {status}: only an invoice awaiting payment can be cancelled."
+    ),
+    "invoice_cancelled": __(
+        "Invoice {number} is cancelled: assign the payment to another invoice or to the account."
+    ),
+    "reason_required": __("Give a reason: every decision about money is recorded."),
+    "assign_target": __("Name either an invoice or an account to assign the payment to."),
+    "payment_not_found": __("No bank payment #{payment}."),
+    "payment_resolved": __("Bank payment #{payment} is already {status}."),
+    "statement_too_big": __(
+        "The statement is too big: at most {limit} MB. Export a shorter period."
+    ),
+    "statement_format": __(
+        "This is not a bank statement in the 1C exchange format: the file must begin with "
+        "1CClientBankExchange."
+    ),
+    "statement_encoding": __(
+        "The statement's text is not in the encoding it declares (Кодировка=Windows means "
+        "Windows-1251): export it from the bank again and send it without re-saving it."
+    ),
 }
 
 # Parameters given in kopecks; dates are local days.

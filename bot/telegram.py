@@ -39,6 +39,7 @@ from bot.guards import (
 from bot.help import router as help_router
 from bot.i18n import LocaleMiddleware
 from bot.intake import router as intake_router
+from bot.invoices import router as invoices_router
 from bot.journal import router as journal_router
 from bot.lifecycle import InFlight
 from bot.members import router as members_router
@@ -61,6 +62,7 @@ from bot.tasks import router as tasks_router
 from core.clock import Clock
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
+from core.invoices.operator import load_operator
 from core.logs import log_scope
 from core.metrics import Metrics
 from core.settings import Settings
@@ -93,6 +95,7 @@ def build_routers() -> list[Router]:
         tariff_router.build_router(),
         journal_router.build_router(),
         balance_router.build_router(),
+        invoices_router.build_router(),
         orders_router.build_router(),
         announce_router.build_router(),
         task_dialog.build_router(),  # before neworder: /cancel inside a task dialog
@@ -106,6 +109,7 @@ def build_routers() -> list[Router]:
         errors.build_router(),
         notifications_router.build_router(),
         start_router.build_router(),
+        invoices_router.build_operator_router(),
         for_members,
         announce_router.build_group_router(),
         fallback.build_router(),
@@ -178,6 +182,7 @@ def build_dispatcher(
         i18n=i18n,
         uows=uows,
         catalog=catalog,
+        operator=load_operator(settings.operator_details),
         charts=charts,
     )
     # Outer middlewares, outermost first: every update passes each of them in this order.

@@ -10,6 +10,8 @@ from functools import partial
 
 from core.alerts.jobs import run_platform_reminders, run_service_alerts
 from core.db.uow import UnitOfWorkFactory
+from core.invoices.operator import load_operator
+from core.invoices.renewal import issue_renewal_invoices
 from core.journal.renewals import run_renewals
 from core.retention import EVERY as RETENTION_EVERY
 from core.retention import retained, run_retention
@@ -38,6 +40,15 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
         Job("renewals", timedelta(minutes=settings.renewals_every_minutes), run_renewals),
         Job("service_alerts", alerts_every, run_service_alerts),
         Job("platform_reminders", alerts_every, partial(run_platform_reminders, catalog=catalog)),
+        Job(
+            "renewal_invoices",
+            alerts_every,
+            partial(
+                issue_renewal_invoices,
+                operator=load_operator(settings.operator_details),
+                catalog=catalog,
+            ),
+        ),
         Job("task_reminders", task_reminders.EVERY, task_reminders.send_due_reminders),
         Job(
             "retention",

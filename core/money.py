@@ -136,6 +136,14 @@ def _separator(space: str) -> bool:
     return len(space) == 1 and space in GROUP_SEPARATORS
 
 
+def grouped(kopecks: int) -> str:
+    """1250050 → '12 500,50': rubles grouped by three with no-break spaces, kopecks after a
+    comma (no currency sign; the bot's `money` adds it)."""
+    sign = "−" if kopecks < 0 else ""
+    rubles, kop = divmod(abs(kopecks), 100)
+    return f"{sign}{rubles:,}".replace(",", "\u00a0") + f",{kop:02d}"
+
+
 def percent_of(kopecks: int, percent: int | Decimal) -> int:
     """A percentage of an amount, rounded half-up to the kopeck."""
     exact = Decimal(kopecks) * Decimal(percent) / Decimal(100)

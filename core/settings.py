@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.db.engine import PostgresOptions
+from core.invoices.operator import load_operator
 from core.tariff.catalog import load_catalog
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/shopdesk.db"
@@ -81,6 +82,14 @@ class Settings(BaseSettings):
 
     # Tariffs, the extra-user price and prepay discounts; None: core/tariff/tariffs.toml.
     tariff_catalog: Path | None = None
+    # The operator's legal and bank details on invoices (TOML, deploy/operator.example.toml);
+    # None: the built-in sample (core/tariff/operator.toml), fit for the demo only.
+    operator_details: Path | None = None
+    # The Telegram chat (the operator's own) that may send bank statements to the bot.
+    operator_chat_id: int | None = None
+    # A payment below its invoice: "hold" (the invoice is partly paid, nothing is credited until
+    # the rest arrives) or "balance" (the money goes to the services balance at once).
+    invoice_underpayment: Literal["hold", "balance"] = "hold"
     # Webhook mode: Telegram posts updates to WEBHOOK_URL (served on HTTP_HOST:HTTP_PORT at its
     # path, behind your HTTPS proxy); empty: long polling.
     webhook_url: str | None = None
@@ -159,7 +168,7 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         return check_timezone(value)
 
-    @field_validator("tariff_catalog", mode="before")
+    @field_validator("tariff_catalog", "operator_details", "operator_chat_id", mode="before")
     @classmethod
     def _blank_is_builtin(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -168,6 +177,12 @@ class Settings(BaseSettings):
     @classmethod
     def _readable_catalog(cls, value: Path | None) -> Path | None:
         load_catalog(value)  # raises CatalogError (a ValueError) naming the problem
+        return value
+
+    @field_validator("operator_details")
+    @classmethod
+    def _readable_operator(cls, value: Path | None) -> Path | None:
+        load_operator(value)  # raises OperatorError (a ValueError) naming the problem
         return value
 
     @field_validator("bot_token")

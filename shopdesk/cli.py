@@ -25,6 +25,11 @@ from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.intake.tokens import issue_token_for_account
+from core.invoices.models import InvoiceKind
+from core.invoices.operator import load_operator
+from core.invoices.reconcile import assign_payment, import_statement, unmatched_payments
+from core.invoices.service import cancel_invoice, create_invoice
+from core.invoices.service import document as invoice_document
 from core.journal.billing import operator_top_up
 from core.ledger.service import MAX_TOP_UP
 from core.logs import configure_logging
@@ -82,6 +87,30 @@ def parser() -> argparse.ArgumentParser:
     prepay.add_argument(
         "--reference", default=None, help="payment reference; the same one never counts twice"
     )
+    statement = billing.add_parser(
+        "import-statement",
+        help="apply a bank statement (1C client-bank exchange file) to the invoices; importing "
+        "it again, or an overlapping one, changes nothing",
+    )
+    statement.add_argument("file", type=Path, metavar="FILE", help="the statement, as exported")
+    billing.add_parser("unmatched", help="bank payments waiting for a decision (billing assign)")
+    assign = billing.add_parser(
+        "assign", help="assign an unmatched bank payment to an invoice or an account's balance"
+    )
+    assign.add_argument("payment_id", type=int, metavar="PAYMENT_ID", help="from `unmatched`")
+    target = assign.add_mutually_exclusive_group(required=True)
+    target.add_argument("--invoice", help="the invoice number, e.g. SD-2026-000123")
+    target.add_argument("--account", type=int, help="credit the account's balance")
+    assign.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+    cancel = billing.add_parser("cancel-invoice", help="cancel an unpaid invoice (kept, audited)")
+    cancel.add_argument("number", metavar="NUMBER", help="e.g. SD-2026-000123")
+    cancel.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+    issue = billing.add_parser("invoice", help="issue an invoice for an account")
+    issue.add_argument("--account", required=True, type=int, help="account id")
+    what = issue.add_mutually_exclusive_group(required=True)
+    what.add_argument("--months", type=int, help="the tariff for 1, 3, 6 or 12 months")
+    what.add_argument("--amount", help="a balance top-up, rubles: 5000 or '12 500,50'")
+    issue.add_argument("--pdf", type=Path, default=None, help="write the PDF to this file")
     topup = account.add_parser(
         "topup", help="record a payment received: credit the account's prepaid balance"
     )
@@ -197,6 +226,110 @@ async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
             f"{args.account}. Paid through:"
         )
     print(result.paid_through.isoformat())
+    return 0
+
+
+def english(render):
+    """Runs a bot renderer in the operator's words (the bot's English catalog)."""
+    from bot.i18n import build_i18n
+
+    i18n = build_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        return render()
+
+
+async def billing_import_statement(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.invoices import render
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"Error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    async with operator_uows(settings) as uows, uows() as uow:
+        result = await import_statement(
+            uow,
+            data,
+            operator=load_operator(settings.operator_details),
+            catalog=load_catalog(settings.tariff_catalog),
+            underpayment=settings.invoice_underpayment,
+        )
+    print(english(lambda: render.report(result)).replace("\u00a0", " "))
+    return 1 if result.count("malformed", "refused", "failed") else 0
+
+
+async def billing_unmatched(settings: Settings, args: argparse.Namespace) -> int:
+    async with operator_uows(settings) as uows, uows() as uow:
+        payments = await unmatched_payments(uow)
+    if not payments:
+        print("No bank payments wait for a decision.")
+        return 0
+    for p in payments:
+        print(
+            f"#{p.id}  {p.doc_date:%d.%m.%Y} No.{p.doc_number}  {rubles(p.amount)} RUB  "
+            f"INN {p.payer_inn or '-'}  {p.payer_name or '-'}  [{p.reason}]  {p.purpose or ''}"
+        )
+    print("Assign one: python -m bot billing assign ID --invoice NUMBER|--account ID --reason …")
+    return 0
+
+
+async def billing_assign(settings: Settings, args: argparse.Namespace) -> int:
+    async with operator_uows(settings) as uows, uows() as uow:
+        payment, invoice, applied = await assign_payment(
+            uow,
+            args.payment_id,
+            reason=args.reason,
+            catalog=load_catalog(settings.tariff_catalog),
+            invoice_number=args.invoice,
+            account_id=args.account,
+            underpayment=settings.invoice_underpayment,
+        )
+    where = f"invoice {invoice.number} ({invoice.status})" if invoice else "the balance"
+    print(
+        f"Payment #{payment.id} ({rubles(payment.amount)}) assigned to {where} of account "
+        f"{payment.account_id}: {rubles(applied.to_invoice)} to the invoice, "
+        f"{rubles(applied.to_balance)} to the balance."
+    )
+    if applied.paid_through is not None:
+        print(f"Paid through {applied.paid_through.isoformat()}.")
+    return 0
+
+
+async def billing_cancel_invoice(settings: Settings, args: argparse.Namespace) -> int:
+    async with operator_uows(settings) as uows, uows() as uow:
+        row = await cancel_invoice(uow, args.number, args.reason)
+    print(f"Invoice {row.number} cancelled (the record stays).")
+    return 0
+
+
+async def billing_invoice(settings: Settings, args: argparse.Namespace) -> int:
+    amount = None
+    if args.amount is not None:
+        try:
+            amount = parse_money(args.amount, maximum=MAX_TOP_UP)
+        except AmountError as exc:
+            print(f"Error: {topup_problem(exc)}", file=sys.stderr)
+            return 2
+    kind = InvoiceKind.PREPAY if args.months is not None else InvoiceKind.TOPUP
+    async with operator_uows(settings) as uows, uows() as uow:
+        row = await create_invoice(
+            uow,
+            args.account,
+            kind,
+            operator=load_operator(settings.operator_details),
+            catalog=load_catalog(settings.tariff_catalog),
+            months=args.months,
+            amount=amount,
+        )
+        await uow.commit()
+        doc = invoice_document(row)
+    if args.pdf is not None:
+        from core.invoices.pdf import render_pdf  # fpdf2 only when a PDF is asked for
+
+        args.pdf.write_bytes(render_pdf(doc))
+        print(f"PDF written to {args.pdf}.")
+    print(f"Issued for account {args.account}: {rubles(doc['total'])} RUB. Invoice number:")
+    print(doc["number"])
     return 0
 
 
@@ -340,7 +473,15 @@ def main(argv: list[str] | None = None) -> int:
             print(NO_TOKEN_DEMO, file=sys.stderr)
             return asyncio.run(console(settings, "owner"))
         if args.command == "billing":
-            return asyncio.run(billing_prepay(settings, args))
+            billing = {
+                "prepay": billing_prepay,
+                "import-statement": billing_import_statement,
+                "unmatched": billing_unmatched,
+                "assign": billing_assign,
+                "cancel-invoice": billing_cancel_invoice,
+                "invoice": billing_invoice,
+            }
+            return asyncio.run(billing[args.billing_command](settings, args))
         if settings.bot_token is None:
             print(NO_TOKEN, file=sys.stderr)
             return 2

@@ -9,10 +9,12 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.alerts.render import alert_renderers
+from bot.invoices.notices import invoice_renderers
+from bot.notifications.document import DocumentMessage
 from bot.orders.notices import order_renderers
 from bot.tasks import render as tasks
 
-Rendered = tuple[str, InlineKeyboardMarkup | None]
+Rendered = tuple[str, InlineKeyboardMarkup | None] | DocumentMessage
 Renderer = Callable[[dict[str, Any]], Rendered]
 
 
@@ -26,6 +28,7 @@ def renderers() -> dict[str, Renderer]:
         "test": _test_message,
         **alert_renderers(),
         **order_renderers(),
+        **invoice_renderers(),
         "task_due": tasks.reminder,
         "task_assigned": tasks.assigned,
     }

@@ -10,8 +10,10 @@ are sent again, when their lease lapses. Rows whose outcome was committed are ne
 A row with `edit_of` edits the message its chat got under that event key: resolved when it is
 claimed, it waits while that message is unsent (for the send in its own batch, else a retry
 later), and is skipped when that message failed or a newer edit of it exists. Telegram's
-"message is not modified" counts as done. This sender is the only code that sends or edits a
-Telegram message on its own initiative; handlers only answer the update in front of them.
+"message is not modified" counts as done. A renderer may give a `DocumentMessage` instead of
+text: its file is built off the event loop at send time and sent with its caption. This sender
+is the only code that sends or edits a Telegram message on its own initiative; handlers only
+answer the update in front of them.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import Response, SendMessage
+from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
 from bot.lifecycle import wait_or_time_out
+from bot.notifications.document import DocumentMessage
 from bot.notifications.render import UnknownKind, render, renderers
 from bot.requests import background_send
 from core.db.uow import UnitOfWorkFactory
@@ -293,9 +297,17 @@ class OutboxSender:
             edited = await self._edit_target(message, edit)
             if isinstance(edited, outbox.Finished):
                 return edited
+        document = None
         try:
             with self.i18n.context(), self.i18n.use_locale(message.locale):
-                text, markup = render(message.kind, message.params, self.renderers)
+                rendered = render(message.kind, message.params, self.renderers)
+            if isinstance(rendered, DocumentMessage):
+                text, markup = rendered.caption, rendered.markup
+                document = BufferedInputFile(
+                    await asyncio.to_thread(rendered.build), filename=rendered.filename
+                )
+            else:
+                text, markup = rendered
         except (UnknownKind, KeyError, ValueError) as exc:
             log.error("outbox %s: cannot render %s: %r", message.id, message.kind, exc)
             return self._failed(message, "render", repr(exc), unreachable=False)
@@ -304,7 +316,11 @@ class OutboxSender:
                 if asyncio.get_running_loop().time() > deadline:
                     return outbox.Finished.released(message.id, self._now())
                 self._sending.add(message.id)
-                if edited is None:
+                if document is not None:
+                    sent = await self.bot.send_document(
+                        message.chat_id, document, caption=text, reply_markup=markup
+                    )
+                elif edited is None:
                     sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup)
                 else:
                     await self.bot.edit_message_text(

@@ -5,6 +5,7 @@ from core.audit.models import AuditEntry
 from core.db.base import Base
 from core.inbox.models import InboxUpdate
 from core.intake.models import ApiToken
+from core.invoices.models import BankPayment, Invoice, InvoiceCounter, PayerDetails
 from core.journal.models import ConnectedService, PoolResource
 from core.leases.models import Lease
 from core.ledger.models import Balance, LedgerEntry
@@ -19,11 +20,14 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Balance",
+    "BankPayment",
     "Base",
     "ConnectedService",
     "DeliveryAttempt",
     "InboxUpdate",
     "Invite",
+    "Invoice",
+    "InvoiceCounter",
     "Lease",
     "LedgerEntry",
     "ManagerGroup",
@@ -31,6 +35,7 @@ __all__ = [
     "Order",
     "OrderSubscription",
     "OutboxMessage",
+    "PayerDetails",
     "PoolResource",
     "Role",
     "TariffPayment",

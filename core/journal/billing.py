@@ -46,6 +46,21 @@ async def _top_up(
     reference: str | None,
     request_key: str | None,
 ) -> TopUpResult:
+    result = await credit_and_renew(uow, account_id, actor_id, amount, reference, request_key)
+    await uow.commit()
+    return result
+
+
+async def credit_and_renew(
+    uow: UnitOfWork,
+    account_id: int,
+    actor_id: int | None,
+    amount: int,
+    reference: str | None,
+    request_key: str | None = None,
+) -> TopUpResult:
+    """A top-up in the caller's transaction (it commits): a paid invoice credits the balance
+    with the rest of its bank document, and what the money covers renews at once."""
     credited = await credit_top_up(
         uow,
         account_id=account_id,
@@ -59,7 +74,6 @@ async def _top_up(
         # The lock is held since the credit: suspended services it covers renew right away.
         transitions = await advance_account(uow, account_id, uow.clock.now(), actor_id=actor_id)
     balance = await balance_of(uow, account_id)
-    await uow.commit()
     return TopUpResult(credited.entry, credited.replayed, balance, transitions)
 
 

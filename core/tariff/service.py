@@ -136,6 +136,24 @@ async def record_prepayment(
     nothing. The account lock makes a concurrent repeat wait and then see the first one; the
     UNIQUE constraint is the backstop.
     """
+    result = await apply_prepayment(uow, account_id, months, reference, catalog, actor_id=actor_id)
+    await uow.commit()
+    return result
+
+
+async def apply_prepayment(
+    uow: UnitOfWork,
+    account_id: int,
+    months: int,
+    reference: str | None,
+    catalog: Catalog,
+    *,
+    actor_id: int | None = None,
+    amount: int | None = None,
+) -> Prepayment:
+    """`record_prepayment` in the caller's transaction (it commits): a paid invoice moves the
+    date with the rest of its bank document. `amount`: what was paid (the invoice's total),
+    by default the invoice at today's seats."""
     catalog.check_period(months)
     reference = _clean_reference(reference)
     account = await lock_account(uow, account_id)
@@ -158,7 +176,7 @@ async def record_prepayment(
         tariff_code=bill.tariff.code,
         months=months,
         members=members,
-        amount=bill.total,
+        amount=bill.total if amount is None else amount,
         reference=reference,
         paid_through_before=before,
         paid_through_after=after,
@@ -177,12 +195,11 @@ async def record_prepayment(
         after={
             "paid_through": after.isoformat(),
             "months": months,
-            "amount": bill.total,
+            "amount": payment.amount,
             "reference": reference,
             "payment_id": payment.id,
         },
     )
-    await uow.commit()
     return Prepayment(payment, duplicate=False, paid_through=after)
 
 

@@ -222,6 +222,7 @@ async def test_three_days_down_replays_each_missed_day_once(uows, clock):
         "renewals": 0,
         "service_alerts": 0,
         "platform_reminders": 0,
+        "renewal_invoices": 0,
         "task_reminders": 0,
         "retention": 0,  # the messages are still pending (no sender here): nothing is old
     }
