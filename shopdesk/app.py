@@ -33,6 +33,9 @@ from bot.telegram import (
 )
 from bot.webhook import update_feeder
 from core.clock import Clock, SystemClock
+from core.connectors import deliveries
+from core.connectors.config import ConnectorConfig
+from core.connectors.kicker import Kicker
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.jobs import Job, all_jobs
@@ -68,6 +71,8 @@ class App:
     charts: SentCharts  # file ids of report charts Telegram already has
     web: WebDeps
     registration: TelegramRegistration
+    connectors: ConnectorConfig
+    hooks: Kicker  # applies stored shop deliveries right after they are stored
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
     running_jobs: set[asyncio.Task] = field(default_factory=set)
@@ -183,6 +188,8 @@ def build_web_deps(
     redis: Redis | None,
     sender: OutboxSender,
     telegram: HealthCheck | None = None,
+    connectors: ConnectorConfig | None = None,
+    hooks: Kicker | None = None,
 ) -> WebDeps:
     """What the HTTP adapter gets: a few objects and callables, not the App."""
     webhook = None
@@ -202,6 +209,8 @@ def build_web_deps(
         port=settings.http_port,
         intake_per_minute=settings.intake_per_minute,
         webhook=webhook,
+        connectors=connectors,
+        hooks_wake=hooks.wake if hooks is not None else (lambda: None),
     )
 
 
@@ -248,6 +257,15 @@ def build_app(
         sender=sender,
     )
     registration = telegram_registration(settings, bot, dp, i18n)
+    connectors = ConnectorConfig.from_settings(settings)
+
+    async def apply_deliveries() -> int:
+        done = await deliveries.drain(uows, connectors)
+        if done:
+            sender.wake()  # the orders' announcements
+        return done
+
+    hooks = Kicker("connector-deliveries", apply_deliveries)
     if not settings.webhook_url:  # aiogram's polling asks getMe first: wait for it, not die
         bot.me = patient_me(bot, registration.delays)  # type: ignore[method-assign]
     app = App(
@@ -276,8 +294,12 @@ def build_app(
             redis=shared.redis,
             sender=sender,
             telegram=registration.check,
+            connectors=connectors,
+            hooks=hooks,
         ),
         registration=registration,
+        connectors=connectors,
+        hooks=hooks,
     )
     app.jobs = all_jobs(settings, catalog)
     web = WebServer(app.web)

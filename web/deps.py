@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from core.connectors.config import ConnectorConfig
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.metrics import Metrics
@@ -36,6 +37,8 @@ class WebDeps:
     port: int  # 0: any free port (WebServer.port tells which)
     intake_per_minute: int  # requests per API token
     webhook: WebhookEndpoint | None = None  # None: long polling, no webhook route
+    connectors: ConnectorConfig | None = None  # None: /hooks/… answers 404
+    hooks_wake: Callable[[], None] = lambda: None  # a delivery was stored: apply it now
 
 
 DEPS: web.AppKey[WebDeps] = web.AppKey("shopdesk_web_deps")

@@ -2,6 +2,7 @@
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
+from core.connectors.models import Connector, ConnectorDelivery, StatusHook, StatusPost
 from core.db.base import Base
 from core.intake.models import ApiToken
 from core.journal.models import ConnectedService, PoolResource
@@ -19,6 +20,8 @@ __all__ = [
     "Balance",
     "Base",
     "ConnectedService",
+    "Connector",
+    "ConnectorDelivery",
     "DeliveryAttempt",
     "Invite",
     "LedgerEntry",
@@ -29,6 +32,8 @@ __all__ = [
     "OutboxMessage",
     "PoolResource",
     "Role",
+    "StatusHook",
+    "StatusPost",
     "TariffPayment",
     "Task",
 ]

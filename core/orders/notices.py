@@ -114,6 +114,13 @@ async def _tell(
     )
 
 
+async def tell_member(
+    uow: UnitOfWork, account: Account, member_id: int, key: str, kind: str, params: dict
+) -> int:
+    """One message to one member about an order (skipped when they cannot be reached)."""
+    return await _tell(uow, account, member_id, key, kind, params)
+
+
 async def tell_assignees(
     uow: UnitOfWork,
     account: Account,
