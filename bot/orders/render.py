@@ -83,7 +83,7 @@ def row_label(
         f"{STATUS_ICONS[summary.status]} №{summary.number}",
         money(summary.total, summary.currency),
         summary.assignee or "—",
-        age(summary.created_at, now, units),
+        age(summary.shown_at, now, units),
     ]
     return " · ".join(parts)
 
@@ -194,7 +194,7 @@ def _summary_lines(summary: OrderSummary, timezone: str) -> list[str]:
         f"{status_name(summary.status)}",
         _("Total: {total}").format(total=money(summary.total, summary.currency)),
         _("Assignee: {name}").format(name=q(summary.assignee) if summary.assignee else "—"),
-        _("Created: {date}").format(date=when(summary.created_at, timezone)),
+        _("Created: {date}").format(date=when(summary.shown_at, timezone)),
     ]
 
 

@@ -28,6 +28,7 @@ ANNOUNCEMENT_EDIT = "order_announcement_edit"
 ASSIGNED_TO_YOU = "order_assigned_to_you"
 TAKEN_FROM_YOU = "order_taken_from_you"
 CLAIMED = "order_claimed"
+CHANGED_BY_STORE = "order_changed_by_store"
 
 
 def announcement_key(order_id: int) -> str:

@@ -396,6 +396,7 @@ async def list_orders(
             r.assignee_id,
             _label(r.username, r.full_name),
             r.created_at,
+            r.placed_at,
         )
         for r in result
     ]
@@ -423,6 +424,7 @@ def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
             Order.currency,
             Order.assignee_id,
             Order.created_at,
+            Order.placed_at,
             Member.username,
             Member.full_name,
         )

@@ -24,8 +24,6 @@ from core.orders import fields, notices
 from core.orders.models import Order, OrderSource, OrderStatus
 from core.orders.service import NewOrder, add_orders, intake_differences, number_taken
 
-CHANGED_BY_STORE = "order_changed_by_store"
-
 
 class SyncOutcome(StrEnum):
     CREATED = "created"
@@ -179,7 +177,9 @@ async def _apply(
         params = notices.order_params(order, holder, account.timezone)
         params.update(source=source.value, fields=sorted(after))
         key = f"order:{order.id}:store_changed:{entry.id}"
-        await notices.tell_member(uow, account, order.assignee_id, key, CHANGED_BY_STORE, params)
+        await notices.tell_member(
+            uow, account, order.assignee_id, key, notices.CHANGED_BY_STORE, params
+        )
     return SyncResult(order, SyncOutcome.UPDATED, tuple(sorted(after)))
 
 
