@@ -161,6 +161,8 @@ MESSAGES = {
     "field_range": __("{field}: must be from {low} to {high}."),
     "field_too_many": __("{field}: at most {limit} entries."),
     "token_unknown": __("Unknown or revoked API token."),
+    "field_external_id_mismatch": __("{field}: differs from the external_id in the address."),
+    "field_status": __('{field}: only "cancelled" can be sent; ShopDesk sets the other statuses.'),
     "csv_too_big": __("The file is too big: at most {limit} KiB. Split it into parts."),
     "csv_encoding": __("Can't read the file: save it as UTF-8 or Windows-1251 CSV."),
     "csv_empty": __("The file is empty."),

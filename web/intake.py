@@ -12,10 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from core.errors import Conflict, DomainError, InvalidInput
-from core.intake.payload import parse_order
+from core.intake.payload import parse_order, parse_update
 from core.intake.tokens import Unauthorized, authenticate
 from core.orders.models import Order
 from core.orders.service import intake_order
+from core.orders.sync import SyncOutcome, put_order
 from web.deps import DEPS
 from web.openapi import openapi_document
 
@@ -91,7 +92,8 @@ class PerTokenLimit:
 LIMIT: web.AppKey[PerTokenLimit] = web.AppKey("shopdesk_intake_limit")
 
 
-async def post_order(request: web.Request) -> web.Response:
+async def _authorized_json(request: web.Request) -> tuple[int, Any] | web.Response:
+    """(account id, the parsed body), or the error response: token, rate limit, size, JSON."""
     deps = request.app[DEPS]
     token = _bearer(request)
     if token is None:
@@ -106,14 +108,25 @@ async def post_order(request: web.Request) -> web.Response:
     try:
         async with deps.uows() as uow:
             account_id = await authenticate(uow, token)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return _error(413, "body_too_large", f"The body exceeds {MAX_BODY} bytes.")
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            return _error(400, "invalid_json", "The body is not valid JSON.")
+    except DomainError as exc:
+        return _domain_error(deps.explain, exc)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "body_too_large", f"The body exceeds {MAX_BODY} bytes.")
+    try:
+        return account_id, json.loads(body)
+    except (ValueError, RecursionError):
+        return _error(400, "invalid_json", "The body is not valid JSON.")
+
+
+async def post_order(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    received = await _authorized_json(request)
+    if isinstance(received, web.Response):
+        return received
+    account_id, data = received
+    try:
         command = parse_order(data)
         async with deps.uows() as uow:
             result = await intake_order(uow, account_id, command)
@@ -124,6 +137,26 @@ async def post_order(request: web.Request) -> web.Response:
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
 
 
+async def put_order_route(request: web.Request) -> web.Response:
+    """Create or update the order with this external_id (the connectors' rules: an older
+    `updated_at` changes nothing, the same content changes nothing, "cancelled" cancels)."""
+    deps = request.app[DEPS]
+    received = await _authorized_json(request)
+    if isinstance(received, web.Response):
+        return received
+    account_id, data = received
+    try:
+        ext = parse_update(data, request.match_info["external_id"])
+        async with deps.uows() as uow:
+            result = await put_order(uow, account_id, ext)
+    except DomainError as exc:
+        return _domain_error(deps.explain, exc)
+    deps.wake()  # announcements, notices to the assignee
+    created = result.outcome == SyncOutcome.CREATED
+    document = {**order_json(result.order), "outcome": result.outcome.value}
+    return web.json_response(document, status=201 if created else 200)
+
+
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
@@ -131,4 +164,5 @@ async def openapi(request: web.Request) -> web.Response:
 def add_routes(web_app: web.Application) -> None:
     web_app[LIMIT] = PerTokenLimit(web_app[DEPS].intake_per_minute)
     web_app.router.add_post("/api/v1/orders", post_order)
+    web_app.router.add_put("/api/v1/orders/{external_id}", put_order_route)
     web_app.router.add_get("/api/v1/openapi.json", openapi)

@@ -73,9 +73,12 @@ async def _find(uow: UnitOfWork, account_id: int, external_id: str) -> Order | N
 
 async def _free_number(uow: UnitOfWork, account_id: int, number: str, source: str) -> str:
     """The store's visible number; when another order holds it (two shops, one account), the
-    number with the source in front ("tilda-1021")."""
+    number with the source in front ("tilda-1021"). The API's caller chose its numbers: a clash
+    is its conflict to resolve."""
     if not await number_taken(uow, account_id, number):
         return number
+    if source == OrderSource.API:
+        raise Conflict("order_number_taken", number=number)
     prefixed = fields.number(f"{source}-{number}"[:64])
     if await number_taken(uow, account_id, prefixed):
         raise Conflict("order_number_taken", number=number)
@@ -186,3 +189,10 @@ async def _apply(
 def _shown(value):
     """An audit value as JSON keeps it (instants as ISO text)."""
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def put_order(uow: UnitOfWork, account_id: int, ext: ExternalOrder) -> SyncResult:
+    """PUT /api/v1/orders/{external_id}: the same rules as the connectors, then commit."""
+    result = await sync_order(uow, account_id, ext, OrderSource.API)
+    await uow.commit()
+    return result
