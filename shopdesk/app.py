@@ -329,6 +329,10 @@ async def stop(app: App, web: WebServer) -> None:
     await web.stop()
     if app.webhook is not None:
         await app.webhook.drain()
+    try:  # deliveries being applied finish (the rest stay stored for the next start)
+        await asyncio.wait_for(app.hooks.idle(), app.settings.shutdown_grace_seconds)
+    except TimeoutError:
+        log.warning("stopping while shop deliveries are still being applied")
     if not await app.in_flight.wait_idle(app.settings.shutdown_grace_seconds):
         log.warning("stopping with %s updates still in flight", app.in_flight.count)
     if app.scheduler.running:

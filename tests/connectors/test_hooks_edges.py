@@ -15,6 +15,9 @@ from sqlalchemy import select
 from core.connectors import deliveries
 from core.connectors.models import Connector, ConnectorDelivery, DeliveryStatus
 from core.connectors.service import set_paused_for_account
+from core.notifications.models import OutboxMessage
+from core.orders.notices import CHANGED_BY_STORE
+from core.orders.service import claim_order
 from shopdesk.app import build_app
 from tests.connectors.conftest import make_hook, settings_for
 from tests.connectors.support import counts, fixture, orders
@@ -179,3 +182,33 @@ async def test_one_delivery_to_two_processes_at_once_makes_one_order(two_apps):
         "5002",
         "6000",
     ]
+
+
+async def test_a_change_in_the_shop_tells_the_assignee(app, api, hook_for, shop):
+    hook = await hook_for("shopify")
+    body = fixture("shopify", "create")
+    path, headers = hook.request(body, event="orders/create")
+    assert (await api.post(path, data=body, headers=headers)).status == 200
+    await app.hooks.idle()
+    await deliveries.drain(app.uows, app.connectors)
+    [order] = await orders(app.uows)
+    async with app.uows() as uow:
+        await claim_order(uow, shop["m1"], order.id)
+    body = fixture("shopify", "update")
+    path, headers = hook.request(body, event="orders/updated")
+    assert (await api.post(path, data=body, headers=headers)).status == 200
+    await app.hooks.idle()
+    await deliveries.drain(app.uows, app.connectors)
+    async with app.uows() as uow:
+        [notice] = list(
+            await uow.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == CHANGED_BY_STORE)
+            )
+        )
+    assert notice.member_id == shop["m1"].member_id
+    assert notice.params["total"] == 289000 and notice.params["source"] == "shopify"
+    # The sender can render it (the message reaches the assignee's chat).
+    await app.sender.drain()
+    async with app.uows() as uow:
+        sent = await uow.session.get(OutboxMessage, notice.id, populate_existing=True)
+    assert sent.status == "sent"
