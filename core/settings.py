@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.connectors.crypto import check_key
 from core.tariff.catalog import load_catalog
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/shopdesk.db"
@@ -78,8 +79,6 @@ class Settings(BaseSettings):
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from core.connectors.crypto import check_key
-
         check_key(value.get_secret_value())  # raises ValueError naming the problem
         return value
 

@@ -66,20 +66,10 @@ def claimed(params: dict[str, Any]) -> Rendered:
     return text, render.open_button(summary.id)
 
 
-STORES = {
-    "shopify": "Shopify",
-    "woocommerce": "WooCommerce",
-    "ecwid": "Ecwid",
-    "tilda": "Tilda",
-    "insales": "InSales",
-    "api": "API",
-}
-
-
 def changed_by_store(params: dict[str, Any]) -> Rendered:
     """To the assignee: the shop changed their order (total, customer, items or status)."""
     summary = _summary(params)
-    store = STORES.get(params.get("source", ""), params.get("source", ""))
+    store = render.STORES.get(params.get("source", ""), params.get("source", ""))
     text = _("Order №{number} was changed in {store}: now {total}, {status}.").format(
         number=q(summary.number),
         store=q(store),

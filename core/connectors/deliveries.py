@@ -19,7 +19,7 @@ from core.connectors.kicker import worker_name
 from core.connectors.models import Connector, ConnectorDelivery, DeliveryStatus
 from core.connectors.platforms import platform
 from core.connectors.platforms.base import Received
-from core.connectors.service import _context, describe
+from core.connectors.service import context_for, describe
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import DomainError
 from core.orders.models import OrderSource
@@ -129,7 +129,7 @@ async def apply_one(
         try:
             ext = module.to_order(
                 data if data is not None else row.payload,
-                _context(connector, received, account, config),
+                context_for(connector, received, account, config),
             )
             result = await sync_order(uow, row.account_id, ext, OrderSource(connector.platform))
         except DomainError as exc:

@@ -389,7 +389,7 @@ async def accept_delivery(
         received = module.receive(inbound)
         if not getattr(module, "FETCHES", False):
             account = await uow.session.get(Account, connector.account_id)
-            module.to_order(received.payload, _context(connector, received, account, config))
+            module.to_order(received.payload, context_for(connector, received, account, config))
     except InvalidInput as exc:
         await note_error(uow, connector.id, describe(exc))
         raise
@@ -400,7 +400,7 @@ def _same_hash(token: str, stored: str | None) -> bool:
     return stored is not None and hmac.compare_digest(hash_token(token), stored)
 
 
-def _context(
+def context_for(
     connector: Connector, received: Received, account: Account, config: ConnectorConfig
 ) -> Context:
     return Context(
