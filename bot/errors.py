@@ -180,6 +180,7 @@ MESSAGES = {
     "hook_encoding": __("The body is not UTF-8 text."),
     "hook_content_type": __("Wrong content type: expected {expected}."),
     "hook_payload": __("The delivery lacks {field}."),
+    "hook_store": __("{field}: the delivery is for another store than this connector's."),
     "connector_platform": __("Unknown platform. Choose one of: {platforms}."),
     "connector_needs": __("Send the {what} too (see /connect)."),
     "connector_value": __("The {what} you sent can't be right: one word, no spaces."),

@@ -387,6 +387,9 @@ async def accept_delivery(
         return await _tested(uow, connector)
     try:
         received = module.receive(inbound)
+        if connector.store_id and received.store_ref != connector.store_id:
+            # One Ecwid app serves many stores with one client secret: only this one's orders.
+            raise InvalidInput("hook_store", field="storeId")
         if not getattr(module, "FETCHES", False):
             account = await uow.session.get(Account, connector.account_id)
             module.to_order(received.payload, context_for(connector, received, account, config))

@@ -212,3 +212,14 @@ async def test_a_change_in_the_shop_tells_the_assignee(app, api, hook_for, shop)
     async with app.uows() as uow:
         sent = await uow.session.get(OutboxMessage, notice.id, populate_existing=True)
     assert sent.status == "sent"
+
+
+async def test_an_ecwid_event_of_another_store_is_refused(app, api, hook_for):
+    hook = await hook_for("ecwid")
+    data = json.loads(fixture("ecwid", "create"))
+    data["storeId"] = 9999
+    body = json.dumps(data).encode()
+    response = await post(api, hook, body)
+    assert response.status == 422
+    assert (await response.json())["error"]["field"] == "storeId"
+    assert await counts(app.uows) == (0, 0)
