@@ -77,6 +77,12 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("apitoken", __("the store's API token: create or rotate"), (Perm.USERS_MANAGE,)),
     Command(
+        "connect",
+        __("connect a shop: Shopify, WooCommerce, Ecwid, Tilda, InSales"),
+        (Perm.USERS_MANAGE,),
+    ),
+    Command("connectors", __("the shop connectors and the status webhook"), (Perm.USERS_MANAGE,)),
+    Command(
         "linkgroup",
         __("send it in the managers' group to announce orders there"),
         (Perm.USERS_MANAGE,),

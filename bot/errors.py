@@ -167,6 +167,8 @@ MESSAGES = {
     "too_many_failures": __(
         "Too many requests without a valid API token from this address. Retry in {seconds} s."
     ),
+    "field_external_id_mismatch": __("{field}: differs from the external_id in the address."),
+    "field_status": __('{field}: only "cancelled" can be sent; ShopDesk sets the other statuses.'),
     "csv_too_big": __("The file is too big: at most {limit} KiB. Split it into parts."),
     "csv_encoding": __("Can't read the file: save it as UTF-8 or Windows-1251 CSV."),
     "csv_empty": __("The file is empty."),
@@ -178,6 +180,27 @@ MESSAGES = {
     "csv_broken": __("The file is not valid CSV near row {row}: {reason}."),
     "csv_conflict": __("Orders changed while importing; nothing was saved. Send the file again."),
     "no_api_token": __("The account has no API token. Create one with /apitoken."),
+    # shop connectors
+    "hook_signature": __("Wrong or missing signature or token."),
+    "hook_json": __("The body is not a JSON object."),
+    "hook_encoding": __("The body is not UTF-8 text."),
+    "hook_content_type": __("Wrong content type: expected {expected}."),
+    "hook_payload": __("The delivery lacks {field}."),
+    "hook_store": __("{field}: the delivery is for another store than this connector's."),
+    "connector_platform": __("Unknown platform. Choose one of: {platforms}."),
+    "connector_needs": __("Send the {what} too (see /connect)."),
+    "connector_value": __("The {what} you sent can't be right: one word, no spaces."),
+    "connector_key_missing": __(
+        "This platform's keys are stored encrypted, and the operator hasn't set "
+        "CONNECTOR_SECRET_KEY yet. Tilda and InSales work without it."
+    ),
+    "connector_limit": __("An account can have at most {limit} connectors."),
+    "connector_not_found": __("No such connector: #{id}. See /connectors."),
+    "connector_paused": __("This connector is paused."),
+    "connector_key_unreadable": __(
+        "The connector's key can't be read (CONNECTOR_SECRET_KEY changed); rotate it."
+    ),
+    "status_hook_url": __("Give the full address, e.g. https://shop.example/shopdesk."),
     # reports and history
     "period_format": __(
         "Can't read the period {value}. Write today, 7d, month, last_month or days like "

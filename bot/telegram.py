@@ -25,6 +25,7 @@ from bot import errors, fallback
 from bot.alerts import router as alerts_router
 from bot.audit import router as audit_router
 from bot.balance import router as balance_router
+from bot.connectors import router as connectors_router
 from bot.filters import IsMember, PrivateChat
 from bot.guards import (
     DuplicateUpdateMiddleware,
@@ -102,6 +103,7 @@ def build_routers() -> list[Router]:
         tasks_router.build_router(),
         neworder.build_router(),
         intake_router.build_router(),
+        connectors_router.build_router(),
         alerts_router.build_router(),
         reports_router.build_router(),
     )

@@ -9,6 +9,8 @@ from datetime import timedelta
 from functools import partial
 
 from core.alerts.jobs import run_platform_reminders, run_service_alerts
+from core.connectors import deliveries, status_hooks
+from core.connectors.config import ConnectorConfig
 from core.db.uow import UnitOfWorkFactory
 from core.invoices.operator import load_operator
 from core.invoices.renewal import issue_renewal_invoices
@@ -36,6 +38,7 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
     """
     catalog = catalog or load_catalog(settings.tariff_catalog)
     alerts_every = timedelta(minutes=settings.alerts_every_minutes)
+    connectors = ConnectorConfig.from_settings(settings)
     return [
         Job("renewals", timedelta(minutes=settings.renewals_every_minutes), run_renewals),
         Job("service_alerts", alerts_every, run_service_alerts),
@@ -58,6 +61,10 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
                 tables=retained(settings),
                 batch_size=settings.retention_batch_size,
             ),
+        ),
+        Job("connector_deliveries", deliveries.EVERY, partial(deliveries.drain, config=connectors)),
+        Job(
+            "status_webhooks", status_hooks.EVERY, partial(status_hooks.send_due, config=connectors)
         ),
     ]
 

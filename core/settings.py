@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.connectors.crypto import check_key
 from core.db.engine import PostgresOptions
 from core.invoices.operator import load_operator
 from core.tariff.catalog import load_catalog
@@ -105,6 +106,42 @@ class Settings(BaseSettings):
     # Where the rate limits live in Redis (REDIS_URL): deployments sharing one Redis differ here.
     rate_limits_prefix: str = Field(default="shopdesk:limits", min_length=1, max_length=100)
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+    # Store connectors (docs/connectors.md). PUBLIC_URL: the address shops post to (the URLs
+    # /connect shows); empty: WEBHOOK_URL's origin, else http://HTTP_HOST:HTTP_PORT.
+    public_url: str | None = None
+    # A Fernet key (`python -m bot connectors keygen`) that encrypts the HMAC keys connectors
+    # verify with; unset: only token connectors (Tilda, InSales) can be created.
+    connector_secret_key: SecretStr | None = None
+    ecwid_api_base: str = "https://app.ecwid.com/api/v3"
+    connector_fetch_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    default_phone_region: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
+
+    @field_validator("connector_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        check_key(value.get_secret_value())  # raises ValueError naming the problem
+        return value
+
+    @field_validator("public_url", "ecwid_api_base")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or not urlsplit(value).netloc:
+            raise ValueError("expected an http:// or https:// address")
+        return value.rstrip("/")
+
+    @property
+    def hooks_base(self) -> str:
+        """Where shops post: PUBLIC_URL, else WEBHOOK_URL's origin, else the listening address."""
+        if self.public_url:
+            return self.public_url
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return f"http://{self.http_host}:{self.http_port}"
 
     @field_validator("webhook_url")
     @classmethod

@@ -33,6 +33,9 @@ from bot.telegram import (
 )
 from bot.webhook import update_feeder
 from core.clock import Clock, SystemClock
+from core.connectors import deliveries
+from core.connectors.config import ConnectorConfig
+from core.connectors.kicker import Kicker
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.inbox.worker import InboxWorker
@@ -71,6 +74,8 @@ class App:
     charts: SentCharts  # file ids of report charts Telegram already has
     web: WebDeps
     registration: TelegramRegistration
+    connectors: ConnectorConfig
+    hooks: Kicker  # applies stored shop deliveries right after they are stored
     jobs: list[Job] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
     running_jobs: set[asyncio.Task] = field(default_factory=set)
@@ -192,6 +197,8 @@ def build_web_deps(
     sender: OutboxSender,
     limiter: Limiter,
     telegram: HealthCheck | None = None,
+    connectors: ConnectorConfig | None = None,
+    hooks: Kicker | None = None,
 ) -> WebDeps:
     """What the HTTP adapter gets: a few objects and callables, not the App."""
     webhook = None
@@ -226,6 +233,8 @@ def build_web_deps(
             trusted_proxies=settings.trusted_proxies,
         ),
         webhook=webhook,
+        connectors=connectors,
+        hooks_wake=hooks.wake if hooks is not None else (lambda: None),
     )
 
 
@@ -291,6 +300,15 @@ def build_app(
         sender=sender,
     )
     registration = telegram_registration(settings, bot, dp, i18n)
+    connectors = ConnectorConfig.from_settings(settings)
+
+    async def apply_deliveries() -> int:
+        done = await deliveries.drain(uows, connectors)
+        if done:
+            sender.wake()  # the orders' announcements
+        return done
+
+    hooks = Kicker("connector-deliveries", apply_deliveries)
     if not settings.webhook_url:  # aiogram's polling asks getMe first: wait for it, not die
         bot.me = patient_me(bot, registration.delays)  # type: ignore[method-assign]
     app = App(
@@ -320,8 +338,12 @@ def build_app(
             sender=sender,
             limiter=intake_limits,
             telegram=registration.check,
+            connectors=connectors,
+            hooks=hooks,
         ),
         registration=registration,
+        connectors=connectors,
+        hooks=hooks,
     )
     app.jobs = all_jobs(settings, catalog)
     web = WebServer(app.web)
@@ -353,6 +375,10 @@ async def stop(app: App, web: WebServer) -> None:
     await web.stop()
     if app.inbox is not None:  # what is not handled within the grace goes back to the inbox
         await app.inbox.stop(app.settings.shutdown_grace_seconds)
+    try:  # deliveries being applied finish (the rest stay stored for the next start)
+        await asyncio.wait_for(app.hooks.idle(), app.settings.shutdown_grace_seconds)
+    except TimeoutError:
+        log.warning("stopping while shop deliveries are still being applied")
     if not await app.in_flight.wait_idle(app.settings.shutdown_grace_seconds):
         log.warning("stopping with %s updates still in flight", app.in_flight.count)
     if app.scheduler.running:

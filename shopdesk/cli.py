@@ -20,6 +20,18 @@ from bot import lazy_types
 from bot.format import money
 from core.accounts.service import NewAccount, create_account
 from core.clock import SystemClock
+from core.connectors.config import ConnectorConfig
+from core.connectors.crypto import new_key
+from core.connectors.platforms import PLATFORMS
+from core.connectors.service import (
+    Issued,
+    Keys,
+    create_connector_for_account,
+    delete_for_account,
+    list_connectors_for_account,
+    rotate_for_account,
+    set_paused_for_account,
+)
 from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
@@ -129,6 +141,31 @@ def parser() -> argparse.ArgumentParser:
         "token", help="create or rotate the account's intake API token (printed once)"
     )
     token.add_argument("account_id", type=int, metavar="ACCOUNT_ID")
+    connectors = commands.add_parser(
+        "connectors", help="shop connectors (Shopify, WooCommerce, Ecwid, Tilda, InSales)"
+    ).add_subparsers(dest="connectors_command", required=True, metavar="ACTION")
+    connectors.add_parser("keygen", help="print a new CONNECTOR_SECRET_KEY")
+    add = connectors.add_parser("add", help="create a connector; prints the URL (and secret)")
+    add.add_argument("account_id", type=int, metavar="ACCOUNT_ID")
+    add.add_argument("platform", choices=sorted(PLATFORMS))
+    add.add_argument("--secret", help="Shopify's signing key / Ecwid's client secret")
+    add.add_argument("--store-id", help="Ecwid's store id")
+    add.add_argument("--store-token", help="Ecwid's secret token")
+    listing = connectors.add_parser("list", help="an account's connectors")
+    listing.add_argument("account_id", type=int, metavar="ACCOUNT_ID")
+    for action, text in (
+        ("pause", "stop accepting deliveries (the shop gets 410)"),
+        ("resume", "accept deliveries again"),
+        ("rotate", "new secret or URL token (prints it); --secret for a pasted key"),
+        ("delete", "delete a connector (its orders stay)"),
+    ):
+        one = connectors.add_parser(action, help=text)
+        one.add_argument("account_id", type=int, metavar="ACCOUNT_ID")
+        one.add_argument("connector_id", type=int, metavar="CONNECTOR_ID")
+        if action == "rotate":
+            one.add_argument("--secret")
+            one.add_argument("--store-id")
+            one.add_argument("--store-token")
     return root
 
 
@@ -410,6 +447,58 @@ async def account_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_issued(issued: Issued) -> None:
+    print(f"Connector #{issued.connector_id} ({issued.platform}). URL to paste into the shop:")
+    print(issued.url)
+    if issued.secret:
+        print("Secret (shown only now):")
+        print(issued.secret)
+
+
+async def connectors_command(settings: Settings, args: argparse.Namespace) -> int:
+    action = args.connectors_command
+    if action == "keygen":
+        print(new_key())
+        return 0
+    config = ConnectorConfig.from_settings(settings)
+    keys = Keys(
+        getattr(args, "secret", None),
+        getattr(args, "store_id", None),
+        getattr(args, "store_token", None),
+    )
+    async with operator_uows(settings) as uows, uows() as uow:
+        if action == "add":
+            _print_issued(
+                await create_connector_for_account(
+                    uow, args.account_id, args.platform, config, keys
+                )
+            )
+        elif action == "rotate":
+            _print_issued(
+                await rotate_for_account(uow, args.account_id, args.connector_id, config, keys)
+            )
+        elif action in ("pause", "resume"):
+            view = await set_paused_for_account(
+                uow, args.account_id, args.connector_id, action == "pause"
+            )
+            print(f"Connector #{view.id} is {view.status}.")
+        elif action == "delete":
+            await delete_for_account(uow, args.account_id, args.connector_id)
+            print(f"Connector #{args.connector_id} is deleted.")
+        else:
+            views = await list_connectors_for_account(uow, args.account_id)
+            if not views:
+                print("No connectors.")
+            for v in views:
+                last = v.last_delivery_at.isoformat() if v.last_delivery_at else "never"
+                error = f", last error {v.last_error!r}" if v.last_error else ""
+                print(
+                    f"#{v.id} {v.platform} {v.status}: last delivery {last}, "
+                    f"{v.orders_count} orders, {v.pending} waiting{error}"
+                )
+    return 0
+
+
 async def run(settings: Settings) -> int:
     from bot.lifecycle import dump_tasks  # aiogram is needed only for running the bot
     from shopdesk.app import build_app
@@ -472,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up" and settings.bot_token is None:
             print(NO_TOKEN_DEMO, file=sys.stderr)
             return asyncio.run(console(settings, "owner"))
+        if args.command == "connectors":
+            return asyncio.run(connectors_command(settings, args))
         if args.command == "billing":
             billing = {
                 "prepay": billing_prepay,

@@ -13,6 +13,7 @@ from ipaddress import IPv4Network, IPv6Network
 
 from aiohttp import web
 
+from core.connectors.config import ConnectorConfig
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.limits import Limiter
@@ -49,6 +50,8 @@ class WebDeps:
     port: int  # 0: any free port (WebServer.port tells which)
     intake_limits: IntakeLimits
     webhook: WebhookEndpoint | None = None  # None: long polling, no webhook route
+    connectors: ConnectorConfig | None = None  # None: /hooks/… answers 404
+    hooks_wake: Callable[[], None] = lambda: None  # a delivery was stored: apply it now
 
 
 DEPS: web.AppKey[WebDeps] = web.AppKey("shopdesk_web_deps")

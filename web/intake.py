@@ -12,12 +12,13 @@ from typing import Any
 from aiohttp import web
 
 from core.errors import Conflict, DomainError, InvalidInput, TooManyRequests
-from core.intake.payload import parse_order
+from core.intake.payload import parse_order, parse_update
 from core.intake.tokens import Unauthorized, authenticate
 from core.limits import LimitsUnavailable, per_minute
 from core.logs import bind
 from core.orders.models import Order
 from core.orders.service import intake_order
+from core.orders.sync import SyncOutcome, put_order
 from web.deps import DEPS
 from web.openapi import openapi_document
 
@@ -97,10 +98,11 @@ def _too_many(explain, code: str, wait: float, **params: object) -> web.Response
     return response
 
 
-async def post_order(request: web.Request) -> web.Response:
-    """Limits first, each before what it protects: an address that sent too many requests
-    without a valid token gets 429 before any database query; a valid token (its account) gets
-    at most `per_minute` requests, counted after authentication."""
+async def _authorized_json(request: web.Request) -> tuple[int, Any] | web.Response:
+    """(account id, the parsed body), or the error response. Limits first, each before what it
+    protects: an address that sent too many requests without a valid token gets 429 before any
+    database query; a valid token (its account) gets at most `per_minute` requests, counted
+    after authentication. Then the size and the JSON."""
     deps = request.app[DEPS]
     limits = deps.intake_limits
     address = client_address(request, limits.trusted_proxies)
@@ -131,16 +133,26 @@ async def post_order(request: web.Request) -> web.Response:
         response = _error(503, "unavailable", "Try again shortly.")
         response.headers["Retry-After"] = "5"
         return response
+    except DomainError as exc:
+        return _domain_error(deps.explain, exc)
+    bind(account_id=account_id)  # the request's log lines name the account
     try:
-        bind(account_id=account_id)  # the request's log lines name the account
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return _error(413, "body_too_large", f"The body exceeds {MAX_BODY} bytes.")
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            return _error(400, "invalid_json", "The body is not valid JSON.")
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "body_too_large", f"The body exceeds {MAX_BODY} bytes.")
+    try:
+        return account_id, json.loads(body)
+    except (ValueError, RecursionError):
+        return _error(400, "invalid_json", "The body is not valid JSON.")
+
+
+async def post_order(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    received = await _authorized_json(request)
+    if isinstance(received, web.Response):
+        return received
+    account_id, data = received
+    try:
         command = parse_order(data)
         async with deps.uows() as uow:
             result = await intake_order(uow, account_id, command)
@@ -151,10 +163,31 @@ async def post_order(request: web.Request) -> web.Response:
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
 
 
+async def put_order_route(request: web.Request) -> web.Response:
+    """Create or update the order with this external_id (the connectors' rules: an older
+    `updated_at` changes nothing, the same content changes nothing, "cancelled" cancels)."""
+    deps = request.app[DEPS]
+    received = await _authorized_json(request)
+    if isinstance(received, web.Response):
+        return received
+    account_id, data = received
+    try:
+        ext = parse_update(data, request.match_info["external_id"])
+        async with deps.uows() as uow:
+            result = await put_order(uow, account_id, ext)
+    except DomainError as exc:
+        return _domain_error(deps.explain, exc)
+    deps.wake()  # announcements, notices to the assignee
+    created = result.outcome == SyncOutcome.CREATED
+    document = {**order_json(result.order), "outcome": result.outcome.value}
+    return web.json_response(document, status=201 if created else 200)
+
+
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
 def add_routes(web_app: web.Application) -> None:
     web_app.router.add_post("/api/v1/orders", post_order)
+    web_app.router.add_put("/api/v1/orders/{external_id}", put_order_route)
     web_app.router.add_get("/api/v1/openapi.json", openapi)

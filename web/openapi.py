@@ -52,9 +52,39 @@ def _retry_later(description: str) -> dict[str, Any]:
         "schema": {"type": "integer", "minimum": 1},
     }
     return {**_error_response(description), "headers": {"Retry-After": retry_after}}
+def _with_update(document: dict[str, Any]) -> dict[str, Any]:
+    """PUT's body: NewOrder without a required external_id (the path has it), plus its two."""
+    schemas = document["components"]["schemas"]
+    new_order = schemas["NewOrder"]
+    schemas["OrderUpdate"] = {
+        "type": "object",
+        "required": [r for r in new_order["required"] if r != "external_id"],
+        "properties": {
+            **new_order["properties"],
+            "external_id": {
+                **new_order["properties"]["external_id"],
+                "description": "Optional; if given, the one in the path",
+            },
+            "status": {
+                "type": "string",
+                "enum": ["open", "cancelled"],
+                "description": "cancelled: the store cancelled the order",
+            },
+            "updated_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "The store's version of the order; needs a UTC offset",
+            },
+        },
+    }
+    return document
 
 
 def openapi_document() -> dict[str, Any]:
+    return _with_update(_document())
+
+
+def _document() -> dict[str, Any]:
     order_ref = {"$ref": "#/components/schemas/Order"}
     return {
         "openapi": "3.1.0",
@@ -110,6 +140,62 @@ def openapi_document() -> dict[str, Any]:
                             "(INTAKE_FAILURES_PER_MINUTE), refused before the token is looked "
                             "up. Counted for all ShopDesk processes together"
                         ),
+                        "503": _retry_later(
+                            "`unavailable`: the rate limits cannot be checked just now"
+                        ),
+                    },
+                }
+            },
+            "/api/v1/orders/{external_id}": {
+                "put": {
+                    "summary": "Create or update the order with this external_id",
+                    "description": (
+                        'The document of POST, plus `status` ("cancelled" cancels the order; '
+                        "ShopDesk's team sets the other statuses) and `updated_at` (the store's "
+                        "version). An `updated_at` older than the one applied last changes "
+                        "nothing (`outcome`: stale); the same content again changes nothing "
+                        "(`outcome`: unchanged). A change is in the order's log as made by the "
+                        "store, and its assignee is told. The number of an existing order stays."
+                    ),
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        {
+                            "name": "external_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "maxLength": 128},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/OrderUpdate"},
+                                "example": {
+                                    **{k: v for k, v in EXAMPLE.items() if k != "external_id"},
+                                    "status": "cancelled",
+                                    "updated_at": "2026-11-22T13:00:00+03:00",
+                                },
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Created (`outcome`: created)",
+                            "content": {"application/json": {"schema": order_ref}},
+                        },
+                        "200": {
+                            "description": "`outcome`: updated, unchanged or stale",
+                            "content": {"application/json": {"schema": order_ref}},
+                        },
+                        "400": _error_response("The body is not valid JSON"),
+                        "401": _error_response("Missing, unknown or revoked token"),
+                        "409": _error_response(
+                            "`order_number_taken`: a new order's number belongs to another order"
+                        ),
+                        "413": _error_response("The body exceeds 64 KiB"),
+                        "422": _error_response("A field is missing or invalid (`field` names it)"),
+                        "429": _retry_later("As for POST /api/v1/orders"),
                         "503": _retry_later(
                             "`unavailable`: the rate limits cannot be checked just now"
                         ),
@@ -198,6 +284,11 @@ def openapi_document() -> dict[str, Any]:
                 "Order": {
                     "type": "object",
                     "properties": {
+                        "outcome": {
+                            "type": "string",
+                            "enum": ["created", "updated", "unchanged", "stale"],
+                            "description": "PUT only",
+                        },
                         "id": {"type": "integer"},
                         "number": {"type": "string"},
                         "external_id": {"type": "string"},

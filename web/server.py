@@ -9,7 +9,7 @@ import uuid
 from aiohttp import web
 
 from core.logs import log_scope, sane_request_id
-from web import intake
+from web import hooks, intake
 from web.deps import DEPS, PENDING, HealthCheck, WebDeps
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ def build_web_app(deps: WebDeps) -> web.Application:
     web_app = web.Application(client_max_size=intake.MAX_BODY, middlewares=[request_scope])
     web_app[DEPS] = deps
     intake.add_routes(web_app)
+    hooks.add_routes(web_app)
     web_app.router.add_get("/livez", livez)
     web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/healthz", readyz)  # the older name, kept as an alias

@@ -66,6 +66,19 @@ def claimed(params: dict[str, Any]) -> Rendered:
     return text, render.open_button(summary.id)
 
 
+def changed_by_store(params: dict[str, Any]) -> Rendered:
+    """To the assignee: the shop changed their order (total, customer, items or status)."""
+    summary = _summary(params)
+    store = render.STORES.get(params.get("source", ""), params.get("source", ""))
+    text = _("Order №{number} was changed in {store}: now {total}, {status}.").format(
+        number=q(summary.number),
+        store=q(store),
+        total=money(summary.total, summary.currency),
+        status=render.status_name(summary.status),
+    )
+    return f"🔔 {text}", render.open_button(summary.id)
+
+
 def order_renderers() -> dict[str, Any]:
     return {
         notices.ANNOUNCED: announcement,
@@ -74,4 +87,5 @@ def order_renderers() -> dict[str, Any]:
         notices.ASSIGNED_TO_YOU: assigned_to_you,
         notices.TAKEN_FROM_YOU: taken_from_you,
         notices.CLAIMED: claimed,
+        notices.CHANGED_BY_STORE: changed_by_store,
     }

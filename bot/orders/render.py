@@ -83,7 +83,7 @@ def row_label(
         f"{STATUS_ICONS[summary.status]} №{summary.number}",
         money(summary.total, summary.currency),
         summary.assignee or "—",
-        age(summary.created_at, now, units),
+        age(summary.shown_at, now, units),
     ]
     return " · ".join(parts)
 
@@ -194,7 +194,7 @@ def _summary_lines(summary: OrderSummary, timezone: str) -> list[str]:
         f"{status_name(summary.status)}",
         _("Total: {total}").format(total=money(summary.total, summary.currency)),
         _("Assignee: {name}").format(name=q(summary.assignee) if summary.assignee else "—"),
-        _("Created: {date}").format(date=when(summary.created_at, timezone)),
+        _("Created: {date}").format(date=when(summary.shown_at, timezone)),
     ]
 
 
@@ -288,8 +288,21 @@ def _change(key: str, value: Any) -> str:
     return status_name(value) if key == "status" else q(value)
 
 
+# Where a change by the shop came from (the audit entry's reason).
+STORES = {
+    "shopify": "Shopify",
+    "woocommerce": "WooCommerce",
+    "ecwid": "Ecwid",
+    "tilda": "Tilda",
+    "insales": "InSales",
+    "api": "API",
+}
+
+
 def log_row(entry: HistoryRow, timezone: str) -> str:
     who = q(entry.actor_name) if entry.actor_name else _("system")
+    if entry.action == "order.changed_by_store" and entry.reason:
+        who = q(STORES.get(entry.reason, entry.reason))
     line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
     if entry.action.startswith("task."):
         return line + task_log_details(entry, timezone)
@@ -299,6 +312,9 @@ def log_row(entry: HistoryRow, timezone: str) -> str:
         for key in ("assignee", "status")
         if key in before or key in after
     ]
+    if entry.action == "order.changed_by_store":
+        changes += [", ".join(k for k in after if k not in ("number", "status"))]
+    changes = [c for c in changes if c]
     if changes:
         line += "\n    " + "; ".join(changes)
     return line

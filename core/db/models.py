@@ -2,6 +2,7 @@
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
+from core.connectors.models import Connector, ConnectorDelivery, StatusHook, StatusPost
 from core.db.base import Base
 from core.inbox.models import InboxUpdate
 from core.intake.models import ApiToken
@@ -23,6 +24,8 @@ __all__ = [
     "BankPayment",
     "Base",
     "ConnectedService",
+    "Connector",
+    "ConnectorDelivery",
     "DeliveryAttempt",
     "InboxUpdate",
     "Invite",
@@ -38,6 +41,8 @@ __all__ = [
     "PayerDetails",
     "PoolResource",
     "Role",
+    "StatusHook",
+    "StatusPost",
     "TariffPayment",
     "Task",
 ]

@@ -1,8 +1,10 @@
 """CSV import: parse a file, report every bad row by number, import all-or-nothing.
 
 Columns (first row, any order, case-insensitive): number, customer, total are required;
-phone, email, address, currency, comment, external_id, created_at are optional. Amounts are
-rubles ('1500', '1500.50', '1 500,50'). Delimiter ';' or ','; encoding UTF-8 or cp1251.
+phone, email, address, currency, comment, external_id, created_at are optional. Russian names
+(номер, клиент, сумма, телефон, …) and the column names of Shopify's, WooCommerce's, Ecwid's,
+Tilda's and InSales' own order exports are accepted too (ALIASES). Amounts are rubles ('1500',
+'1500.50', '1 500,50'). Delimiter ';' or ','; encoding UTF-8 or cp1251.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +31,108 @@ MAX_ROWS = 5000
 REQUIRED = ("number", "customer", "total")
 OPTIONAL = ("phone", "email", "address", "currency", "comment", "external_id", "created_at")
 COLUMNS = REQUIRED + OPTIONAL
+
+# Other names of the columns: Russian ones, and those of the platforms' order exports.
+ALIASES = {
+    "number": (
+        "номер",
+        "номер заказа",
+        "№",
+        "№ заказа",
+        "order number",
+        "order_number",
+        "ordernumber",
+        "order #",
+        "orderid",
+        "payment orderid",
+    ),
+    "customer": (
+        "клиент",
+        "покупатель",
+        "фио",
+        "имя",
+        "имя клиента",
+        "контактное лицо",
+        "заказчик",
+        "customer name",
+        "billing name",
+        "customer",
+        "billing full name",
+        "shipping name",
+    ),
+    "total": (
+        "сумма",
+        "итого",
+        "сумма заказа",
+        "стоимость",
+        "order total",
+        "total",
+        "order amount",
+        "amount",
+        "total price",
+        "total_price",
+    ),
+    "phone": (
+        "телефон",
+        "тел",
+        "тел.",
+        "телефон клиента",
+        "billing phone",
+        "phone",
+        "customer phone",
+        "shipping phone",
+    ),
+    "email": ("почта", "эл. почта", "e-mail", "email", "billing email", "customer email"),
+    "address": (
+        "адрес",
+        "адрес доставки",
+        "shipping address",
+        "shipping street",
+        "shipping address 1",
+        "delivery address",
+    ),
+    "currency": ("валюта", "currency", "order currency"),
+    "comment": (
+        "комментарий",
+        "примечание",
+        "комментарий к заказу",
+        "notes",
+        "note",
+        "customer note",
+        "order comments",
+        "comments",
+    ),
+    "external_id": ("внешний id", "id заказа", "order id", "id", "order_id"),
+    "created_at": (
+        "дата",
+        "дата создания",
+        "дата заказа",
+        "created at",
+        "created_at",
+        "order date",
+        "date",
+        "date created",
+    ),
+}
+_CANONICAL = {alias: column for column, aliases in ALIASES.items() for alias in aliases}
+
+
+def canonical_columns(names: list[str]) -> list[str]:
+    """Header names → our column names ("" for columns we do not read); the first column that
+    means one of ours wins. Shopify's export calls the order number "Name" (next to "Billing
+    Name"); elsewhere a bare "name" is the customer's."""
+    shopify = "billing name" in names
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        column = name if name in COLUMNS else _CANONICAL.get(name, "")
+        if name == "name":
+            column = "number" if shopify else "customer"
+        if column in seen:
+            column = ""
+        seen.add(column)
+        result.append(column)
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +206,19 @@ def _row(values: dict[str, str]) -> NewOrder:
         currency=fields.currency(get("currency"), "currency"),
         comment=fields.text(get("comment"), "comment", limit=2000, optional=True),
         external_id=fields.text(get("external_id"), "external_id", limit=128, optional=True),
-        placed_at=fields.moment(get("created_at"), "created_at"),
+        placed_at=_moment(get("created_at")),
     )
+
+
+def _moment(value: str | None):
+    """ISO 8601 with an offset, or the exports' "2026-11-21 18:15:47 +0300"."""
+    try:
+        return fields.moment(value, "created_at")
+    except InvalidInput:
+        try:
+            return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S %z")
+        except ValueError:
+            raise InvalidInput("field_datetime", field="created_at") from None
 
 
 def parse_csv(data: bytes) -> ParsedFile:
@@ -115,7 +231,7 @@ def parse_csv(data: bytes) -> ParsedFile:
         header = next(reader)
         while not any(h.strip() for h in header):
             header = next(reader)
-        names = [h.strip().lower() for h in header]
+        names = canonical_columns([" ".join(h.strip().lower().split()) for h in header])
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise InvalidInput("csv_columns", missing=", ".join(missing))

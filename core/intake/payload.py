@@ -6,7 +6,9 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.orders import fields
+from core.orders.models import OrderStatus
 from core.orders.service import NewOrder
+from core.orders.sync import ExternalOrder
 from core.orders.views import OrderItem
 
 MAX_ITEMS = 200
@@ -60,3 +62,21 @@ def parse_order(data: Any) -> NewOrder:
         placed_at=fields.moment(body.get("created_at"), "created_at"),
         comment=fields.text(body.get("comment"), "comment", limit=2000, optional=True),
     )
+
+
+def parse_update(data: Any, external_id: str) -> ExternalOrder:
+    """PUT /api/v1/orders/{external_id}: the order document as for POST (its external_id, if
+    given, must be the one in the path), plus `status` ("cancelled" cancels the order; other
+    statuses are ShopDesk's to set) and `updated_at`, the store's version: an older one never
+    overwrites a newer one."""
+    body = _object(data, "body")
+    path_id = fields.text(external_id, "external_id", limit=128)
+    given = body.get("external_id")
+    if given is not None and fields.text(given, "external_id", limit=128) != path_id:
+        raise InvalidInput("field_external_id_mismatch", field="external_id")
+    order = parse_order({**body, "external_id": path_id})
+    status = body.get("status")
+    if status is not None and status not in (OrderStatus.CANCELLED.value, "open"):
+        raise InvalidInput("field_status", field="status")
+    version = fields.moment(body.get("updated_at"), "updated_at")
+    return ExternalOrder(order, status == OrderStatus.CANCELLED.value, version)

@@ -25,6 +25,11 @@ class OrderSource(StrEnum):
     API = "api"
     CSV = "csv"
     MANUAL = "manual"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    ECWID = "ecwid"
+    TILDA = "tilda"
+    INSALES = "insales"
 
 
 class Order(Base):
@@ -67,6 +72,8 @@ class Order(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the store's own time
+    # The store's updated-at of the version applied last: an older event never overwrites it.
+    external_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,6 +28,7 @@ ANNOUNCEMENT_EDIT = "order_announcement_edit"
 ASSIGNED_TO_YOU = "order_assigned_to_you"
 TAKEN_FROM_YOU = "order_taken_from_you"
 CLAIMED = "order_claimed"
+CHANGED_BY_STORE = "order_changed_by_store"
 
 
 def announcement_key(order_id: int) -> str:
@@ -112,6 +113,13 @@ async def _tell(
         recipients=[recipient],
         respect_quiet_hours=False,
     )
+
+
+async def tell_member(
+    uow: UnitOfWork, account: Account, member_id: int, key: str, kind: str, params: dict
+) -> int:
+    """One message to one member about an order (skipped when they cannot be reached)."""
+    return await _tell(uow, account, member_id, key, kind, params)
 
 
 async def tell_assignees(

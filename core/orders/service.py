@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.audit.service import HistoryRow, audit
+from core.connectors import status_hooks
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -395,6 +396,7 @@ async def list_orders(
             r.assignee_id,
             _label(r.username, r.full_name),
             r.created_at,
+            r.placed_at,
         )
         for r in result
     ]
@@ -422,6 +424,7 @@ def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
             Order.currency,
             Order.assignee_id,
             Order.created_at,
+            Order.placed_at,
             Member.username,
             Member.full_name,
         )
@@ -536,6 +539,7 @@ async def claim_order(
     )
     if from_announcement:
         await notices.tell_claimer(uow, account, order, actor.member_id, holder, entry)
+    await status_hooks.record_change(uow, account, order, holder, entry)
     await uow.commit()
     return ClaimOutcome(True, summary_of(order, holder), holder, True)
 
@@ -628,6 +632,7 @@ async def assign_order(
         (target.id, target.display_name) if target else None,
         entry,
     )
+    await status_hooks.record_change(uow, account, order, _name(target), entry)
     tasks = await _open_tasks(uow, order.id)
     await uow.commit()
     return AssignOutcome(
@@ -679,6 +684,7 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
     entry = _audit(uow, actor.member_id, order, action, before, {"status": order.status})
     account = await uow.session.get(Account, order.account_id)
     await notices.show_change(uow, account, order, _name(assignee), was, entry)
+    await status_hooks.record_change(uow, account, order, _name(assignee), entry)
     tasks = await _open_tasks(uow, order.id)
     await uow.commit()
     return card_of(actor, order, _name(assignee), tasks)

@@ -48,6 +48,12 @@ class OrderSummary:
     assignee_id: int | None
     assignee: str | None  # display name
     created_at: datetime
+    placed_at: datetime | None = None  # the shop's own order time, when it sent one
+
+    @property
+    def shown_at(self) -> datetime:
+        """The order's time as shown (card, list age): the shop's, else when it came in."""
+        return self.placed_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,7 @@ def summary_of(order: Order, assignee: str | None) -> OrderSummary:
         assignee_id=order.assignee_id,
         assignee=assignee,
         created_at=order.created_at,
+        placed_at=order.placed_at,
     )
 
 

@@ -225,6 +225,8 @@ async def test_three_days_down_replays_each_missed_day_once(uows, clock):
         "renewal_invoices": 0,
         "task_reminders": 0,
         "retention": 0,  # the messages are still pending (no sender here): nothing is old
+        "connector_deliveries": 0,
+        "status_webhooks": 0,
     }
     assert await money(uows, owner.account_id) == (210_00, 210_00)
 
