@@ -15,6 +15,7 @@ from aiohttp import web
 from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.metrics import Metrics
+from web.app.deps import WebAppDeps
 from web.webhook import WebhookEndpoint
 
 # A named check of /readyz: it returns when the dependency answers and raises when it does not.
@@ -36,6 +37,7 @@ class WebDeps:
     port: int  # 0: any free port (WebServer.port tells which)
     intake_per_minute: int  # requests per API token
     webhook: WebhookEndpoint | None = None  # None: long polling, no webhook route
+    webapp: WebAppDeps | None = None  # None: no Mini App (WEBAPP_URL unset)
 
 
 DEPS: web.AppKey[WebDeps] = web.AppKey("shopdesk_web_deps")

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from web import intake
+from web.app import routes as webapp
 from web.deps import DEPS, PENDING, HealthCheck, WebDeps
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
     web_app.router.add_get("/metrics", metrics)
     if deps.webhook is not None:
         deps.webhook.register(web_app)
+    if deps.webapp is not None:
+        webapp.add_routes(web_app, deps.webapp)
     return web_app
 
 

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from core.members.service import block_member
+from core.settings import Settings
+from shopdesk.app import build_app
+from tests.support.bot_client import RecordingSession
+from tests.support.factories import join, new_account
+from tests.support.orders import add_order
+from tests.support.webapp import TEST_TOKEN, sign_init_data
+from web.server import build_web_app
+
+BOARD_URL = "http://127.0.0.1/app/"
+
+
+def webapp_settings(database_url: str, **overrides) -> Settings:
+    values = {
+        "database_url": database_url,
+        "bot_token": TEST_TOKEN,
+        "webapp_url": BOARD_URL,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+async def app(sqlite_url, clock):
+    app = build_app(webapp_settings(sqlite_url), session=RecordingSession(), clock=clock)
+    yield app
+    await app.engine.dispose()
+
+
+@pytest.fixture
+def uows(app):
+    return app.uows
+
+
+@pytest.fixture
+async def shop(uows):
+    """An owner, an admin, two managers, a blocked manager; a second account with its order."""
+    owner = await new_account(uows, name="Демо-магазин")
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    m1 = await join(uows, owner, 3001, username="petya")
+    m2 = await join(uows, owner, 3002, username="vasya")
+    gone = await join(uows, owner, 3003, username="gone")
+    async with uows() as uow:
+        await block_member(uow, owner, gone.member_id, "left")
+    other = await new_account(uows, owner_tg=9000, name="Чужой")
+    return {
+        "owner": owner,
+        "admin": admin,
+        "manager": m1,
+        "m2": m2,
+        "blocked": gone,
+        "other": other,
+        "other_order": await add_order(uows, other.account_id, "X-1"),
+    }
+
+
+@pytest.fixture
+async def api(app):
+    client = TestClient(TestServer(build_web_app(app.web)))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def signed(clock):
+    """telegram id → the Authorization header Telegram's page would send now."""
+
+    def header(telegram_id: int, **kwargs) -> dict[str, str]:
+        return {"Authorization": "tma " + sign_init_data(telegram_id, clock.now(), **kwargs)}
+
+    return header
