@@ -8,8 +8,22 @@ import json
 from datetime import datetime
 from urllib.parse import urlencode
 
+from core.settings import Settings
+
 TEST_TOKEN = "123456:TEST-webapp-token"
 OTHER_TOKEN = "654321:another-bots-token"
+BOARD_URL = "http://127.0.0.1/app/"
+
+
+def webapp_settings(database_url: str, **overrides) -> Settings:
+    """Settings with the Mini App on, for the test bot's token."""
+    values = {
+        "database_url": database_url,
+        "bot_token": TEST_TOKEN,
+        "webapp_url": BOARD_URL,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
 
 
 def sign_init_data(

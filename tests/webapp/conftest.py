@@ -4,25 +4,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.members.service import block_member
-from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.bot_client import RecordingSession
 from tests.support.factories import join, new_account
 from tests.support.orders import add_order
-from tests.support.webapp import TEST_TOKEN, sign_init_data
+from tests.support.webapp import sign_init_data, webapp_settings
 from web.server import build_web_app
-
-BOARD_URL = "http://127.0.0.1/app/"
-
-
-def webapp_settings(database_url: str, **overrides) -> Settings:
-    values = {
-        "database_url": database_url,
-        "bot_token": TEST_TOKEN,
-        "webapp_url": BOARD_URL,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

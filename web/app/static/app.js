@@ -17,7 +17,7 @@ function el(tag, attrs = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -249,7 +249,7 @@ function showCard(view) {
     el("dl", { class: "kv section" },
       el("dt", { text: t("total") }), el("dd", { text: money(order.total, order.currency) }),
       el("dt", { text: t("assignee") }), el("dd", { id: "card-assignee", text: order.assignee || t("unassigned") }),
-      el("dt", { text: "🕒" }), el("dd", { text: when(order.created_at) })),
+      el("dt", { text: t("received") }), el("dd", { text: when(order.created_at) })),
   ];
   if (view.details) {
     const d = view.details;
