@@ -1,7 +1,8 @@
 """The Telegram side of the Mini App (the order board served by web/app): checking initData
 with aiogram's helper, the page's texts from the bot's catalogues, and the "Open board" buttons.
 
-The keyboards call `open_board_button`, which is None while WEBAPP_URL is not set.
+The /orders, /order and /services replies add the button with `with_board_button`, which
+changes nothing while WEBAPP_URL is not set.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardButton, MenuButtonWebApp, WebAppInfo
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -147,6 +148,17 @@ def open_board_button(url: str | None) -> InlineKeyboardButton | None:
     if not url:
         return None
     return InlineKeyboardButton(text=_("Open board"), web_app=WebAppInfo(url=url))
+
+
+def with_board_button(
+    markup: InlineKeyboardMarkup | None, url: str | None
+) -> InlineKeyboardMarkup | None:
+    """`markup` with an "Open board" row at the bottom (unchanged while WEBAPP_URL is unset)."""
+    button = open_board_button(url)
+    if button is None:
+        return markup
+    rows = list(markup.inline_keyboard) if markup is not None else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [button]])
 
 
 async def set_board_menu_button(bot: Bot, url: str, i18n: I18n) -> bool:
