@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, bindparam, func, select
 
 from core.db.uow import UnitOfWork
-from core.errors import PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
+from core.journal.billing import BalanceOverview, balance_overview
+from core.journal.service import Journal, journal
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
@@ -23,6 +25,8 @@ from core.orders.models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderStatu
 from core.orders.search import find_orders
 from core.orders.service import OrderLog, order_card, order_log
 from core.orders.views import OrderAction, OrderCard, OrderSummary
+from core.reports.periods import PeriodKind, local_today, period_of
+from core.reports.service import SalesReport, sales_report
 from core.tasks.service import order_tasks
 from core.tasks.views import TaskRow
 
@@ -264,3 +268,26 @@ async def order_view(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderView:
     if OrderAction.LOG in card.actions:
         log = await order_log(uow, actor, order_id)
     return OrderView(card, tasks, log)
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesView:
+    """The journal with the balance's runway, as /services and /balance show them."""
+
+    journal: Journal
+    balance: BalanceOverview
+
+
+async def services_view(uow: UnitOfWork, actor: Actor) -> ServicesView:
+    return ServicesView(await journal(uow, actor), await balance_overview(uow, actor))
+
+
+REPORT_PERIODS = (PeriodKind.TODAY, PeriodKind.WEEK, PeriodKind.MONTH, PeriodKind.LAST_MONTH)
+
+
+async def period_report(uow: UnitOfWork, actor: Actor, kind: PeriodKind) -> SalesReport:
+    """The sales report for a named period as of the account's today (the chart's periods)."""
+    if kind not in REPORT_PERIODS:
+        raise InvalidInput("period_format", value=str(kind))
+    today = local_today(uow.clock.now(), actor.timezone)
+    return await sales_report(uow, actor, period_of(kind, today))

@@ -299,11 +299,25 @@ def test_an_owner_toggles_auto_renew(server, open_board):
     page.click("#to-services")
     switch = page.locator(f'[data-renew="{service}"]')
     expect(switch).to_be_checked(timeout=WAIT_MS)
+    expect(page.locator("#runway")).to_be_visible()
     shot(page, "services-light")
     switch.click()
     expect(switch).not_to_be_checked()
     expect(switch).to_be_enabled(timeout=WAIT_MS)
     assert _db(server, ConnectedService, service).auto_renew is False
+
+
+def test_an_owner_reads_the_sales_chart(server, open_board):
+    page = open_board(1000)
+    page.click("#to-report")
+    page.click('#periods button[data-period="today"]')
+    bar = page.locator('.bar:has-text("@petya")')
+    expect(bar).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#report-total")).to_contain_text("₽")
+    bar.click()
+    expect(bar).to_have_class("bar picked")
+    expect(page.locator("#report-detail")).to_contain_text("@petya")
+    shot(page, "report-light")
 
 
 def _luminance(rgb: str) -> float:

@@ -440,3 +440,61 @@ async def test_every_board_action_follows_the_permission_table(
         perm: await _probe(api, uows, shop, orders, signed, perm, role) for perm in BOARD_PERMS
     }
     assert found == {perm: OUTCOME[table[(perm, role)]] for perm in BOARD_PERMS}
+
+
+# ---- owners' views: services with the runway, returning, the sales report ---------------------
+
+
+async def test_services_carry_the_runway_and_a_disconnected_one_returns_once(
+    api, uows, shop, signed
+):
+    from core.journal import service as journal_service
+
+    owner = shop["owner"]
+    await journal.fund(uows, owner, 2_000_00)
+    ordered = await journal.order(uows, owner, "chat_widget")
+    service_id = ordered.service.id
+    await journal.set_up(uows, owner, service_id)
+    listed = await (await api.get("/app/api/services", headers=signed(1000))).json()
+    assert listed["renews"] is True and listed["can_manage"] is True
+    assert listed["short_on"] is not None and listed["shortfall"] > 0  # 12 months not covered
+    [row] = listed["rows"]
+    assert row["color"] == "green" and row["auto_renew"] is True
+    refused = await api.post(
+        f"/app/api/services/{service_id}/return",
+        json={"version": row["version"]},
+        headers=signed(1000),
+    )
+    assert refused.status == 422  # active: nothing to return
+    async with uows() as uow:
+        await journal_service.disconnect_service(uow, owner, service_id)
+    row = (await (await api.get("/app/api/services", headers=signed(1000))).json())["rows"][0]
+    assert row["status"] == "disconnected" and row["return_days_left"] == 14
+    url = f"/app/api/services/{service_id}/return"
+    first = await api.post(url, json={"version": row["version"]}, headers=signed(1000))
+    again = await api.post(url, json={"version": row["version"]}, headers=signed(1000))
+    assert first.status == again.status == 200
+    assert (await first.json())["balance"] == (await again.json())["balance"]
+    assert len(await _audit(uows, "service.returned", service_id)) == 1
+    manager = await api.post(url, json={"version": row["version"]}, headers=signed(3001))
+    assert manager.status == 403
+
+
+async def test_the_sales_report_follows_the_report_permissions(api, uows, shop, orders, signed):
+    for who, role in ((3001, "manager"), (1000, "owner")):
+        url = f"/app/api/orders/{orders['OWN-' + role]}/status"
+        await api.post(url, json={"status": "in_progress"}, headers=signed(who))
+        await api.post(url, json={"status": "completed"}, headers=signed(who))
+    team = await (await api.get("/app/api/report?period=today", headers=signed(1000))).json()
+    assert team["scope"] == "team"
+    assert team["totals"]["completed"] == 2 and team["totals"]["revenue"] == 600_000
+    names = {row["name"] for row in team["rows"] if row["completed"]}
+    assert names == {"@petya", "Owner"}
+    own = await (await api.get("/app/api/report?period=7d", headers=signed(3001))).json()
+    assert own["scope"] == "own"
+    assert [row["name"] for row in own["rows"]] == ["@petya"]
+    assert own["totals"]["completed"] == 1
+    bad = await api.get("/app/api/report?period=custom", headers=signed(1000))
+    assert bad.status in (400, 422)
+    worse = await api.get("/app/api/report?period=forever", headers=signed(1000))
+    assert worse.status == 400

@@ -15,15 +15,24 @@ from typing import Any
 
 from aiohttp import web
 
-from core.board.service import Board, OrderView, Scope, board, order_view
+from core.board.service import (
+    Board,
+    OrderView,
+    Scope,
+    board,
+    order_view,
+    period_report,
+    services_view,
+)
 from core.db.uow import UnitOfWork
 from core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from core.journal.service import journal, set_auto_renew
+from core.journal.service import return_service, set_auto_renew
 from core.members.access import look_up_access
 from core.members.actor import Actor
 from core.members.permissions import Perm
 from core.orders.service import assign_order, assignable_members, change_status, claim_order
 from core.orders.views import OrderSummary
+from core.reports.periods import PeriodKind
 from core.tasks.service import Postpone, add_task, close_task, postpone_task, read_due
 from core.tasks.views import TaskRow
 from web.app.deps import WebAppDeps
@@ -270,6 +279,7 @@ async def get_me(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Res
             "timezone": actor.timezone,
             "read_only": actor.read_only,
             "services": actor.can(Perm.SERVICES_VIEW),
+            "reports": actor.can(Perm.REPORTS_OWN) or actor.can(Perm.REPORTS_TEAM),
             "poll_seconds": deps.poll_seconds,
             "texts": dict(deps.texts(actor.locale)),
         }
@@ -374,13 +384,14 @@ async def post_task_postpone(request: web.Request, uow: UnitOfWork, actor: Actor
 
 @api
 async def get_services(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Response:
-    found = await journal(uow, actor)
+    found = await services_view(uow, actor)
     rows = []
-    for row in found.rows:
+    for row in found.journal.rows:
         s = row.service
         rows.append(
             {
                 "id": s.id,
+                "version": s.version,
                 "name": row.item.name(actor.locale) if row.item else s.catalog_code,
                 "status": s.status,
                 "color": row.color.value,
@@ -391,8 +402,68 @@ async def get_services(request: web.Request, uow: UnitOfWork, actor: Actor) -> w
                 "price": s.price,
             }
         )
+    overview = found.balance
+    run = overview.runway
     return _etagged(
-        request, {"rows": rows, "balance": found.balance, "can_manage": found.can_order}
+        request,
+        {
+            "rows": rows,
+            "balance": found.journal.balance,
+            "can_manage": found.journal.can_order,
+            "today": overview.today.isoformat(),
+            "renews": overview.anything_renews,
+            "short_on": run.short_on.isoformat() if run.short_on else None,
+            "shortfall": run.shortfall,
+            "due_soon": overview.total,
+        },
+    )
+
+
+@api
+async def post_return(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Response:
+    body = await _body(request, actor)
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _bad(request, actor)
+    outcome = await return_service(uow, actor, _id(request, "service_id"), version)
+    if not outcome.replayed:
+        _changed(request)
+    return web.json_response(
+        {"id": outcome.service.id, "status": outcome.service.status, "balance": outcome.balance}
+    )
+
+
+@api
+async def get_report(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Response:
+    try:
+        kind = PeriodKind(request.query.get("period", PeriodKind.WEEK.value))
+    except ValueError:
+        raise _bad(request, actor) from None
+    report = await period_report(uow, actor, kind)
+
+    def figures(f) -> dict[str, int]:
+        return {
+            "completed": f.completed,
+            "revenue": f.revenue,
+            "open": f.open,
+            "average": f.average,
+        }
+
+    return _etagged(
+        request,
+        {
+            "period": kind.value,
+            "first": report.period.first.isoformat(),
+            "last": report.period.last.isoformat(),
+            "currency": report.currency,
+            "scope": report.scope.value,
+            "rows": [
+                {"member_id": r.member_id, "name": r.name, "share": r.share, **figures(r.figures)}
+                for r in report.rows
+            ],
+            "totals": figures(report.totals),
+            "other_currency": report.other_currency,
+        },
     )
 
 
@@ -421,3 +492,5 @@ def add_routes(web_app: web.Application) -> None:
     r.add_post("/app/api/tasks/{task_id}/postpone", post_task_postpone)
     r.add_get("/app/api/services", get_services)
     r.add_post("/app/api/services/{service_id}/auto-renew", post_auto_renew)
+    r.add_post("/app/api/services/{service_id}/return", post_return)
+    r.add_get("/app/api/report", get_report)

@@ -14,6 +14,7 @@ function el(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
+    else if (key === "style") node.style.cssText = value; // CSSOM: allowed by the page's CSP
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : value);
   }
@@ -37,7 +38,7 @@ const when = (iso) => new Intl.DateTimeFormat(state.me.locale, {
 }).format(new Date(iso));
 const day = (iso) => new Intl.DateTimeFormat(state.me.locale, {
   timeZone: "UTC", day: "numeric", month: "long", year: "numeric",
-}).format(new Date(iso + "T00:00:00Z"));
+}).format(new Date(iso + "T00:00:00Z")).replace(/\s?г\.$/, ""); // "22 октября 2027", no "г."
 
 function toast(text, error = false) {
   const box = $("toast");
@@ -376,12 +377,16 @@ function renderServices() {
   $("tabs").hidden = true;
   const rows = data.rows.map((row) => el("li", { class: `svc ${row.color}`, "data-service": row.id },
     el("strong", { text: row.name }),
-    el("span", { class: "sum", text: money(row.price, state.me.currency || "RUB") }),
+    el("span", { class: "sum", text: money(row.price, currency()) }),
     el("span", { class: `state ${row.color}`, text: t(`svc_${row.status}`) }),
     row.ends_on ? el("span", { class: row.end_marked ? "ends marked" : "ends",
       text: t("ends_on", { date: day(row.ends_on) }) }) : el("span"),
     row.return_days_left > 0 && ["suspended", "disconnected"].includes(row.status)
       ? el("span", { class: "meta", text: t("return_days", { days: row.return_days_left }) }) : null,
+    data.can_manage && row.return_days_left > 0 && ["suspended", "disconnected"].includes(row.status)
+      ? el("button", { type: "button", class: "btn plain", "data-return": row.id,
+        text: t("return", { price: money(row.price, currency()) }),
+        onclick: () => returnService(row) }) : null,
     data.can_manage && ["ordered", "needs_setup", "active", "suspended"].includes(row.status)
       ? el("label", { class: "switch" }, el("input", {
         type: "checkbox", role: "switch", "data-renew": row.id, checked: row.auto_renew,
@@ -389,9 +394,93 @@ function renderServices() {
       }), t("auto_renew")) : null));
   $("main").replaceChildren(el("div", { class: "card", id: "services" },
     el("section", { class: "section" }, el("h3", { text: t("balance") }),
-      el("span", { class: "balance", id: "balance", text: money(data.balance, state.me.currency || "RUB") })),
+      el("span", { class: "balance", id: "balance", text: money(data.balance, currency()) }),
+      runwayLine(data)),
     rows.length ? el("ul", { class: "list" }, rows) : el("p", { class: "note", text: t("no_services") })));
 }
+
+const currency = () => state.me.currency || "RUB";
+
+function runwayLine(data) {
+  if (!data.renews) return el("p", { class: "runway", id: "runway", text: t("runway_none") });
+  if (!data.short_on) return el("p", { class: "runway ok", id: "runway", text: t("runway_year") });
+  const soon = (new Date(data.short_on) - new Date(data.today)) / 86400000 <= 30;
+  const text = soon
+    ? t("runway_short", { amount: money(data.shortfall, currency()), date: day(data.short_on) })
+    : t("runway_until", { date: day(data.short_on) });
+  return el("p", { class: soon ? "runway short" : "runway ok", id: "runway", text });
+}
+
+async function confirmed(text) {
+  if (tg && tg.showConfirm) return new Promise((resolve) => tg.showConfirm(text, resolve));
+  return window.confirm(text);
+}
+
+async function returnService(row) {
+  if (!await confirmed(t("return_confirm", { price: money(row.price, currency()) }))) return;
+  try {
+    await call("POST", `services/${row.id}/return`, { version: row.version });
+    haptic("success");
+    await loadServices();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+// ---- the sales report: a bar per member, tap for the figures ---------------------------------
+async function loadReport() {
+  const { data } = await call("GET", `report?period=${state.period || "7d"}`);
+  state.report = data;
+  if (state.view === "report") renderReport();
+}
+
+function renderReport() {
+  const data = state.report;
+  document.querySelector(".top").hidden = true;
+  $("tabs").hidden = true;
+  const periods = ["today", "7d", "month", "last_month"];
+  const picker = el("div", { class: "segmented wrap", id: "periods", role: "tablist" },
+    periods.map((period) => el("button", {
+      type: "button", role: "tab", "data-period": period,
+      "aria-selected": String(period === data.period), text: t(`period_${period}`),
+      onclick: () => { state.period = period; refresh(); },
+    })));
+  const rows = data.rows.filter((row) => row.completed || row.open || row.revenue);
+  const top = Math.max(1, ...rows.map((row) => row.revenue));
+  const detail = el("dl", { class: "kv section", id: "report-detail" });
+  const show = (row) => {
+    for (const bar of document.querySelectorAll(".bar")) {
+      bar.classList.toggle("picked", bar.dataset.member === String(row.member_id));
+    }
+    detail.replaceChildren(...[
+      el("dt", { text: t("assignee") }), el("dd", { text: row.name || t("no_assignee") }),
+      el("dt", { text: t("revenue") }), el("dd", { text: money(row.revenue, data.currency) }),
+      el("dt", { text: t("orders_done") }), el("dd", { text: number(row.completed) }),
+      el("dt", { text: t("average") }), el("dd", { text: money(row.average, data.currency) }),
+      el("dt", { text: t("orders_open") }), el("dd", { text: number(row.open) }),
+      row.share !== undefined ? [el("dt", { text: t("share") }),
+        el("dd", { text: `${number(row.share / 10)} %` })] : null,
+    ].flat().filter(Boolean));
+  };
+  const chart = el("ul", { class: "chart", id: "chart" }, rows.map((row) => el("li", {},
+    el("button", { type: "button", class: "bar", "data-member": String(row.member_id),
+      onclick: () => show(row) },
+    el("span", { class: "who", text: row.name || t("no_assignee") }),
+    el("span", { class: "track" }, el("span", { class: "fill",
+      style: `width: ${Math.max(2, Math.round((100 * row.revenue) / top))}%` })),
+    el("span", { class: "amount", text: money(row.revenue, data.currency) })))));
+  const total = { ...data.totals, name: t("revenue"), member_id: "total" };
+  $("main").replaceChildren(el("div", { class: "card", id: "report" }, picker,
+    el("section", { class: "section" }, el("h3", {
+      text: data.first === data.last ? day(data.first) : `${day(data.first)} — ${day(data.last)}`,
+    }),
+      el("span", { class: "balance", id: "report-total", text: money(data.totals.revenue, data.currency) })),
+    rows.length ? chart : el("p", { class: "note", text: t("no_sales") }),
+    rows.length ? detail : null));
+  if (rows.length) show(total);
+}
+
+const number = (value) => new Intl.NumberFormat(state.me.locale, { maximumFractionDigits: 1 }).format(value);
 
 async function toggleRenew(serviceId, input) {
   input.disabled = true;
@@ -410,9 +499,12 @@ async function toggleRenew(serviceId, input) {
 // ---- navigation, polling, start --------------------------------------------------------------
 function renderNav() {
   const bottom = $("bottom");
-  bottom.hidden = !state.me.services;
+  bottom.hidden = !(state.me.services || state.me.reports);
   $("to-board").textContent = t("board");
   $("to-services").textContent = t("services");
+  $("to-services").hidden = !state.me.services;
+  $("to-report").textContent = t("report");
+  $("to-report").hidden = !state.me.reports;
   for (const button of bottom.querySelectorAll("button")) {
     button.setAttribute("aria-current", button.dataset.view === state.view ? "page" : "false");
   }
@@ -422,6 +514,7 @@ async function refresh() {
   try {
     if (state.view === "board") await loadBoard();
     else if (state.view === "services") await loadServices();
+    else if (state.view === "report") await loadReport();
   } catch (error) {
     fail(error);
   }
