@@ -26,24 +26,30 @@ def uows(app):
 
 @pytest.fixture
 async def shop(uows):
-    """An owner, an admin, two managers, a blocked manager; a second account with its order."""
+    """An owner (1000), an admin (2000), two managers (3001 @petya, 3002 @vasya)."""
     owner = await new_account(uows, name="Демо-магазин")
-    admin = await join(uows, owner, 2000, "admin", username="admin")
-    m1 = await join(uows, owner, 3001, username="petya")
-    m2 = await join(uows, owner, 3002, username="vasya")
-    gone = await join(uows, owner, 3003, username="gone")
-    async with uows() as uow:
-        await block_member(uow, owner, gone.member_id, "left")
-    other = await new_account(uows, owner_tg=9000, name="Чужой")
     return {
         "owner": owner,
-        "admin": admin,
-        "manager": m1,
-        "m2": m2,
-        "blocked": gone,
-        "other": other,
-        "other_order": await add_order(uows, other.account_id, "X-1"),
+        "admin": await join(uows, owner, 2000, "admin", username="admin"),
+        "manager": await join(uows, owner, 3001, username="petya"),
+        "m2": await join(uows, owner, 3002, username="vasya"),
     }
+
+
+@pytest.fixture
+async def blocked(uows, shop):
+    """A blocked manager (3003)."""
+    gone = await join(uows, shop["owner"], 3003, username="gone")
+    async with uows() as uow:
+        await block_member(uow, shop["owner"], gone.member_id, "left")
+    return gone
+
+
+@pytest.fixture
+async def foreign_order(uows, shop) -> int:
+    """An order of another account (its owner is 9000)."""
+    other = await new_account(uows, owner_tg=9000, name="Чужой")
+    return await add_order(uows, other.account_id, "X-1")
 
 
 @pytest.fixture

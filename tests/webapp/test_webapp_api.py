@@ -96,7 +96,7 @@ async def test_a_refused_claim_changes_nothing(api, uows, shop, orders, clock):
         assert (await uow.session.get(Order, orders["FREE"])).assignee_id is None
 
 
-async def test_blocked_members_and_strangers_get_403_with_a_message(api, shop, signed):
+async def test_blocked_members_and_strangers_get_403_with_a_message(api, blocked, signed):
     blocked = await api.get("/app/api/board", headers=signed(3003))
     assert blocked.status == 403
     assert (await blocked.json())["error"]["code"] == "blocked"
@@ -303,16 +303,15 @@ async def test_an_admin_assigns_from_the_picker(api, uows, shop, orders, signed)
 # ---- forged ids and bad bodies ---------------------------------------------------------------
 
 
-async def test_another_account_s_order_answers_as_a_missing_one(api, shop, orders, signed):
-    foreign = shop["other_order"]
+async def test_another_account_s_order_answers_as_a_missing_one(api, orders, foreign_order, signed):
     for method, path in (
-        ("GET", f"/app/api/orders/{foreign}"),
-        ("POST", f"/app/api/orders/{foreign}/claim"),
-        ("POST", f"/app/api/orders/{foreign}/status"),
-        ("GET", f"/app/api/orders/{foreign}/assignees"),
+        ("GET", f"/app/api/orders/{foreign_order}"),
+        ("POST", f"/app/api/orders/{foreign_order}/claim"),
+        ("POST", f"/app/api/orders/{foreign_order}/status"),
+        ("GET", f"/app/api/orders/{foreign_order}/assignees"),
     ):
         theirs = await api.request(method, path, json={"status": "completed"}, headers=signed(2000))
-        missing_path = path.replace(str(foreign), "987654321")
+        missing_path = path.replace(str(foreign_order), "987654321")
         missing = await api.request(
             method, missing_path, json={"status": "completed"}, headers=signed(2000)
         )
@@ -498,3 +497,18 @@ async def test_the_sales_report_follows_the_report_permissions(api, uows, shop, 
     assert bad.status in (400, 422)
     worse = await api.get("/app/api/report?period=forever", headers=signed(1000))
     assert worse.status == 400
+
+
+async def test_an_order_hidden_by_the_role_answers_as_a_missing_one(
+    api, uows, shop, orders, signed
+):
+    from core.members.roles import create_role
+    from tests.support.factories import join
+
+    async with uows() as uow:
+        await create_role(uow, shop["owner"], "solo", "manager", ["-orders.view_team"])
+    await join(uows, shop["owner"], 3005, "solo", username="solo")
+    hidden = await api.get(f"/app/api/orders/{orders['TEAM']}", headers=signed(3005))
+    missing = await api.get("/app/api/orders/987654321", headers=signed(3005))
+    assert hidden.status == missing.status == 404
+    assert await hidden.json() == await missing.json()
