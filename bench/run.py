@@ -66,6 +66,8 @@ from tests.support.factories import new_account
 from tests.support.fleetsend import send_across_processes
 from tests.support.orders import many_managers
 from tests.support.telegram_standin import TelegramStandIn
+from tests.support.webapp import sign_init_data, webapp_settings
+from web.server import build_web_app
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
@@ -107,6 +109,7 @@ QUICK = {
 }
 TARGETS = {
     "dispatch": "≤ 1.5×",
+    "board first load": "≤ 1×",
     "list scaling, first page": "≤ 1.5×",
     "list scaling, page 50": "≤ 1.5×",
     "claim": "1 winner per order, 0 errors",
@@ -397,6 +400,47 @@ async def bench_dispatch(report: Report, dbs: Databases, sizes: dict) -> None:
             )
         )
         report.memory_app = rss_mb()  # type: ignore[attr-defined]
+        board = await board_first_load(engine, manager, sizes["dispatch_updates"] // 10)
+        report.add(
+            Figure(
+                "board first load",
+                board / full,
+                "x",
+                f"GET /app/api/board (team, 50 per column, initData checked) "
+                f"{board * 1000:.2f} ms vs /orders {full * 1000:.2f} ms per update, same "
+                f"{sizes['dispatch_orders']:,} orders",
+                board / full <= 1.0,
+            )
+        )
+
+
+async def board_first_load(engine: AsyncEngine, manager, count: int) -> float:
+    """Median seconds of the Mini App's board call over HTTP on 127.0.0.1, as the page makes
+    it on opening: signed initData checked, the member resolved, three columns and counts."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    app = build_app(
+        webapp_settings(engine.url.render_as_string(hide_password=False)),
+        session=OfflineSession(),
+        clock=FrozenClock(T0),
+        engine=engine,
+    )
+    client = TestClient(TestServer(build_web_app(app.web)))
+    await client.start_server()
+    headers = {"Authorization": "tma " + sign_init_data(manager.telegram_id, T0)}
+    try:
+
+        async def load() -> None:
+            response = await client.get("/app/api/board?scope=team", headers=headers)
+            if response.status != 200:
+                raise RuntimeError(f"board answered {response.status}: {await response.text()}")
+            columns = (await response.json())["columns"]
+            if sum(len(c["rows"]) for c in columns) < 50:
+                raise RuntimeError(f"the board showed {[len(c['rows']) for c in columns]} rows")
+
+        return await timed(load, max(20, count))
+    finally:
+        await client.close()
 
 
 async def list_times(engine: AsyncEngine, count: int) -> tuple[float, float]:

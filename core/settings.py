@@ -142,6 +142,23 @@ class Settings(BaseSettings):
             parts = urlsplit(self.webhook_url)
             return f"{parts.scheme}://{parts.netloc}"
         return f"http://{self.http_host}:{self.http_port}"
+    # The order board as a Telegram Mini App, served at /app/ by the HTTP server: the public
+    # https:// address of that page (empty: no Mini App). Telegram's initData older than
+    # WEBAPP_AUTH_MAX_AGE_HOURS is refused; WEBAPP_DEV_LOGIN lets a desktop browser sign in
+    # by Telegram id without Telegram (development only, never in production).
+    webapp_url: str | None = None
+    webapp_auth_max_age_hours: float = Field(default=24, gt=0, le=24 * 30)
+    webapp_dev_login: bool = False
+    webapp_poll_seconds: float = Field(default=3, ge=0.5, le=300)
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or not urlsplit(value).netloc:
+            raise ValueError("expected the page's public https:// address, ending in /app/")
+        return value
 
     @field_validator("webhook_url")
     @classmethod

@@ -31,6 +31,7 @@ from bot.telegram import (
     build_shared_state,
     error_explainer,
 )
+from bot.webapp import init_data_checker, set_board_menu_button, webapp_explainer, webapp_texts
 from bot.webhook import update_feeder
 from core.clock import Clock, SystemClock
 from core.connectors import deliveries
@@ -46,6 +47,7 @@ from core.metrics import Metrics
 from core.notifications.limits import FleetLimits, Limits, RateLimiter
 from core.settings import Settings
 from core.tariff.catalog import Catalog, load_catalog
+from web.app.deps import TelegramLogin, WebAppDeps
 from web.deps import HealthCheck, IntakeLimits, WebDeps
 from web.server import WebServer
 from web.webhook import WebhookEndpoint
@@ -177,10 +179,38 @@ def telegram_registration(
             )
 
         steps.append(("setWebhook", set_webhook))
+    if settings.webapp_url:
+        url = settings.webapp_url
+        steps.append(("setChatMenuButton", lambda: set_board_menu_button(bot, url, i18n)))
     return TelegramRegistration(
         steps,
         retry_max_seconds=settings.telegram_retry_max_seconds,
         blocks_readiness=bool(settings.webhook_url),
+    )
+
+
+def build_webapp_deps(settings: Settings, i18n: I18n) -> WebAppDeps | None:
+    """The Mini App's needs (None without WEBAPP_URL): Telegram's signature is checked by
+    aiogram's helper on the bot's token; texts and errors come from the bot's catalogues."""
+    if not settings.webapp_url:
+        return None
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    parse = init_data_checker(token) if token else None
+
+    def check(init_data: str) -> TelegramLogin:
+        if parse is None:
+            raise ValueError("no BOT_TOKEN: nothing to check the signature with")
+        telegram_id, auth_date = parse(init_data)
+        return TelegramLogin(telegram_id, auth_date)
+
+    return WebAppDeps(
+        check_init_data=check,
+        texts=webapp_texts(i18n),
+        explain=webapp_explainer(i18n),
+        max_age=timedelta(hours=settings.webapp_auth_max_age_hours),
+        dev_login=settings.webapp_dev_login,
+        poll_seconds=settings.webapp_poll_seconds,
+        default_locale=settings.default_locale,
     )
 
 
@@ -235,6 +265,7 @@ def build_web_deps(
         webhook=webhook,
         connectors=connectors,
         hooks_wake=hooks.wake if hooks is not None else (lambda: None),
+        webapp=build_webapp_deps(settings, i18n),
     )
 
 

@@ -18,6 +18,7 @@ from core.db.uow import UnitOfWorkFactory
 from core.errors import DomainError
 from core.limits import Limiter
 from core.metrics import Metrics
+from web.app.deps import WebAppDeps
 from web.webhook import WebhookEndpoint
 
 # A named check of /readyz: it returns when the dependency answers and raises when it does not.
@@ -52,6 +53,7 @@ class WebDeps:
     webhook: WebhookEndpoint | None = None  # None: long polling, no webhook route
     connectors: ConnectorConfig | None = None  # None: /hooks/… answers 404
     hooks_wake: Callable[[], None] = lambda: None  # a delivery was stored: apply it now
+    webapp: WebAppDeps | None = None  # None: no Mini App (WEBAPP_URL unset)
 
 
 DEPS: web.AppKey[WebDeps] = web.AppKey("shopdesk_web_deps")

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from core.logs import log_scope, sane_request_id
 from web import hooks, intake
+from web.app import routes as webapp
 from web.deps import DEPS, PENDING, HealthCheck, WebDeps
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def build_web_app(deps: WebDeps) -> web.Application:
     web_app.router.add_get("/metrics", metrics)
     if deps.webhook is not None:
         deps.webhook.register(web_app)
+    if deps.webapp is not None:
+        webapp.add_routes(web_app, deps.webapp)
     return web_app
 
 

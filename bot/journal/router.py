@@ -13,9 +13,11 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.journal import render
 from bot.journal.callbacks import CatalogCb, CatalogOp, SvcCb, SvcOp
 from bot.routing import FeatureRouter
+from bot.webapp import with_board_button
 from core.db.uow import UnitOfWork
 from core.journal import service
 from core.members.actor import Actor
+from core.settings import Settings
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -31,9 +33,9 @@ async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, servic
     await _edit(query, *render.card(card, actor.timezone))
 
 
-async def cmd_services(message: Message, uow: UnitOfWork, actor: Actor) -> None:
+async def cmd_services(message: Message, uow: UnitOfWork, actor: Actor, settings: Settings) -> None:
     text, markup = render.journal(await service.journal(uow, actor))
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=with_board_button(markup, settings.webapp_url))
 
 
 async def on_journal(query: CallbackQuery, uow: UnitOfWork, actor: Actor) -> None:

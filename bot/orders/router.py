@@ -17,15 +17,19 @@ from bot.orders import render
 from bot.orders.callbacks import STATUSES, TABS, OrderCb, OrderOp, OrdersList
 from bot.replies import replace
 from bot.routing import FeatureRouter
+from bot.webapp import with_board_button
 from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import service
+from core.settings import Settings
 
 
-async def cmd_orders(message: Message, uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
+async def cmd_orders(
+    message: Message, uow: UnitOfWork, actor: Actor, clock: Clock, settings: Settings
+) -> None:
     text, markup = render.orders_list(await service.list_orders(uow, actor), clock.now())
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=with_board_button(markup, settings.webapp_url))
 
 
 async def on_orders_page(
@@ -45,14 +49,14 @@ async def on_orders_page(
 
 
 async def cmd_order(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, settings: Settings
 ) -> None:
     if not command.args:
         await message.answer(render.usage("order"))
         return
     card = await service.order_card_by_number(uow, actor, command.args)
     text, markup = render.order_card(card, actor.timezone)
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=with_board_button(markup, settings.webapp_url))
 
 
 async def cmd_claim(

@@ -128,6 +128,19 @@ async def check_access(
     return Access(actor=actor, locale=locale, read_only_since=read_only_since)
 
 
+async def look_up_access(uow: UnitOfWork, telegram_id: int) -> Access:
+    """The same answer as `check_access`, read only: for the Mini App's API calls, which must
+    not use up the chat's one-time notices (blocked, read-only) nor rename the member."""
+    async with uow.reading() as conn:
+        found = (await conn.execute(_access_query(), {"telegram_id": telegram_id})).first()
+    if found is None:
+        return Access(actor=None)
+    locale = found.locale or found.account_locale
+    if found.status == MemberStatus.BLOCKED:
+        return Access(actor=None, blocked=True, locale=locale)
+    return Access(actor=_actor(found, telegram_id, uow.clock.now()), locale=locale)
+
+
 def _actor(found: Row, telegram_id: int, now: datetime) -> Actor:
     return Actor(
         member_id=found.id,

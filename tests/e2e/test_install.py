@@ -111,6 +111,9 @@ def test_the_wheel_carries_catalogs_and_data(wheel):
         "core/journal/catalog.toml",
         "core/db/migrations/env.py",
         "core/db/migrations/script.py.mako",
+        "web/app/static/index.html",
+        "web/app/static/app.js",
+        "web/app/static/app.css",
     ):
         assert needed in names, needed
     assert any(n.startswith("core/db/migrations/versions/0001_") for n in names)

@@ -1,0 +1,81 @@
+"""The board's queries on both databases: columns, counts, scope, search, stale marks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.board.service import Column, Scope, board, order_view, period_report
+from core.errors import PermissionDenied
+from core.orders.service import assign_order, change_status, claim_order
+from core.reports.periods import PeriodKind
+from tests.support.factories import join, new_account
+from tests.support.orders import add_order
+
+
+@pytest.fixture
+async def world(uows):
+    owner = await new_account(uows)
+    m1 = await join(uows, owner, 3001, username="petya")
+    m2 = await join(uows, owner, 3002, username="vasya")
+    account = owner.account_id
+    ids = {
+        n: await add_order(uows, account, n, customer_phone=f"+7 900 000-00-{n[-2:]}")
+        for n in ("A-01", "A-02", "A-03", "A-04")
+    }
+    async with uows() as uow:
+        await claim_order(uow, m1, ids["A-02"])
+    async with uows() as uow:
+        await assign_order(uow, owner, ids["A-03"], m2.member_id)
+    async with uows() as uow:
+        await claim_order(uow, m1, ids["A-04"])
+    async with uows() as uow:
+        await change_status(uow, m1, ids["A-04"], "completed")
+    return {"owner": owner, "m1": m1, "m2": m2, "ids": ids}
+
+
+def _numbers(found, column: Column) -> list[str]:
+    [col] = [c for c in found.columns if c.column is column]
+    return [row.order.number for row in col.rows]
+
+
+async def test_columns_counts_and_scopes(uows, world):
+    async with uows() as uow:
+        team = await board(uow, world["m1"], Scope.TEAM, limit=1)
+    counts = {c.column: c.count for c in team.columns}
+    assert counts == {Column.NEW: 1, Column.IN_PROGRESS: 2, Column.DONE_TODAY: 1}
+    assert len(_numbers(team, Column.IN_PROGRESS)) == 1  # limited rows, full count
+    async with uows() as uow:
+        mine = await board(uow, world["m1"])
+    assert mine.scope is Scope.MINE
+    assert _numbers(mine, Column.NEW) == ["A-01"]
+    assert _numbers(mine, Column.IN_PROGRESS) == ["A-02"]
+    assert _numbers(mine, Column.DONE_TODAY) == ["A-04"]
+    async with uows() as uow:
+        by_manager = await board(uow, world["owner"], Scope.TEAM, manager_id=world["m2"].member_id)
+    assert _numbers(by_manager, Column.IN_PROGRESS) == ["A-03"]
+    async with uows() as uow:
+        with pytest.raises(PermissionDenied):
+            await board(uow, world["m1"], Scope.TEAM, manager_id=world["m2"].member_id)
+
+
+async def test_search_and_the_stale_mark(uows, world, clock):
+    async with uows() as uow:
+        found = await board(uow, world["m2"], Scope.TEAM, query="00-00-04")
+    assert _numbers(found, Column.DONE_TODAY) == ["A-04"]
+    clock.advance(timedelta(hours=3))
+    async with uows() as uow:
+        later = await board(uow, world["m2"], Scope.TEAM)
+    [new] = [c for c in later.columns if c.column is Column.NEW]
+    assert [row.stale for row in new.rows] == [True]
+    assert _numbers(later, Column.DONE_TODAY) == ["A-04"]  # same local day in Moscow
+
+
+async def test_the_view_and_the_report(uows, world):
+    async with uows() as uow:
+        view = await order_view(uow, world["m1"], world["ids"]["A-03"])
+    assert view.card.details is None and view.log is None and view.tasks == []
+    async with uows() as uow:
+        report = await period_report(uow, world["m1"], PeriodKind.TODAY)
+    assert report.totals.completed == 1
