@@ -315,8 +315,8 @@ def test_an_owner_reads_the_sales_chart(server, open_board):
     expect(bar).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#report-total")).to_contain_text("₽")
     bar.click()
-    expect(bar).to_have_class("bar picked")
-    expect(page.locator("#report-detail")).to_contain_text("@petya")
+    expect(bar).to_have_class("bar picked", timeout=WAIT_MS)
+    expect(page.locator("#report-detail")).to_contain_text("@petya", timeout=WAIT_MS)
     shot(page, "report-light")
 
 
