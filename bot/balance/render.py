@@ -8,7 +8,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.format import day, money, q, when
 from bot.journal.render import service_name
 from core.journal.billing import BalanceOverview, TopUpResult
-from core.journal.forecast import FORECAST_DAYS, Renewal
+from core.journal.forecast import FORECAST_DAYS, WEEK_DAYS, Needs, Renewal
 from core.ledger.models import LedgerEntry
 
 REASONS = {
@@ -44,6 +44,27 @@ def renewal_line(renewal: Renewal) -> str:
     return f"{day(renewal.on)} · {name} · {money(renewal.price)}"
 
 
+def needs_lines(needs: Needs) -> list[str]:
+    """The two top-ups to choose between — the same figures as the alerts."""
+    lines = []
+    first = needs.first
+    if first is not None and needs.keep > 0:
+        lines.append(
+            _("⚠️ To keep {name} ({date}): top up {amount}.").format(
+                name=service_name(first.catalog_code),
+                date=_("now") if first.overdue else day(first.on),
+                amount=money(needs.keep),
+            )
+        )
+    if needs.week > 0:
+        lines.append(
+            _("To cover every renewal of the next {days} days: {amount}.").format(
+                days=WEEK_DAYS, amount=money(needs.week)
+            )
+        )
+    return lines
+
+
 def runway_line(view: BalanceOverview) -> str:
     run = view.runway
     if not view.anything_renews:
@@ -51,9 +72,12 @@ def runway_line(view: BalanceOverview) -> str:
     if run.short_on is None:
         return _("✅ The balance covers every renewal for the next 12 months.")
     if (run.short_on - view.today).days <= FORECAST_DAYS:
-        return _("⚠️ Short by {amount} for renewals on {date}. Top up: /topup").format(
-            amount=money(run.shortfall), date=day(run.short_on)
-        )
+        lines = needs_lines(view.needs) or [
+            _("⚠️ Short by {amount} for renewals on {date}.").format(
+                amount=money(run.shortfall), date=day(run.short_on)
+            )
+        ]
+        return "\n".join([*lines, _("Top up: /topup")])
     return _("✅ The balance covers renewals until {date}.").format(date=day(run.short_on))
 
 

@@ -36,6 +36,7 @@ class BalanceOverview:
     runway: forecast.Runway
     anything_renews: bool  # any auto-renewal at all within the runway horizon
     entries: list[LedgerEntry]  # the latest first
+    needs: forecast.Needs  # what keeps the first uncovered renewal, what covers the week
 
 
 async def _top_up(
@@ -99,4 +100,5 @@ async def balance_overview(uow: UnitOfWork, actor: Actor) -> BalanceOverview:
         runway=forecast.runway(balance, ahead),
         anything_renews=bool(ahead),
         entries=await recent_entries(uow, actor.account_id),
+        needs=forecast.needs(balance, soon, today),
     )

@@ -119,10 +119,10 @@ async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
     assert "−3 000,00 ₽ · заказ: Выгрузка аналитики" in text
     await order(uows, shop["owner"], "email_tracking")
     short = plain((await manager.send("/balance")).text)
-    assert "Не хватает 450,00 ₽ для продлений 22.12.2026" in short
+    assert "Чтобы сохранить Обратный звонок (22.12.2026): пополните на 450,00 ₽." in short
     await manager.send("/lang en")
     english = plain((await manager.send("/balance")).text)
-    assert "Short by 450,00 ₽ for renewals on 22.12.2026" in english
+    assert "To keep Callback widget (22.12.2026): top up 450,00 ₽." in english
     assert "22.12.2026 · Chat widget · 790,00 ₽" in english
     assert "−690,00 ₽ · order: Email tracking" in english
 
