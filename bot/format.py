@@ -1,4 +1,8 @@
-"""Formatting at the edge: money from kopecks, UTC times in the account's zone."""
+"""Formatting at the edge: money from kopecks, UTC times in the account's zone.
+
+Numbers follow the language of the message (Babel's number patterns): Russian groups digits
+with a no-break space and writes a decimal comma (3 380,00 ₽), English writes 3,380.00 ₽.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,36 @@ from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import get_i18n
+from babel.numbers import format_decimal
+
 NBSP = "\u00a0"
+SIGNS = {"RUB": "₽"}
+DEFAULT_LOCALE = "ru"
+
+
+def current_locale() -> str:
+    """The language of the update or message being rendered; Russian outside one."""
+    try:
+        return get_i18n().current_locale
+    except LookupError:
+        return DEFAULT_LOCALE
+
+
+def currency_sign(currency: str = "RUB") -> str:
+    return SIGNS.get(currency, currency)
+
+
+def number(value: int | float, pattern: str = "#,##0") -> str:
+    """A number grouped as the current language writes it."""
+    return format_decimal(value, format=pattern, locale=current_locale())
+
+
+def whole_money(kopecks: int, currency: str = "RUB") -> str:
+    """Whole rubles, rounded half-up: 4_500_050 → '45 001 ₽' (for charts and narrow tables)."""
+    sign = "−" if kopecks < 0 else ""
+    whole = (abs(kopecks) + 50) // 100
+    return f"{sign}{number(whole)}{NBSP}{currency_sign(currency)}"
 
 
 def money(kopecks: int, currency: str = "RUB") -> str:
