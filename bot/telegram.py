@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
 from bot import errors, fallback
 from bot.alerts import router as alerts_router
 from bot.audit import router as audit_router
+from bot.balance import dialog as balance_dialog
 from bot.balance import router as balance_router
 from bot.filters import IsMember, PrivateChat
 from bot.guards import (
@@ -91,6 +92,7 @@ def build_routers() -> list[Router]:
         tariff_router.build_router(),
         journal_router.build_router(),
         balance_router.build_router(),
+        balance_dialog.build_router(),
         orders_router.build_router(),
         announce_router.build_router(),
         task_dialog.build_router(),  # before neworder: /cancel inside a task dialog

@@ -323,7 +323,8 @@ async def test_alerts_reach_owner_and_opted_in_admin_in_their_languages(
         "🔴 Услуга <b>Онлайн-чат</b> приостановлена",
     ]
     clock.set(msk(2026, 12, 23, 10))
-    reply = await me.send("/topup 1000 PAY-1")
+    await me.send("/topup 1000 PAY-1")
+    reply = await me.click("✅ Зачислить")
     assert "Благодаря этому платежу продлены: Коллтрекинг." in reply.text
     sent = await deliver()
     assert list(sent) == [2000]  # the owner has just been told, directly

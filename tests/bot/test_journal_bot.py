@@ -32,6 +32,7 @@ async def test_empty_journal_offers_the_order_button_only_to_managers_of_service
 async def test_order_from_the_catalog_charges_once(client, shop, uows):
     owner = client(OWNER)
     await owner.send("/topup 10000 PP-1")
+    await owner.click("✅ Зачислить")
     await owner.send("/services")
     catalog = await owner.click("Заказать услугу")
     assert "Пакет МультиТрекинга" in catalog.text
@@ -52,6 +53,7 @@ async def test_order_from_the_catalog_charges_once(client, shop, uows):
 async def test_short_balance_is_refused_with_the_shortfall(client, shop, uows):
     owner = client(OWNER)
     await owner.send("/topup 1000 PP-2")
+    await owner.click("✅ Зачислить")
     await owner.send("/services")
     await owner.click("Заказать услугу")
     quote = await owner.click("Коллтрекинг")
