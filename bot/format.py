@@ -10,7 +10,6 @@ from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import get_i18n
 from babel.numbers import format_decimal
 
 NBSP = "\u00a0"
@@ -20,6 +19,9 @@ DEFAULT_LOCALE = "ru"
 
 def current_locale() -> str:
     """The language of the update or message being rendered; Russian outside one."""
+    # Imported here: the CLI formats money too and must not load aiogram (see test_architecture).
+    from aiogram.utils.i18n import get_i18n
+
     try:
         return get_i18n().current_locale
     except LookupError:

@@ -54,6 +54,7 @@ from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
 from bot.routing import FeatureRouter, seal
 from bot.start import router as start_router
+from bot.tariff import dialog as tariff_dialog
 from bot.tariff import router as tariff_router
 from bot.tariff.middleware import ReadOnlyNoticeMiddleware
 from bot.tasks import dialog as task_dialog
@@ -90,6 +91,7 @@ def build_routers() -> list[Router]:
         members_router.build_router(),
         audit_router.build_router(),
         tariff_router.build_router(),
+        tariff_dialog.build_router(),
         journal_router.build_router(),
         balance_router.build_router(),
         balance_dialog.build_router(),

@@ -101,7 +101,7 @@ FIELD_NAMES = {
     "auto_renew": __("auto-renew"),
     "tariff": __("tariff"),
     "members": __("members"),
-    "months": __("months"),
+    "months": __("period, months"),
     "monthly_cost": __("monthly cost"),
     "confirmed_monthly_cost": __("confirmed monthly cost"),
     "paid_through": __("paid through"),
