@@ -14,12 +14,14 @@ from core.journal.billing import BalanceOverview, TopUpPreview, TopUpResult
 from core.journal.forecast import FORECAST_DAYS, WEEK_DAYS, Needs, Renewal
 from core.ledger.models import LedgerEntry
 
+# Each line says which way the money went: a charge is named as one ("service brought back"
+# read as a refund when it was a charge).
 REASONS = {
     "topup": __("top-up"),
-    "service.order": __("order"),
-    "service.renewal": __("renewal"),
-    "service.return": __("return"),
-    "service.refund": __("refund"),
+    "service.order": __("charge for an order"),
+    "service.renewal": __("charge for a renewal"),
+    "service.return": __("charge for bringing a service back"),
+    "service.refund": __("refund to the balance"),
 }
 SERVICE_REASONS = {"service.order", "service.renewal", "service.return", "service.refund"}
 

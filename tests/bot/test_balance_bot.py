@@ -144,7 +144,7 @@ async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
     assert "22.12.2026 · Онлайн-чат · 790,00 ₽\n22.12.2026 · Обратный звонок · 590,00 ₽" in text
     assert "Баланса хватит на продления до 22.01.2027." in text
     assert "+6 000,00 ₽ · пополнение PP-1" in text
-    assert "−3 000,00 ₽ · заказ: Выгрузка аналитики" in text
+    assert "−3 000,00 ₽ · списание за заказ: Выгрузка аналитики" in text
     await order(uows, shop["owner"], "email_tracking")
     short = plain((await manager.send("/balance")).text)
     assert "Чтобы сохранить Обратный звонок (22.12.2026): пополните на 450,00 ₽." in short
@@ -152,7 +152,7 @@ async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
     english = plain((await manager.send("/balance")).text)
     assert "To keep Callback widget (22.12.2026): top up 450,00 ₽." in english
     assert "22.12.2026 · Chat widget · 790,00 ₽" in english
-    assert "−690,00 ₽ · order: Email tracking" in english
+    assert "−690,00 ₽ · charge for an order: Email tracking" in english
 
 
 async def test_help_lists_journal_commands_by_permission(client, shop):
@@ -160,3 +160,26 @@ async def test_help_lists_journal_commands_by_permission(client, shop):
     owner_help = (await client(OWNER).send("/help")).text
     assert "/services" in manager_help and "/balance" in manager_help
     assert "/topup" not in manager_help and "/topup" in owner_help
+
+
+def test_ledger_lines_say_which_way_the_money_went():
+    """A returned (brought back) service is a charge; a refund is money back."""
+    from datetime import UTC, datetime
+
+    from bot.balance.render import entry_line
+    from bot.i18n import build_i18n
+    from core.ledger.models import LedgerEntry
+
+    at = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    back = LedgerEntry(reason="service.return", amount=-790_00, note="chat_widget", created_at=at)
+    refund = LedgerEntry(reason="service.refund", amount=790_00, note="chat_widget", created_at=at)
+    i18n = build_i18n("ru")
+    with i18n.context(), i18n.use_locale("ru"):
+        assert "−790,00 ₽ · списание за возобновление услуги: Онлайн-чат" in plain(
+            entry_line(back, "Europe/Moscow")
+        )
+        assert "+790,00 ₽ · возврат денег на баланс: Онлайн-чат" in plain(
+            entry_line(refund, "Europe/Moscow")
+        )
+    with i18n.context(), i18n.use_locale("en"):
+        assert "charge for bringing a service back: Chat widget" in entry_line(back, "UTC")
