@@ -7,6 +7,7 @@ with a no-break space and writes a decimal comma (3 380,00 ₽), English writes 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,7 @@ def currency_sign(currency: str = "RUB") -> str:
     return SIGNS.get(currency, currency)
 
 
-def number(value: int | float, pattern: str = "#,##0") -> str:
+def number(value: int | Decimal, pattern: str = "#,##0") -> str:
     """A number grouped as the current language writes it."""
     return format_decimal(value, format=pattern, locale=current_locale())
 
@@ -45,12 +46,10 @@ def whole_money(kopecks: int, currency: str = "RUB") -> str:
 
 
 def money(kopecks: int, currency: str = "RUB") -> str:
-    """3380_00 → '3 380,00 ₽' (the same in both languages, as Russian invoices print it)."""
+    """3380_00 → '3 380,00 ₽' in Russian, '3,380.00 ₽' in English (exact: no float)."""
     sign = "−" if kopecks < 0 else ""
-    rubles, kop = divmod(abs(kopecks), 100)
-    grouped = f"{rubles:,}".replace(",", NBSP)
-    symbol = "₽" if currency == "RUB" else currency
-    return f"{sign}{grouped},{kop:02d}{NBSP}{symbol}"
+    amount = Decimal(abs(kopecks)).scaleb(-2)
+    return f"{sign}{number(amount, '#,##0.00')}{NBSP}{currency_sign(currency)}"
 
 
 def local(moment: datetime, timezone: str) -> datetime:

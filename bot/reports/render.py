@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.format import NBSP, currency_sign, q, when, whole_money
+from bot.format import currency_sign, number, q, when, whole_money
 from bot.orders.render import status_name
 from bot.reports import export
 from bot.reports.callbacks import ReportCb, ReportOp
@@ -25,13 +27,13 @@ def member_label(row: ReportRow) -> str:
 
 
 def rubles(kopecks: int) -> str:
-    """Whole rubles for the narrow table (half-up): 450050 → '4 501'."""
+    """Whole rubles for the narrow table (half-up): 450050 → '4 501' ('4,501' in English)."""
     whole = (kopecks + 50) // 100 if kopecks >= 0 else -((-kopecks + 50) // 100)
-    return f"{whole:,}".replace(",", NBSP)
+    return number(whole)
 
 
 def percent(tenths: int) -> str:
-    return f"{tenths // 10},{tenths % 10}"
+    return number(Decimal(tenths).scaleb(-1), "0.0")
 
 
 # ---- the text table --------------------------------------------------------------------------

@@ -117,8 +117,8 @@ async def test_unreadable_amounts_are_explained_and_credit_nothing(client, shop,
     assert "Не удалось прочитать сумму 1.500,50" in mixed
     await owner.send("/lang en")
     english = plain((await owner.send("/topup 1,500 PP-1")).text)
-    assert "1,500 can be read two ways: 1 500,00 ₽ or 1,50 ₽. Write 1500 for the first" in english
-    assert "at most 10 000 000,00 ₽" in plain((await owner.send("/topup 50 000 000 X")).text)
+    assert "1,500 can be read two ways: 1,500.00 ₽ or 1.50 ₽. Write 1500 for the first" in english
+    assert "at most 10,000,000.00 ₽" in plain((await owner.send("/topup 50 000 000 X")).text)
     assert await entries(uows, shop["owner"].account_id) == []
 
 
@@ -150,9 +150,11 @@ async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
     assert "Чтобы сохранить Обратный звонок (22.12.2026): пополните на 450,00 ₽." in short
     await manager.send("/lang en")
     english = plain((await manager.send("/balance")).text)
-    assert "To keep Callback widget (22.12.2026): top up 450,00 ₽." in english
-    assert "22.12.2026 · Chat widget · 790,00 ₽" in english
-    assert "−690,00 ₽ · charge for an order: Email tracking" in english
+    # English numbers: a comma groups thousands, a point starts the kopecks.
+    assert "<b>Renewals in the next 30 days</b>: 1,380.00 ₽" in english
+    assert "To keep Callback widget (22.12.2026): top up 450.00 ₽." in english
+    assert "22.12.2026 · Chat widget · 790.00 ₽" in english
+    assert "−690.00 ₽ · charge for an order: Email tracking" in english
 
 
 async def test_help_lists_journal_commands_by_permission(client, shop):

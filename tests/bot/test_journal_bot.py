@@ -85,10 +85,10 @@ async def test_journal_rows_in_russian_and_in_english(client, shop, uows):
     await manager.send("/lang en")
     reply = await manager.send("/services")
     en = plain(reply.text)
-    assert "<b>Services</b> · balance 930,00 ₽" in en
+    assert "<b>Services</b> · balance 930.00 ₽" in en
     assert "🟢 <b>Chat widget</b> · chat\n    working · 22.11.2026 → 22.12.2026 · " in en
-    assert "790,00 ₽ / month · auto-renew ✓" in en
-    assert "🟡 <b>Email tracking</b> · email\n    needs setup · — → — · 690,00 ₽ / month" in en
+    assert "790.00 ₽ / month · auto-renew ✓" in en
+    assert "🟡 <b>Email tracking</b> · email\n    needs setup · — → — · 690.00 ₽ / month" in en
     assert reply.buttons == ["🟢 Chat widget", "🟢 Callback widget", "🟡 Email tracking"]
     card = await manager.click("Chat widget")
     assert "Channel: chat\nStatus: working\nPeriod: 22.11.2026 → 22.12.2026" in card.text

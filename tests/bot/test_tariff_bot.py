@@ -302,7 +302,7 @@ async def test_english_tariff_names_and_texts(client, shop):
     await owner.send("/lang en")
     text = plain((await owner.send("/invoice 12")).text)
     assert "Invoice: tariff Standard, 12 mo." in text
-    assert "Discount 15 %: −6 084,00 ₽" in text and "Total: 34 476,00 ₽" in text
+    assert "Discount 15 %: −6,084.00 ₽" in text and "Total: 34,476.00 ₽" in text
 
 
 def test_catalog_is_the_one_the_app_uses(app):
