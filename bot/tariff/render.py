@@ -249,9 +249,9 @@ def usage(command: str) -> str:
 def read_only_notice(is_owner: bool, since: date) -> str:
     if is_owner:
         return _(
-            "The paid period ended on {date}, so the account is read-only for everyone: members "
-            "can look but not change anything. See the invoice with /invoice and record the "
-            "payment with /prepay."
+            "The paid period ended on {date}, so the account is read-only until it is renewed: "
+            "members can look, and you can still pay — top up the balance (/topup), see the "
+            "invoice (/invoice) and record the subscription payment (/prepay)."
         ).format(date=day(since))
     return _(
         "The account's paid period ended on {date}, so it is read-only: you can look but not "

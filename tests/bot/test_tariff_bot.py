@@ -268,11 +268,25 @@ async def test_lapsed_account_is_read_only_and_each_member_is_told_once(client, 
     assert len((await petya.send("/help")).texts) == 1
     # The owner is told too, and can still pay.
     owner_first = await owner.send("/tariff")
-    assert "Счёт — /invoice" in owner_first.texts[0]
+    assert "посмотреть счёт (/invoice)" in owner_first.texts[0]
     assert "закончился 22.12.2026: до оплаты" in owner_first.texts[1]
     paid = plain((await prepay(owner, "/prepay 1 PAY-2")).text)
     assert "Оплачено до: 22.12.2026 → 23.01.2027" in paid
     assert "заблокирован" in (await admin.send("/block @petya")).text
+
+
+async def test_a_lapsed_owner_is_told_one_thing_and_can_top_up(client, shop, uows, clock):
+    """Read-only, but paying works: the notice says so and never that nothing can change."""
+    owner = client(OWNER)
+    await prepay(owner, "/prepay 1 PAY-1")  # through 22.12.2026
+    clock.set(datetime(2026, 12, 23, 9, 0, tzinfo=UTC))
+    first = await owner.send("/topup 500 PP-9")
+    notice, confirm = first.texts
+    assert "пополнить баланс (/topup)" in notice
+    assert "ничего нельзя" not in notice and "не изменить" not in notice
+    assert confirm.startswith("Зачислить 500,00")
+    done = await owner.click("✅ Зачислить")
+    assert "Зачислено 500,00" in done.text and "только для просмотра" not in done.text
 
 
 async def test_nobody_joins_a_lapsed_account(client, shop, uows, clock):
