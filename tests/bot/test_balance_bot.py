@@ -147,7 +147,7 @@ async def test_balance_shows_renewals_runway_and_operations(client, shop, uows):
     assert "−3 000,00 ₽ · списание за заказ: Выгрузка аналитики" in text
     await order(uows, shop["owner"], "email_tracking")
     short = plain((await manager.send("/balance")).text)
-    assert "Чтобы сохранить Обратный звонок (22.12.2026): пополните на 450,00 ₽." in short
+    assert "Чтобы сохранить услугу «Обратный звонок» (22.12.2026): пополните на 450,00 ₽." in short
     await manager.send("/lang en")
     english = plain((await manager.send("/balance")).text)
     # English numbers: a comma groups thousands, a point starts the kopecks.
