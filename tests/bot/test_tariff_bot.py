@@ -169,8 +169,13 @@ async def test_paid_seat_invite_asks_first_with_the_design_example(client, shop,
     assert "изменились платные места" in history
     assert "оплачено до: 22.03.2027 → 08.03.2027" in history
     assert "стоимость в месяц: 3 000,00 ₽ → 3 380,00 ₽" in history
-    # Removing the paid seat gives the days back: floor(106 × 3380 / 3000) = 119.
-    await remove(client, "@olga")
+    # Removing the paid seat gives the days back: floor(106 × 3380 / 3000) = 119. The
+    # confirmation says so before anything changes, and the result names the new date.
+    asked = plain((await admin.send("/remove @olga")).text)
+    assert "Оплачено до: 08.03.2027 → 21.03.2027." in asked
+    assert (await account(uows)).paid_through == date(2027, 3, 8)
+    removed = plain((await admin.click("Да, удалить")).text)
+    assert "удалён" in removed and "Оплачено до: 08.03.2027 → 21.03.2027." in removed
     assert (await account(uows)).paid_through == date(2027, 3, 21)
 
 
