@@ -6,6 +6,9 @@ with a no-break space and writes a decimal comma (3 380,00 ₽), English writes 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from html import escape
@@ -14,12 +17,28 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 
 NBSP = "\u00a0"
+# Set by `numbers_as`: the notation of numbers regardless of the language of the words.
+_NUMBERS: ContextVar[str | None] = ContextVar("numbers", default=None)
 SIGNS = {"RUB": "₽"}
 DEFAULT_LOCALE = "ru"
 
 
+@contextmanager
+def numbers_as(locale: str) -> Iterator[None]:
+    """Numbers in `locale`'s notation whatever the words' language: the intake API and the CLI
+    explain errors in English words but with amounts as their parser reads them (1 500,00 ₽)."""
+    token = _NUMBERS.set(locale)
+    try:
+        yield
+    finally:
+        _NUMBERS.reset(token)
+
+
 def current_locale() -> str:
     """The language of the update or message being rendered; Russian outside one."""
+    forced = _NUMBERS.get()
+    if forced is not None:
+        return forced
     # Imported here: the CLI formats money too and must not load aiogram (see test_architecture).
     from aiogram.utils.i18n import get_i18n
 

@@ -26,6 +26,7 @@ from bot.audit import router as audit_router
 from bot.balance import dialog as balance_dialog
 from bot.balance import router as balance_router
 from bot.filters import IsMember, PrivateChat
+from bot.format import DEFAULT_LOCALE, numbers_as
 from bot.guards import (
     DuplicateUpdateMiddleware,
     FloodMemory,
@@ -194,7 +195,8 @@ def error_explainer(i18n: I18n) -> Callable[[DomainError], str]:
     """A domain error in the bot's English words (the intake API's error bodies, the CLI)."""
 
     def explain(error: DomainError) -> str:
-        with i18n.context(), i18n.use_locale("en"):
+        # English words; amounts as the parsers read them (1 500,00 ₽), not 1,500.00 ₽.
+        with i18n.context(), i18n.use_locale("en"), numbers_as(DEFAULT_LOCALE):
             return errors.error_text(error)
 
     return explain
