@@ -63,8 +63,8 @@ MESSAGES = {
     "invoice_months": __("An invoice covers {allowed} months."),
     "reference_too_long": __("The payment reference is too long: at most {limit} characters."),
     "account_read_only": __(
-        "The account's paid period has ended, so it is read-only: nothing can be changed until "
-        "the owner renews it (/invoice, /prepay)."
+        "The account's paid period has ended, so it is read-only until the owner renews it "
+        "(/invoice, /prepay); paying still works, top-ups too (/topup)."
     ),
     "invite_unconfirmed": __(
         "This invite needs your admin's confirmation again: the account's paid seats have "

@@ -24,9 +24,11 @@ if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set
 from bot import errors, fallback
 from bot.alerts import router as alerts_router
 from bot.audit import router as audit_router
+from bot.balance import dialog as balance_dialog
 from bot.balance import router as balance_router
 from bot.connectors import router as connectors_router
 from bot.filters import IsMember, PrivateChat
+from bot.format import DEFAULT_LOCALE, numbers_as
 from bot.guards import (
     DuplicateUpdateMiddleware,
     FloodMemory,
@@ -56,6 +58,7 @@ from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
 from bot.routing import FeatureRouter, seal
 from bot.start import router as start_router
+from bot.tariff import dialog as tariff_dialog
 from bot.tariff import router as tariff_router
 from bot.tariff.middleware import ReadOnlyNoticeMiddleware
 from bot.tasks import dialog as task_dialog
@@ -94,9 +97,11 @@ def build_routers() -> list[Router]:
         members_router.build_router(),
         audit_router.build_router(),
         tariff_router.build_router(),
+        tariff_dialog.build_router(),
         journal_router.build_router(),
         balance_router.build_router(),
         invoices_router.build_router(),
+        balance_dialog.build_router(),
         orders_router.build_router(),
         announce_router.build_router(),
         task_dialog.build_router(),  # before neworder: /cancel inside a task dialog
@@ -209,7 +214,8 @@ def error_explainer(i18n: I18n) -> Callable[[DomainError], str]:
     """A domain error in the bot's English words (the intake API's error bodies, the CLI)."""
 
     def explain(error: DomainError) -> str:
-        with i18n.context(), i18n.use_locale("en"):
+        # English words; amounts as the parsers read them (1 500,00 ₽), not 1,500.00 ₽.
+        with i18n.context(), i18n.use_locale("en"), numbers_as(DEFAULT_LOCALE):
             return errors.error_text(error)
 
     return explain

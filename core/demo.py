@@ -12,6 +12,7 @@ from core.accounts.models import Account
 from core.accounts.service import NewAccount, create_account
 from core.alerts.preferences import set_alerts
 from core.audit.models import AuditEntry
+from core.clock import Clock
 from core.db.uow import UnitOfWorkFactory
 from core.journal import billing, lifecycle, service
 from core.journal.calendar import add_months, local_today
@@ -103,35 +104,99 @@ async def ensure_demo(uows: UnitOfWorkFactory, *, timezone: str = "Europe/Moscow
         actors[member.key] = actor
     if created:
         await _seed_services(uows, actors)
-        await _seed_journal(uows, actors)
         await _seed_orders(uows, actors)
     return Demo(account_id, actors, created)
 
 
+class _Ago:
+    """The demo's clock moved back: the history it writes is spread over its 60 days."""
+
+    def __init__(self, clock: Clock, ago: timedelta) -> None:
+        self.clock, self.ago = clock, ago
+
+    def now(self) -> datetime:
+        return self.clock.now() - self.ago
+
+
+def _days_ago(uows: UnitOfWorkFactory, days: int, hours: int = 0) -> UnitOfWorkFactory:
+    """Units of work whose clock reads `days` (and `hours`) before now."""
+    return UnitOfWorkFactory(uows.sessions, _Ago(uows.clock, timedelta(days=days, hours=hours)))
+
+
 async def _seed_services(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> None:
-    """A balance and two services: the chat widget renews tomorrow and the balance is short,
-    so `/clock +1d` in the console shows the suspension and the low-balance alert."""
+    """The balance and the services journal, each step on its own day of the demo's 60 and in
+    time order, so /balance and /history read like a real shop's: services in every status,
+    the chat widget renews tomorrow and the balance (720 ₽) is short, so `/clock +1d` in the
+    console shows the suspension and the low-balance alert."""
     owner = actors["owner"]
     async with uows() as uow:
         await set_alerts(uow, actors["admin"], True)
-    async with uows() as uow:
-        await billing.top_up(uow, owner, 3_000_00, "DEMO-0001")
-    async with uows() as uow:
+        today = local_today(uow.clock.now(), owner.timezone)
+    prices = sum(service.catalog_item(code).price for code, _, _ in _JOURNAL)
+    # Both payments come before the first order: a top-up switches on what is waiting for it.
+    async with _days_ago(uows, 59, 4)() as uow:
+        await billing.top_up(uow, owner, prices, "DEMO-0001")
+    async with _days_ago(uows, 58, 2)() as uow:
+        await billing.top_up(uow, owner, 3_000_00, "DEMO-0002")
+    ordered = {}
+    for n, (code, _, _) in enumerate(_JOURNAL):
+        async with _days_ago(uows, 57 - 2 * n, 6)() as uow:
+            ordered[code] = (await service.order_service(uow, owner, code, f"demo-{code}")).service
+    lapses = sorted(
+        ((days, code, status) for code, status, days in _JOURNAL if days is not None),
+        reverse=True,
+    )
+    # The other steps, in time order: (days ago, what happens).
+    steps: list[tuple[int, str]] = [(29, "chat"), (12, "calls")]
+    steps += [(days, code) for days, code, _ in lapses]
+    statuses = {code: status for code, status, _ in _JOURNAL}
+    for days, step in sorted(steps, reverse=True):
+        if step == "chat":
+            await _chat_widget(uows, owner, today)
+        elif step == "calls":
+            async with _days_ago(uows, days, 5)() as uow:
+                calls = await service.order_service(uow, owner, "call_tracking", "demo-calls")
+            async with _days_ago(uows, days - 1, 2)() as uow:
+                await service.mark_set_up(uow, owner, calls.service.id)
+        else:
+            await _lapse(uows, owner, ordered[step].id, statuses[step], today, days)
+
+
+async def _chat_widget(uows: UnitOfWorkFactory, owner: Actor, today) -> None:
+    """Switched on a month ago, so its period ends tomorrow."""
+    start = add_months(today + timedelta(days=1), -1)
+    ago = (today - start).days
+    async with _days_ago(uows, ago, 2)() as uow:
         chat = (await service.order_service(uow, owner, "chat_widget", "demo-chat")).service
-    async with uows() as uow:
-        # Switched on a month ago, so its period ends tomorrow.
+    async with _days_ago(uows, ago, 1)() as uow:
         await lock_balance(uow, owner.account_id)
-        tomorrow = local_today(uow.clock.now(), owner.timezone) + timedelta(days=1)
         started = await uow.session.get(ConnectedService, chat.id)
-        await lifecycle.activate(uow, started, add_months(tomorrow, -1), None)
+        await lifecycle.activate(uow, started, start, None)
         await uow.commit()
-    async with uows() as uow:
-        calls = (await service.order_service(uow, owner, "call_tracking", "demo-calls")).service
-    async with uows() as uow:
-        await service.mark_set_up(uow, owner, calls.id)
 
 
-# Services in the other statuses, paid for by a matching top-up so the balance stays short.
+async def _lapse(
+    uows: UnitOfWorkFactory, owner: Actor, service_id: int, status: str, today, days: int
+) -> None:
+    """A journal service worked one period and stopped `days` ago."""
+    async with _days_ago(uows, days, 1)() as uow:
+        await lock_balance(uow, owner.account_id)
+        stopped = today - timedelta(days=days)
+        row = await uow.session.get(ConnectedService, service_id)
+        await lifecycle.activate(uow, row, add_months(stopped, -row.period_months), None)
+        if status == ServiceStatus.SUSPENDED:
+            lapsed, reason = ServiceStatus.SUSPENDED, "balance short"
+        else:
+            # Switched off by the owner; the closed one's return window has passed since.
+            row.auto_renew = False
+            lapsed, reason = ServiceStatus.DISCONNECTED, "auto-renew off"
+        lifecycle.lapse(row, lapsed, stopped, uow, reason)
+        if status == ServiceStatus.CLOSED:
+            await lifecycle.close(uow, row)
+        await uow.commit()
+
+
+# Services in the other statuses, paid for by the first top-up.
 _JOURNAL = (
     # (catalog code, status, days since it stopped)
     ("multitracking", ServiceStatus.NEEDS_SETUP, None),
@@ -139,34 +204,6 @@ _JOURNAL = (
     ("callback_widget", ServiceStatus.DISCONNECTED, 5),
     ("email_tracking", ServiceStatus.CLOSED, 40),
 )
-
-
-async def _seed_journal(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> None:
-    owner = actors["owner"]
-    prices = sum(service.catalog_item(code).price for code, _, _ in _JOURNAL)
-    async with uows() as uow:
-        await billing.top_up(uow, owner, prices, "DEMO-0002")
-    for code, status, stopped_days_ago in _JOURNAL:
-        async with uows() as uow:
-            ordered = (await service.order_service(uow, owner, code, f"demo-{code}")).service
-        if stopped_days_ago is None:
-            continue
-        async with uows() as uow:
-            await lock_balance(uow, owner.account_id)
-            today = local_today(uow.clock.now(), owner.timezone)
-            stopped = today - timedelta(days=stopped_days_ago)
-            row = await uow.session.get(ConnectedService, ordered.id)
-            await lifecycle.activate(uow, row, add_months(stopped, -row.period_months), None)
-            if status == ServiceStatus.SUSPENDED:
-                lapsed, reason = ServiceStatus.SUSPENDED, "balance short"
-            else:
-                # Switched off by the owner; the closed one's return window has passed since.
-                row.auto_renew = False
-                lapsed, reason = ServiceStatus.DISCONNECTED, "auto-renew off"
-            lifecycle.lapse(row, lapsed, stopped, uow, reason)
-            if status == ServiceStatus.CLOSED:
-                await lifecycle.close(uow, row)
-            await uow.commit()
 
 
 _FIRST = ("Анна", "Иван", "Сергей", "Ольга", "Павел", "Наталья", "Алексей", "Ирина", "Юлия")

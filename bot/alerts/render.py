@@ -77,6 +77,7 @@ def renewal_warning(p: Params) -> Rendered:
         "price": money(p["price"]),
         "balance": money(p["balance"]),
         "shortfall": money(p["shortfall"]),
+        "as_of": _as_of(p),
     }
     sid = p["service_id"]
     if not p["auto_renew"]:
@@ -88,12 +89,19 @@ def renewal_warning(p: Params) -> Rendered:
     elif p["shortfall"] > 0:
         text = _(
             "⚠️ <b>{name}</b> renews {when} for {price}, but the balance does not cover it: it "
-            "holds {balance}, short by {shortfall}. Top up in time, or the service will be "
-            "suspended."
+            "holds {balance}{as_of}. To keep {name}, top up {shortfall}. Top up in time, or the "
+            "service will be suspended."
         )
+        week = p.get("week", 0)
+        if week > p["shortfall"]:
+            text += "\n" + _("To cover every renewal of the next {days} days: {amount}.").format(
+                days=p.get("week_days", 7), amount=money(week)
+            )
         buttons = [_top_up(p["shortfall"]), _journal()]
     else:
-        text = _("🔔 <b>{name}</b> renews {when} for {price}; the balance covers it ({balance}).")
+        text = _(
+            "🔔 <b>{name}</b> renews {when} for {price}; the balance covers it ({balance}{as_of})."
+        )
         buttons = [_journal()]
     return text.format(**values), _keyboard(*buttons)
 
@@ -184,18 +192,35 @@ def _at_risk_line(r: Params) -> str:
     return f"• {name} — {_day(r['on'])}, {money(r['price'])}"
 
 
+def _as_of(p: Params) -> str:
+    """' (at 22:40)' when the figure was taken before quiet hours held the alert."""
+    if not p.get("as_of"):
+        return ""
+    return " " + _("(at {time})").format(time=q(p["as_of"]))
+
+
 def low_balance(p: Params) -> Rendered:
     lines = [
         _(
-            "⚠️ <b>The balance is running low.</b> It holds {balance}; the renewals of the next "
-            "{days} days come to {due} — short by {shortfall}."
+            "⚠️ <b>The balance is running low.</b> It holds {balance}{as_of}; the renewals of "
+            "the next {days} days come to {due}. To cover every renewal of the next {days} days: "
+            "{shortfall}."
         ).format(
             balance=money(p["balance"]),
+            as_of=_as_of(p),
             days=p["days"],
             due=money(p["due"]),
             shortfall=money(p["shortfall"]),
         )
     ]
+    if p.get("keep") and p["keep"] < p["shortfall"]:
+        lines.append(
+            _("To keep {name} ({date}): top up {amount}.").format(
+                name=service_name(p["keep_code"]),
+                date=_day(p["keep_on"]),
+                amount=money(p["keep"]),
+            )
+        )
     if p["covered_until"]:
         lines.append(
             _("It covers the renewals until {date}.").format(date=_day(p["covered_until"]))

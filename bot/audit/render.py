@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.audit.callbacks import HistoryPage as HistoryPageCb
 from bot.format import day, money, q, when
+from bot.members.render import role_name
 from bot.reports import export
 from bot.reports.periods import PERIOD_NAMES, period_text
 from core.audit.service import HistoryFilter, HistoryPage, HistoryRow
+from core.journal.catalog import default_catalog
 from core.reports.periods import Period
+from core.tariff.catalog import Catalog
 
 ACTIONS = {
     "account.created": __("account created"),
@@ -73,61 +80,216 @@ def action_name(action: str) -> str:
     return str(name) if name is not None else action
 
 
-MONEY_KEYS = {"amount", "monthly_cost", "confirmed_monthly_cost"}  # integer kopecks
-DATE_KEYS = {"paid_through"}  # ISO dates
-MOMENT_KEYS = {"due"}  # ISO date-times, shown in the account's zone
+# Field names as a person reads them; fields not named here are internal (ids) and not shown.
+FIELD_NAMES = {
+    "status": __("status"),
+    "assignee": __("assignee"),
+    "total": __("total"),
+    "source": __("source"),
+    "task": __("task"),
+    "due": __("due"),
+    "role": __("role"),
+    "base": __("based on"),
+    "name": __("name"),
+    "permissions": __("permissions"),
+    "balance": __("balance"),
+    "amount": __("amount"),
+    "price": __("price"),
+    "charged": __("charged"),
+    "refunded": __("refunded"),
+    "code": __("service"),
+    "started_on": __("started on"),
+    "ends_on": __("paid until"),
+    "lapsed_on": __("stopped on"),
+    "return_until": __("can be returned until"),
+    "return_by": __("can be returned until"),
+    "resources": __("resources"),
+    "released": __("released"),
+    "auto_renew": __("auto-renew"),
+    "tariff": __("tariff"),
+    "members": __("members"),
+    "months": __("period, months"),
+    "monthly_cost": __("monthly cost"),
+    "confirmed_monthly_cost": __("confirmed monthly cost"),
+    "paid_through": __("paid through"),
+    "reference": __("payment reference"),
+    "chat": __("chat"),
+    "hint": __("token"),
+    "alerts": __("alerts"),
+    "quiet_hours": __("quiet hours"),
+    "expires_at": __("expires"),
+    "owner_telegram_id": __("owner's Telegram id"),
+    "number": __("number"),
+}
+MONEY_KEYS = {
+    "amount",
+    "balance",
+    "charged",
+    "confirmed_monthly_cost",
+    "monthly_cost",
+    "price",
+    "refunded",
+    "total",
+}  # integer kopecks
+SWITCH_KEYS = {"alerts", "quiet_hours", "auto_renew"}  # on/off: the change shows the new state
+SOURCE_NAMES = {"api": __("API"), "csv": __("CSV file"), "manual": __("by hand")}
+# The same words as the orders' and the journal's screens (the same msgids): those renders show
+# this module's rows, so it can't import theirs.
+ORDER_STATUS_NAMES = {
+    "new": __("new"),
+    "in_progress": __("in progress"),
+    "completed": __("completed"),
+    "cancelled": __("cancelled"),
+}
+SERVICE_STATUS_NAMES = {
+    "ordered": __("ordered"),
+    "needs_setup": __("needs setup"),
+    "active": __("working"),
+    "suspended": __("suspended"),
+    "disconnected": __("disconnected"),
+    "closed": __("closed"),
+}
+MEMBER_STATUS_NAMES = {
+    "active": __("active"),
+    "blocked": __("blocked"),
+    "removed": __("removed"),
+}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
 
 
-def _shown(key: str, value: Any, timezone: str, escape=q) -> str:
-    if key in MONEY_KEYS and isinstance(value, int):
-        return money(value)
-    if key in MOMENT_KEYS and isinstance(value, str):
-        try:
-            return when(datetime.fromisoformat(value), timezone)
-        except ValueError:
-            pass
-    if key in DATE_KEYS and isinstance(value, str):
-        try:
-            return day(date.fromisoformat(value))
-        except ValueError:
-            pass
-    return escape(value)
+def _named(names: dict, value: str) -> str:
+    name = names.get(value)
+    return str(name) if name is not None else value
+
+
+def _tariff_name(code: str, catalog: Catalog | None) -> str:
+    if catalog is not None:
+        for tariff in catalog.tariffs:
+            if tariff.code == code:
+                return tariff.name(get_i18n().current_locale)
+    return code
+
+
+def _status(subject_type: str, value: str) -> str:
+    names = {"order": ORDER_STATUS_NAMES, "service": SERVICE_STATUS_NAMES}
+    return _named(names.get(subject_type, MEMBER_STATUS_NAMES), value)
+
+
+def service_name(code: str) -> str:
+    item = default_catalog().get(code)
+    return q(item.name(get_i18n().current_locale) if item is not None else code)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """How the values of one entry are shown: its subject, the zone, the tariff catalog."""
+
+    subject_type: str
+    timezone: str
+    catalog: Catalog | None
+    escape: Callable[[Any], str]
+
+    def value(self, key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return _("on") if value else _("off")  # a switch: the state it turned to
+        if isinstance(value, list):
+            return ", ".join(self.value(key, v) for v in value) or "—"
+        if key in MONEY_KEYS and isinstance(value, int):
+            return money(value)
+        if isinstance(value, int | float):
+            return str(value)
+        if not isinstance(value, str):
+            return self.escape(value)
+        if key == "status":
+            return _status(self.subject_type, value)
+        if key == "role":
+            return role_name(value)
+        if key == "source":
+            return _named(SOURCE_NAMES, value)
+        if key == "code":
+            return service_name(value)
+        if key == "tariff":
+            return self.escape(_tariff_name(value, self.catalog))
+        if _ISO_MOMENT.fullmatch(value):
+            with contextlib.suppress(ValueError):
+                return when(datetime.fromisoformat(value), self.timezone)
+        if _ISO_DAY.fullmatch(value):
+            with contextlib.suppress(ValueError):
+                return day(date.fromisoformat(value))
+        return self.escape(value)
 
 
 def _changes(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, timezone: str, escape=q
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    timezone: str,
+    escape: Callable[[Any], str] = q,
+    *,
+    subject_type: str = "",
+    catalog: Catalog | None = None,
 ) -> str:
-    """'key: old → new; …' — HTML-escaped for messages, `escape=str` for files."""
+    """'field: old → new; …' in words — HTML-escaped for messages, `escape=str` for files."""
     before, after = before or {}, after or {}
+    shown = _Shown(subject_type, timezone, catalog, escape)
     parts = []
-    for key in sorted(set(before) | set(after)):
+    for key in FIELD_NAMES:
         old, new = before.get(key), after.get(key)
-        if old is None and new is None:
+        if old in (None, []) and new in (None, []):
             continue
-        if old is None:
-            parts.append(f"{escape(key)}: {_shown(key, new, timezone, escape)}")
+        if (key, subject_type) in (("number", "order"), ("code", "service")):
+            continue  # the subject names it already
+        field = str(FIELD_NAMES[key])
+        if key in SWITCH_KEYS and isinstance(new, bool):
+            if old != new:
+                parts.append(f"{field}: {shown.value(key, new)}")
+        elif old is None:
+            parts.append(f"{field}: {shown.value(key, new)}")
+        elif new is None and key not in after:
+            continue  # only the state before was recorded
         elif old != new:
-            shown_old = _shown(key, old, timezone, escape)
-            parts.append(f"{escape(key)}: {shown_old} → {_shown(key, new, timezone, escape)}")
+            parts.append(f"{field}: {shown.value(key, old)} → {shown.value(key, new)}")
     return "; ".join(parts)
 
 
 def _subject(entry: HistoryRow) -> str:
-    if entry.subject_id:
-        return f"{entry.subject_type} #{entry.subject_id}"
-    return entry.subject_type
+    """What the entry is about, as a person names it (never an internal id)."""
+    label, kind = entry.subject_label, entry.subject_type
+    if kind == "order":
+        return _("order №{number}").format(number=label) if label else _("order")
+    if kind == "member":
+        return label or _("member")
+    if kind == "service":
+        return service_name(label) if label else _("service")
+    return ""
 
 
-def row(entry: HistoryRow, timezone: str) -> str:
+def row(entry: HistoryRow, timezone: str, catalog: Catalog | None = None) -> str:
     who = q(entry.actor_name) if entry.actor_name else _("system")
     line = f"<code>{when(entry.created_at, timezone)}</code> {who}: {action_name(entry.action)}"
-    line += f" · {q(_subject(entry))}"
-    changes = _changes(entry.before, entry.after, timezone)
+    subject = _subject(entry)
+    if subject:
+        # service_name escapes already; the others are plain text
+        line += " · " + (subject if entry.subject_type == "service" else q(subject))
+    changes = _changes(
+        entry.before, entry.after, timezone, subject_type=entry.subject_type, catalog=catalog
+    )
     if changes:
         line += f"\n    {changes}"
     if entry.reason:
-        line += "\n    " + _("reason: {reason}").format(reason=q(entry.reason))
+        line += "\n    " + _("reason: {reason}").format(reason=q(reason_text(entry.reason)))
     return line
+
+
+# Reasons the system writes (a member's reason is their own words, shown as written).
+REASONS = {
+    "balance short": __("the balance did not cover the renewal"),
+    "auto-renew off": __("auto-renew was off"),
+}
+
+
+def reason_text(reason: str) -> str:
+    return _named(REASONS, reason)
 
 
 ACTION_GROUP_NAMES = {
@@ -193,13 +355,15 @@ def _filter_rows(
     return [periods[:3], periods[3:], actions[:3], actions[3:], last]
 
 
-def history(page: HistoryPage, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+def history(
+    page: HistoryPage, timezone: str, catalog: Catalog | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("<b>Request history</b>, page {page}").format(page=page.page + 1)]
     filters = filters_text(page)
     if filters:
         lines.append(filters)
     if page.rows:
-        lines += [row(entry, timezone) for entry in page.rows]
+        lines += [row(entry, timezone, catalog) for entry in page.rows]
     else:
         lines.append(_("No entries match these filters.") if filters else _("Nothing here yet."))
     wanted = page.filter
@@ -214,7 +378,9 @@ def history(page: HistoryPage, timezone: str) -> tuple[str, InlineKeyboardMarkup
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def history_csv(rows: list[HistoryRow], timezone: str, locale: str) -> BufferedInputFile:
+def history_csv(
+    rows: list[HistoryRow], timezone: str, locale: str, catalog: Catalog | None = None
+) -> BufferedInputFile:
     style = export.style_for(locale)
     headers = [
         _("Time"),
@@ -231,9 +397,18 @@ def history_csv(rows: list[HistoryRow], timezone: str, locale: str) -> BufferedI
             export.text(entry.actor_name or _("system")),
             action_name(entry.action),
             entry.action,
-            _subject(entry),
-            export.text(_changes(entry.before, entry.after, timezone, escape=str)),
-            export.text(entry.reason),
+            export.text(_subject(entry)),
+            export.text(
+                _changes(
+                    entry.before,
+                    entry.after,
+                    timezone,
+                    escape=str,
+                    subject_type=entry.subject_type,
+                    catalog=catalog,
+                )
+            ),
+            export.text(reason_text(entry.reason) if entry.reason else None),
         ]
         for entry in rows
     ]

@@ -16,6 +16,7 @@ from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.members.service import find_member
 from core.reports.periods import is_period_word, local_today, parse_period
+from core.tariff.catalog import Catalog
 
 
 async def _parse_args(
@@ -36,29 +37,44 @@ async def _parse_args(
 
 
 async def cmd_history(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    catalog: Catalog,
 ) -> None:
     wanted = await _parse_args(uow, actor, command.args, clock)
     page = await history(
         uow, actor, member_id=wanted.member_id, action=wanted.action, period=wanted.period
     )
-    text, markup = render.history(page, actor.timezone)
+    text, markup = render.history(page, actor.timezone, catalog)
     await message.answer(text, reply_markup=markup)
 
 
 async def on_history_csv(
-    query: CallbackQuery, callback_data: HistoryPage, uow: UnitOfWork, actor: Actor, clock: Clock
+    query: CallbackQuery,
+    callback_data: HistoryPage,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    catalog: Catalog,
 ) -> None:
     wanted = callback_data.wanted(local_today(clock.now(), actor.timezone))
     rows, truncated = await history_export(uow, actor, wanted)
-    document = render.history_csv(rows, actor.timezone, actor.locale)
+    document = render.history_csv(rows, actor.timezone, actor.locale, catalog)
     await query.message.answer_document(
         document, caption=render.export_caption(len(rows), truncated)
     )
 
 
 async def on_history_page(
-    query: CallbackQuery, callback_data: HistoryPage, uow: UnitOfWork, actor: Actor, clock: Clock
+    query: CallbackQuery,
+    callback_data: HistoryPage,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    catalog: Catalog,
 ) -> None:
     cb = callback_data
     wanted = cb.wanted(local_today(clock.now(), actor.timezone))
@@ -70,7 +86,7 @@ async def on_history_page(
         action=wanted.action,
         period=wanted.period,
     )
-    text, markup = render.history(page, actor.timezone)
+    text, markup = render.history(page, actor.timezone, catalog)
     if cb.e:
         await query.message.edit_text(text, reply_markup=markup)
     else:

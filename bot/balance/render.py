@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.balance.callbacks import FormAction, TopUpFormCb
 from bot.format import day, money, q, when
 from bot.journal.render import service_name
-from core.journal.billing import BalanceOverview, TopUpResult
-from core.journal.forecast import FORECAST_DAYS, Renewal
+from core.journal.billing import BalanceOverview, TopUpPreview, TopUpResult
+from core.journal.forecast import FORECAST_DAYS, WEEK_DAYS, Needs, Renewal
 from core.ledger.models import LedgerEntry
 
+# Each line says which way the money went: a charge is named as one ("service brought back"
+# read as a refund when it was a charge).
 REASONS = {
     "topup": __("top-up"),
-    "service.order": __("order"),
-    "service.renewal": __("renewal"),
-    "service.return": __("return"),
-    "service.refund": __("refund"),
+    "service.order": __("charge for an order"),
+    "service.renewal": __("charge for a renewal"),
+    "service.return": __("charge for bringing a service back"),
+    "service.refund": __("refund to the balance"),
 }
 SERVICE_REASONS = {"service.order", "service.renewal", "service.return", "service.refund"}
 
@@ -44,6 +49,27 @@ def renewal_line(renewal: Renewal) -> str:
     return f"{day(renewal.on)} · {name} · {money(renewal.price)}"
 
 
+def needs_lines(needs: Needs) -> list[str]:
+    """The two top-ups to choose between — the same figures as the alerts."""
+    lines = []
+    first = needs.first
+    if first is not None and needs.keep > 0:
+        lines.append(
+            _("⚠️ To keep {name} ({date}): top up {amount}.").format(
+                name=service_name(first.catalog_code),
+                date=_("now") if first.overdue else day(first.on),
+                amount=money(needs.keep),
+            )
+        )
+    if needs.week > 0:
+        lines.append(
+            _("To cover every renewal of the next {days} days: {amount}.").format(
+                days=WEEK_DAYS, amount=money(needs.week)
+            )
+        )
+    return lines
+
+
 def runway_line(view: BalanceOverview) -> str:
     run = view.runway
     if not view.anything_renews:
@@ -51,9 +77,12 @@ def runway_line(view: BalanceOverview) -> str:
     if run.short_on is None:
         return _("✅ The balance covers every renewal for the next 12 months.")
     if (run.short_on - view.today).days <= FORECAST_DAYS:
-        return _("⚠️ Short by {amount} for renewals on {date}. Top up: /topup").format(
-            amount=money(run.shortfall), date=day(run.short_on)
-        )
+        lines = needs_lines(view.needs) or [
+            _("⚠️ Short by {amount} for renewals on {date}.").format(
+                amount=money(run.shortfall), date=day(run.short_on)
+            )
+        ]
+        return "\n".join([*lines, _("Top up: /topup")])
     return _("✅ The balance covers renewals until {date}.").format(date=day(run.short_on))
 
 
@@ -111,7 +140,63 @@ def top_up(result: TopUpResult, timezone: str) -> str:
 
 def usage() -> str:
     return _(
-        "Usage: /topup 5000 [reference] — the amount in rubles (12500, 12 500,50 or "
-        "12500.50), then the payment reference, e.g. /topup 12 500,50 PP-1042. "
-        "The same reference is never credited twice."
+        "Usage: /topup — the bot asks for the amount and the payment reference; or in one line "
+        "/topup 12 500,50 PP-1042: the amount in rubles (12500, 12 500,50 or 12500.50), then "
+        "the payment reference. The same reference is never credited twice."
     )
+
+
+def _form_keyboard(*, confirm: bool = False) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if confirm:
+        builder.button(text=_("✅ Credit"), callback_data=TopUpFormCb(action=FormAction.CONFIRM))
+    builder.button(text=_("✖️ Cancel"), callback_data=TopUpFormCb(action=FormAction.CANCEL))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def ask_amount() -> tuple[str, InlineKeyboardMarkup]:
+    return (
+        _(
+            "Record a payment received. How much, in rubles? For example 12500, 12 500,50 or "
+            "12500.50."
+        ),
+        _form_keyboard(),
+    )
+
+
+def ask_reference(amount: int) -> tuple[str, InlineKeyboardMarkup]:
+    return (
+        _(
+            "{amount}. The payment reference? For example the bank transfer number: the same "
+            "reference is never credited twice."
+        ).format(amount=money(amount)),
+        _form_keyboard(),
+    )
+
+
+def confirm_top_up(preview: TopUpPreview, reference: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [
+        _("Credit {amount} (payment {reference})?").format(
+            amount=money(preview.amount), reference=q(reference)
+        ),
+        _("Balance: {before} → {after}.").format(
+            before=money(preview.balance), after=money(preview.after)
+        ),
+    ]
+    lines += needs_lines(preview.needs_after) or [
+        _("✅ It covers every renewal of the next {days} days.").format(days=WEEK_DAYS)
+    ]
+    return "\n".join(lines), _form_keyboard(confirm=True)
+
+
+def top_up_cancelled(had_form: bool) -> str:
+    return _("Cancelled: nothing was credited.") if had_form else _("There is nothing to cancel.")
+
+
+def top_up_gone() -> str:
+    return _("This confirmation is no longer open: start again with /topup.")
+
+
+def top_up_not_text() -> str:
+    return _("Please answer with text, or press Cancel.")

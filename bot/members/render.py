@@ -8,10 +8,10 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.callbacks import HistoryPage
-from bot.format import q, when
+from bot.format import day, q, when
 from bot.members.callbacks import MemberCb, MemberOp, UsersPage
 from core.members.models import Member, MemberStatus, Role
-from core.members.service import MemberAction, MemberCard, MembersPage
+from core.members.service import MemberAction, MemberCard, MembersPage, Removal
 
 ROLE_NAMES = {"owner": __("owner"), "admin": __("admin"), "manager": __("manager")}
 STATUS_NAMES = {
@@ -123,7 +123,17 @@ def role_picker(member: Member, roles: list[Role]) -> tuple[str, InlineKeyboardM
     return text, builder.as_markup()
 
 
-def remove_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
+def _paid_until(removal: Removal) -> str | None:
+    before, after = removal.paid_through_before, removal.paid_through_after
+    if after is None or before == after:
+        return None
+    return _("Paid until: {before} → {after}.").format(
+        before=day(before) if before else "—", after=day(after)
+    )
+
+
+def remove_confirm(removal: Removal) -> tuple[str, InlineKeyboardMarkup]:
+    member = removal.member
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("🗑 Yes, remove"), callback_data=MemberCb(op=MemberOp.REMOVE_YES, member_id=member.id)
@@ -133,7 +143,16 @@ def remove_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
         "Remove {name} from the account? Their history and orders stay; they lose access and "
         "free their seat."
     ).format(name=q(member.display_name))
+    dated = _paid_until(removal)
+    if dated:
+        text += "\n" + _("The freed paid seat gives its prepaid days back.") + " " + dated
     return text, builder.as_markup()
+
+
+def removed(removal: Removal) -> str:
+    text = done("remove", removal.member)
+    dated = _paid_until(removal)
+    return text + "\n" + dated if dated else text
 
 
 def done(action: str, member: Member) -> str:

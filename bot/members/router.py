@@ -94,18 +94,20 @@ async def on_set_role(
 
 
 async def on_remove_ask(
-    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor, catalog: Catalog
 ) -> None:
-    card = await service.member_card(uow, actor, callback_data.member_id)
-    text, markup = render.remove_confirm(card.member)
+    preview = await service.removal_preview(uow, actor, callback_data.member_id, catalog=catalog)
+    text, markup = render.remove_confirm(preview)
     await query.message.edit_text(text, reply_markup=markup)
 
 
 async def on_remove(
     query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor, catalog: Catalog
 ) -> None:
-    member = await service.remove_member(uow, actor, callback_data.member_id, catalog=catalog)
-    await query.message.edit_text(render.done("remove", member))
+    removal = await service.remove_member_dated(
+        uow, actor, callback_data.member_id, catalog=catalog
+    )
+    await query.message.edit_text(render.removed(removal))
 
 
 async def _invite_text(bot: Bot, actor: Actor, created: CreatedInvite) -> str:
@@ -183,7 +185,7 @@ async def _role(uow: UnitOfWork, actor: Actor, member_id: int, role: str) -> Ren
 
 
 async def _remove(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:
-    return render.remove_confirm(await service.get_member(uow, actor, member_id))
+    return render.remove_confirm(await service.removal_preview(uow, actor, member_id))
 
 
 async def _transfer(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:

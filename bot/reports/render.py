@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.format import NBSP, q, when
+from bot.format import currency_sign, number, q, when, whole_money
 from bot.orders.render import status_name
 from bot.reports import export
 from bot.reports.callbacks import ReportCb, ReportOp
@@ -24,13 +27,13 @@ def member_label(row: ReportRow) -> str:
 
 
 def rubles(kopecks: int) -> str:
-    """Whole rubles for the narrow table (half-up): 450050 → '4 501'."""
+    """Whole rubles for the narrow table (half-up): 450050 → '4 501' ('4,501' in English)."""
     whole = (kopecks + 50) // 100 if kopecks >= 0 else -((-kopecks + 50) // 100)
-    return f"{whole:,}".replace(",", NBSP)
+    return number(whole)
 
 
 def percent(tenths: int) -> str:
-    return f"{tenths // 10},{tenths % 10}"
+    return number(Decimal(tenths).scaleb(-1), "0.0")
 
 
 # ---- the text table --------------------------------------------------------------------------
@@ -143,28 +146,38 @@ def member_picker(
 # ---- the chart -------------------------------------------------------------------------------
 
 
+CHART_NAME_CHARS = 22  # a longer name is cut with "…": the orders after it stay on the chart
+
+
+def short_name(name: str) -> str:
+    return name if len(name) <= CHART_NAME_CHARS else name[: CHART_NAME_CHARS - 1] + "…"
+
+
 def chart_data(report: SalesReport) -> ChartData | None:
     """Members with something to show; None when the period has nothing to draw."""
     rows = [r for r in report.rows if r.figures.completed or r.figures.revenue]
     if not rows:
         return None
-    labels = [member_label(r) for r in rows]
-    revenue = [r.figures.revenue / 100 for r in rows]
+    names = [r.full_name or member_label(r) for r in rows]
+    kopecks = [r.figures.revenue for r in rows]
     orders = [r.figures.completed for r in rows]
     if len(rows) > CHART_BARS:
         keep = CHART_BARS - 1
-        labels = [*labels[:keep], _("others")]
-        revenue = [*revenue[:keep], sum(revenue[keep:])]
+        names = [*names[:keep], _("others")]
+        kopecks = [*kopecks[:keep], sum(kopecks[keep:])]
         orders = [*orders[:keep], sum(orders[keep:])]
+    labels = [
+        short_name(name)
+        + " · "
+        + ngettext("{count} order", "{count} orders", count).format(count=count)
+        for name, count in zip(names, orders, strict=True)
+    ]
     return ChartData(
-        title=_("Revenue and completed orders · {period}").format(
-            period=period_text(report.period)
-        ),
+        title=_("Revenue by member, {currency}").format(currency=currency_sign(report.currency)),
         labels=tuple(labels),
-        revenue=tuple(revenue),
+        revenue=tuple(k / 100 for k in kopecks),
+        values=tuple(whole_money(k, report.currency) for k in kopecks),
         orders=tuple(orders),
-        revenue_label=_("Revenue, {currency}").format(currency=report.currency),
-        orders_label=_("Orders completed"),
     )
 
 

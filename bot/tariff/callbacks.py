@@ -11,3 +11,10 @@ class PlanCb(CallbackData, prefix="plan"):
 
 class PlanCancel(CallbackData, prefix="planno"):
     pass
+
+
+class PrepayFormCb(CallbackData, prefix="ppf"):
+    """The /prepay dialog's buttons: a period (months), Confirm (months 0) or Cancel."""
+
+    months: int = 0
+    cancel: bool = False

@@ -12,11 +12,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.format import day, money, q, when
 from bot.members.callbacks import InviteCancel, InviteSeatCb
-from bot.tariff.callbacks import InvoiceCb, PlanCancel, PlanCb
+from bot.tariff.callbacks import InvoiceCb, PlanCancel, PlanCb, PrepayFormCb
 from core.members.invites import SeatConfirmation
 from core.tariff.catalog import Catalog
 from core.tariff.pricing import Invoice, LineKind, Repricing
-from core.tariff.service import Prepayment, TariffStatus
+from core.tariff.service import Prepayment, PrepayPreview, TariffStatus
 
 
 def percent(value: Decimal) -> str:
@@ -238,7 +238,10 @@ def numbers_changed() -> str:
 def usage(command: str) -> str:
     texts = {
         "invoice": _("Usage: /invoice [months] — 1, 3, 6 or 12."),
-        "prepay": _("Usage: /prepay months [payment reference] — e.g. /prepay 12 PAY-2026-117."),
+        "prepay": _(
+            "Usage: /prepay — the bot asks for the period and the payment reference; or in one "
+            "line /prepay months reference, e.g. /prepay 12 PAY-2026-117."
+        ),
     }
     return texts[command]
 
@@ -246,11 +249,63 @@ def usage(command: str) -> str:
 def read_only_notice(is_owner: bool, since: date) -> str:
     if is_owner:
         return _(
-            "The paid period ended on {date}, so the account is read-only for everyone: members "
-            "can look but not change anything. See the invoice with /invoice and record the "
-            "payment with /prepay."
+            "The paid period ended on {date}, so the account is read-only until it is renewed: "
+            "members can look, and you can still pay — top up the balance (/topup), see the "
+            "invoice (/invoice) and record the subscription payment (/prepay)."
         ).format(date=day(since))
     return _(
         "The account's paid period ended on {date}, so it is read-only: you can look but not "
         "change anything until the owner renews it."
     ).format(date=day(since))
+
+
+def _prepay_keyboard(*buttons: tuple[str, PrepayFormCb]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for text, data in buttons:
+        builder.button(text=text, callback_data=data)
+    builder.button(text=_("✖️ Cancel"), callback_data=PrepayFormCb(cancel=True))
+    builder.adjust(len(buttons) + 1 if len(buttons) <= 1 else 4)
+    return builder.as_markup()
+
+
+def ask_prepay_months(catalog: Catalog) -> tuple[str, InlineKeyboardMarkup]:
+    buttons = [
+        (_("{months} mo.").format(months=months), PrepayFormCb(months=months))
+        for months in catalog.periods
+    ]
+    return _("Record a subscription payment. For how many months?"), _prepay_keyboard(*buttons)
+
+
+def ask_prepay_reference(preview: PrepayPreview) -> tuple[str, InlineKeyboardMarkup]:
+    return (
+        _(
+            "{months} mo., {amount}. The payment reference? For example the bank transfer "
+            "number: the same reference is never recorded twice."
+        ).format(months=preview.invoice.months, amount=money(preview.invoice.total)),
+        _prepay_keyboard(),
+    )
+
+
+def confirm_prepay(preview: PrepayPreview, reference: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "Record {months} mo., {amount} (payment {reference})?\nPaid until: {before} → {after}."
+    ).format(
+        months=preview.invoice.months,
+        amount=money(preview.invoice.total),
+        reference=q(reference),
+        before=_date(preview.paid_through_before),
+        after=_date(preview.paid_through_after),
+    )
+    return text, _prepay_keyboard((_("✅ Record"), PrepayFormCb(months=0)))
+
+
+def prepay_cancelled(had_form: bool) -> str:
+    return _("Cancelled: nothing was recorded.") if had_form else _("There is nothing to cancel.")
+
+
+def prepay_gone() -> str:
+    return _("This confirmation is no longer open: start again with /prepay.")
+
+
+def prepay_not_text() -> str:
+    return _("Please answer with text, or press Cancel.")

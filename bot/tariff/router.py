@@ -1,4 +1,4 @@
-"""/tariff, /invoice [months], /prepay months [reference], /plan tariff."""
+"""/tariff, /invoice [months], /plan tariff; /prepay is a dialog (`bot.tariff.dialog`)."""
 
 from __future__ import annotations
 
@@ -46,18 +46,6 @@ async def on_invoice(
     await query.message.answer(render.invoice(bill, actor.locale, actor.can(Perm.BILLING_MANAGE)))
 
 
-async def cmd_prepay(
-    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, catalog: Catalog
-) -> None:
-    first, _, reference = (command.args or "").strip().partition(" ")
-    months = _months(first)
-    if months is None:
-        await message.answer(render.usage("prepay"))
-        return
-    result = await service.prepay(uow, actor, months, reference, catalog)
-    await message.answer(render.prepaid(result, actor.timezone))
-
-
 async def cmd_plan(
     message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, catalog: Catalog
 ) -> None:
@@ -85,7 +73,6 @@ def build_router() -> Router:
     router = FeatureRouter(name="tariff")
     router.message.register(cmd_tariff, Command("tariff"))
     router.message.register(cmd_invoice, Command("invoice"))
-    router.message.register(cmd_prepay, Command("prepay"))
     router.message.register(cmd_plan, Command("plan"))
     router.callback_query.register(on_invoice, InvoiceCb.filter())
     router.callback_query.register(on_plan, PlanCb.filter())

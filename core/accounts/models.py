@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, String, true
+from sqlalchemy import Boolean, Date, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -22,4 +22,8 @@ class Account(Base):
     paid_through: Mapped[date | None] = mapped_column(Date)
     # Alerts are held between 22:00 and 08:00 local time unless the account turns this off.
     quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Shortages of the balance, counted: the low-balance alert names its episode, so it goes
+    # out once per shortage — again after a top-up covered one and a new one began.
+    low_balance_episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    low_balance_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,9 +7,10 @@ A run that missed days sends the alert that is still true, never a stale one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
@@ -17,11 +18,11 @@ from core.journal import forecast, lifecycle
 from core.journal.models import LAPSED, ConnectedService, ServiceStatus
 from core.journal.notices import recipients_for
 from core.ledger.service import balance_of
-from core.notifications.outbox import Recipient, enqueue
+from core.notifications.outbox import Recipient, enqueue, release_time
 
 WARNING_DAYS = (3, 1)  # renewal warnings this many days before a service's end date
 RETURN_WARNING_DAYS = 3  # "the return window closes in 3 days"
-LOW_BALANCE_DAYS = 7  # the balance must cover the renewals of this many days ahead
+LOW_BALANCE_DAYS = forecast.WEEK_DAYS  # the balance must cover the renewals of a week ahead
 AT_RISK_SHOWN = 10
 
 WARNING = "service.warning"
@@ -47,11 +48,12 @@ class RenewalWarning:
     days_before: int  # 3 or 1: which warning this is
     days_left: int
     balance: int
-    needed: int  # the renewals due by the end date, this one included, in charge order
+    keep: int  # the top-up that keeps this service (`forecast.to_keep`)
+    week: int  # the top-up that covers every renewal of the next week
 
     @property
     def shortfall(self) -> int:
-        return max(0, self.needed - self.balance) if self.service.auto_renew else 0
+        return self.keep if self.service.auto_renew else 0
 
     @property
     def event_key(self) -> str:
@@ -68,14 +70,17 @@ class RenewalWarning:
             "price": s.price,
             "auto_renew": s.auto_renew,
             "balance": self.balance,
-            "shortfall": self.shortfall,
+            "shortfall": self.shortfall,  # keeps this service
+            "week": self.week,  # covers every renewal of the next week
+            "week_days": forecast.WEEK_DAYS,
         }
 
 
 def renewal_warnings(
     services: list[ConnectedService], balance: int, today: date
 ) -> list[RenewalWarning]:
-    ahead = forecast.renewals(services, today, max(WARNING_DAYS))
+    ahead = forecast.renewals(services, today, forecast.WEEK_DAYS)
+    week = forecast.week_shortfall(balance, ahead, today)
     found = []
     for s in services:
         if s.status != ServiceStatus.ACTIVE or s.ends_on is None:
@@ -85,8 +90,9 @@ def renewal_warnings(
         if due is None:
             continue
         # Day by day as the lifecycle charges them; what is due earlier is paid first.
-        needed = sum(r.price for r in ahead if r.on <= s.ends_on)
-        found.append(RenewalWarning(s, due, days_left, balance, needed))
+        renewal = forecast.Renewal(s.ends_on, s.id, s.catalog_code, s.price)
+        keep = forecast.to_keep(balance, ahead, renewal)
+        found.append(RenewalWarning(s, due, days_left, balance, keep, week))
     return found
 
 
@@ -135,7 +141,7 @@ class LowBalance:
     balance: int
     ahead: list[forecast.Renewal]  # every renewal of the window, in charge order
     short_on: date  # the first day the balance does not cover every renewal due by then
-    state_day: date  # the end date of that day's renewals (a suspended one: the day it stopped)
+    episode: int  # which shortage of the account this is (`Account.low_balance_episode`)
 
     @property
     def due(self) -> int:
@@ -150,18 +156,24 @@ class LowBalance:
         return [r for r in self.ahead if r.on >= self.short_on]
 
     @property
-    def event_key(self) -> str:
-        """The state: the end date of the first renewals the balance does not cover.
+    def needs(self) -> forecast.Needs:
+        return forecast.needs(self.balance, self.ahead, self.today)
 
-        It stays the same while nothing changes — also when those renewals fail and wait as
-        suspended services. A further drop below an earlier renewal, or a new shortage after a
-        top-up, names another date and is sent again.
-        """
-        return f"{LOW_BALANCE}:{self.account_id}:{self.state_day.isoformat()}"
+    @property
+    def event_key(self) -> str:
+        """The shortage: one alert for as long as the balance stays short — also when those
+        renewals fail and wait as suspended services. Once a run finds the week covered, the
+        next shortage is a new episode and is sent again (on whatever date it falls)."""
+        return f"{LOW_BALANCE}:{self.account_id}:{self.episode}"
 
     def params(self) -> dict[str, Any]:
         covered_until = self.short_on - timedelta(days=1)
+        needs = self.needs
+        first = needs.first
         return {
+            "keep": needs.keep,
+            "keep_code": first.catalog_code if first is not None else None,
+            "keep_on": first.on.isoformat() if first is not None else None,
             "balance": self.balance,
             "due": self.due,
             "shortfall": self.shortfall,
@@ -183,20 +195,29 @@ class LowBalance:
 
 
 def low_balance(
-    account_id: int, services: list[ConnectedService], balance: int, today: date
+    account_id: int,
+    services: list[ConnectedService],
+    balance: int,
+    today: date,
+    episode: int = 0,
 ) -> LowBalance | None:
     """The balance no longer covers the renewals due in the next LOW_BALANCE_DAYS days."""
     ahead = forecast.renewals(services, today, LOW_BALANCE_DAYS)
     run = forecast.runway(balance, ahead)
     if run.short_on is None:
         return None
-    stopped = {s.id: s.lapsed_on for s in services if s.lapsed_on is not None}
-    day = min(
-        (stopped.get(r.service_id, r.on) if r.overdue else r.on)
-        for r in ahead
-        if r.on == run.short_on
-    )
-    return LowBalance(account_id, today, balance, ahead, run.short_on, day)
+    return LowBalance(account_id, today, balance, ahead, run.short_on, episode)
+
+
+def shortage_episode(account: Account, short: bool) -> int:
+    """Opens a new episode when a shortage begins, closes it when the balance covers the week
+    again; returns the current one. The caller holds the account's money lock."""
+    if short and not account.low_balance_open:
+        account.low_balance_episode += 1
+        account.low_balance_open = True
+    elif not short and account.low_balance_open:
+        account.low_balance_open = False
+    return account.low_balance_episode
 
 
 async def _put(
@@ -221,14 +242,22 @@ async def enqueue_service_alerts(uow: UnitOfWork, account: Account, today: date)
     if not recipients:
         return 0
     balance = await balance_of(uow, account.id)
+    # Quiet hours hold the alert: its figures say when they were taken.
+    now = uow.clock.now()
+    held = release_time(account, now) > now
+    as_of = {"as_of": now.astimezone(ZoneInfo(account.timezone)).strftime("%H:%M")} if held else {}
     added = 0
     for warning in renewal_warnings(services, balance, today):
-        added += await _put(uow, account, recipients, WARNING, warning.event_key, warning.params())
+        params = {**warning.params(), **as_of}
+        added += await _put(uow, account, recipients, WARNING, warning.event_key, params)
     for closing in closing_returns(services, balance, today):
         added += await _put(
             uow, account, recipients, RETURN_CLOSING, closing.event_key, closing.params()
         )
     low = low_balance(account.id, services, balance, today)
+    episode = shortage_episode(account, low is not None)
     if low is not None:
-        added += await _put(uow, account, recipients, LOW_BALANCE, low.event_key, low.params())
+        low = replace(low, episode=episode)
+        params = {**low.params(), **as_of}
+        added += await _put(uow, account, recipients, LOW_BALANCE, low.event_key, params)
     return added

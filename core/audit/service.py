@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.journal.models import ConnectedService
 from core.members.actor import Actor
 from core.members.models import Member
 from core.members.permissions import Perm
+from core.orders.models import Order
 from core.reports.periods import Period
 
 HISTORY_PAGE_SIZE = 10
@@ -87,6 +89,43 @@ class HistoryRow:
     after: dict[str, Any] | None
     reason: str | None
     created_at: datetime
+    # What a person calls the subject: an order's number, a member's name, a service's catalog
+    # code (the adapter names it); None when the subject is gone or has no name (the account).
+    subject_label: str | None = None
+
+
+_LABEL_CHUNK = 500  # ids per query (SQLite limits the parameters of one statement)
+# subject type → (model, the column that names it)
+_LABELS: dict[str, tuple[Any, Any]] = {
+    "order": (Order, Order.number),
+    "member": (Member, Member.username),
+    "service": (ConnectedService, ConnectedService.catalog_code),
+}
+
+
+async def with_subject_labels(
+    uow: UnitOfWork, account_id: int, rows: list[HistoryRow]
+) -> list[HistoryRow]:
+    """Fills `subject_label` of each row: one query per subject type on the page."""
+    labels: dict[tuple[str, int], str] = {}
+    for subject_type, (model, column) in _LABELS.items():
+        ids = {r.subject_id for r in rows if r.subject_type == subject_type and r.subject_id}
+        if not ids:
+            continue
+        columns = [model.id, column] + ([Member.full_name] if model is Member else [])
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _LABEL_CHUNK):
+            chunk = ordered[start : start + _LABEL_CHUNK]
+            found = await uow.session.execute(
+                select(*columns).where(model.account_id == account_id, model.id.in_(chunk))
+            )
+            for row_id, label, *full_name in found:
+                if model is Member:
+                    label = f"@{label}" if label else full_name[0]
+                labels[subject_type, row_id] = label
+    return [
+        replace(r, subject_label=labels.get((r.subject_type, r.subject_id or 0))) for r in rows
+    ]
 
 
 def _with_actor_names():
@@ -125,7 +164,7 @@ async def subject_log(
         .order_by(AuditEntry.id.desc())
         .limit(limit)
     )
-    return [_history_row(*row) for row in result]
+    return await with_subject_labels(uow, account_id, [_history_row(*row) for row in result])
 
 
 # Action types for the /history filter: a group name or one exact action ("order.claimed").
@@ -142,7 +181,7 @@ HISTORY_EXPORT_LIMIT = 20_000
 
 @dataclass(frozen=True, slots=True)
 class HistoryFilter:
-    member_id: int | None = None  # the member who acted
+    member_id: int | None = None  # the member who acted, or whom the action was about
     action: str | None = None  # a key of ACTION_GROUPS or an exact action name
     period: Period | None = None  # local days in the actor's time zone; None: all time
 
@@ -179,7 +218,8 @@ def _require_history(actor: Actor) -> None:
 def _filtered(actor: Actor, wanted: HistoryFilter):
     query = _with_actor_names().where(AuditEntry.account_id == actor.account_id)
     if wanted.member_id is not None:
-        query = query.where(AuditEntry.actor_id == wanted.member_id)
+        about = and_(AuditEntry.subject_type == "member", AuditEntry.subject_id == wanted.member_id)
+        query = query.where(or_(AuditEntry.actor_id == wanted.member_id, about))
     action = check_action(wanted.action)
     if action in ACTION_GROUPS:
         query = query.where(
@@ -220,6 +260,7 @@ async def history(
     if page > 0 and not result:
         raise InvalidInput("page_gone")
     rows = [_history_row(*row) for row in result[:HISTORY_PAGE_SIZE]]
+    rows = await with_subject_labels(uow, actor.account_id, rows)
     has_next = len(result) > HISTORY_PAGE_SIZE
     return HistoryPage(rows, page, has_next, member_id, action, period, member_name)
 
@@ -233,4 +274,5 @@ async def history_export(
     query = _filtered(actor, wanted).limit(HISTORY_EXPORT_LIMIT + 1)
     result = (await uow.session.execute(query)).all()
     rows = [_history_row(*row) for row in result[:HISTORY_EXPORT_LIMIT]]
+    rows = await with_subject_labels(uow, actor.account_id, rows)
     return rows, len(result) > HISTORY_EXPORT_LIMIT

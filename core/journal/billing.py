@@ -7,14 +7,14 @@ from datetime import date, timedelta
 
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.journal import forecast
 from core.journal.calendar import local_today
 from core.journal.lifecycle import Transition
 from core.journal.renewals import advance_account
 from core.journal.service import open_of
 from core.ledger.models import LedgerEntry
-from core.ledger.service import balance_of, credit_top_up, recent_entries
+from core.ledger.service import MAX_TOP_UP, balance_of, credit_top_up, recent_entries
 from core.members.actor import Actor
 from core.members.permissions import Perm
 
@@ -36,6 +36,32 @@ class BalanceOverview:
     runway: forecast.Runway
     anything_renews: bool  # any auto-renewal at all within the runway horizon
     entries: list[LedgerEntry]  # the latest first
+    needs: forecast.Needs  # what keeps the first uncovered renewal, what covers the week
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpPreview:
+    """What /topup's confirmation shows before the payment is recorded."""
+
+    amount: int
+    balance: int  # now
+    after: int  # once credited
+    needs_after: forecast.Needs  # what would still be short
+
+
+async def preview_top_up(uow: UnitOfWork, actor: Actor, amount: int) -> TopUpPreview:
+    """The balance a payment of `amount` would give; changes nothing."""
+    actor.require(Perm.BILLING_MANAGE)
+    if amount <= 0:
+        raise InvalidInput("amount_positive")
+    if amount > MAX_TOP_UP:
+        raise InvalidInput("amount_too_large", amount=MAX_TOP_UP)
+    balance = await balance_of(uow, actor.account_id)
+    today = local_today(uow.clock.now(), actor.timezone)
+    services = await open_of(uow, actor.account_id)
+    ahead = forecast.renewals(services, today, forecast.FORECAST_DAYS)
+    after = balance + amount
+    return TopUpPreview(amount, balance, after, forecast.needs(after, ahead, today))
 
 
 async def _top_up(
@@ -113,4 +139,5 @@ async def balance_overview(uow: UnitOfWork, actor: Actor) -> BalanceOverview:
         runway=forecast.runway(balance, ahead),
         anything_renews=bool(ahead),
         entries=await recent_entries(uow, actor.account_id),
+        needs=forecast.needs(balance, soon, today),
     )

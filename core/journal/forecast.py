@@ -14,6 +14,7 @@ from core.journal.models import LAPSED, PENDING, ConnectedService, ServiceStatus
 FORECAST_DAYS = 30  # /balance lists the renewals of the next 30 days
 WARNING_DAYS = 3  # a row turns red this many days before a renewal the balance can't pay
 RUNWAY_HORIZON_DAYS = 366
+WEEK_DAYS = 7  # "every renewal of the next 7 days": the low-balance alert's window
 
 
 class Color(StrEnum):
@@ -65,6 +66,43 @@ def runway(balance: int, ahead: list[Renewal]) -> Runway:
         if not rule.covers_all(balance, due):  # what the renewal job will find
             return Runway(day, due - balance)
     return Runway(None, 0)
+
+
+def to_keep(balance: int, ahead: list[Renewal], renewal: Renewal) -> int:
+    """The top-up that lets `renewal` go through: the renewals of working services charged
+    before it (in charge order) and its own price, less the balance. Suspended services take
+    none of it: they renew only once the balance covers them."""
+    if renewal.overdue:
+        return max(0, renewal.price - balance)
+    due = sum(
+        r.price
+        for r in ahead
+        if not r.overdue and (r.on, r.service_id) <= (renewal.on, renewal.service_id)
+    )
+    return max(0, due - balance)
+
+
+def week_shortfall(balance: int, ahead: list[Renewal], today: date) -> int:
+    """The top-up that covers every renewal of the next WEEK_DAYS days (suspended ones too)."""
+    last = today + timedelta(days=WEEK_DAYS)
+    return max(0, sum(r.price for r in ahead if r.on <= last) - balance)
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """The two figures a shop owner chooses between, the same in the alerts, /balance and the
+    top-up screen: what keeps the first renewal the balance does not cover, and what covers
+    every renewal of the next week."""
+
+    first: Renewal | None  # the first renewal the balance does not cover
+    keep: int  # the top-up that keeps that service
+    week: int  # the top-up that covers every renewal of the next WEEK_DAYS days
+
+
+def needs(balance: int, ahead: list[Renewal], today: date) -> Needs:
+    first = next((r for r in ahead if to_keep(balance, ahead, r) > 0), None)
+    keep = to_keep(balance, ahead, first) if first is not None else 0
+    return Needs(first, keep, week_shortfall(balance, ahead, today))
 
 
 def at_risk(service: ConnectedService, run: Runway, today: date) -> bool:

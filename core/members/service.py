@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import func, select
 
+from core.accounts.models import Account
 from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -211,23 +213,51 @@ async def _set_role(uow: UnitOfWork, actor: Actor, member_id: int, role: Role) -
     return member
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A member's removal and what it does to the subscription's paid-through date."""
+
+    member: Member
+    paid_through_before: date | None
+    paid_through_after: date | None
+
+
+async def removal_preview(
+    uow: UnitOfWork, actor: Actor, member_id: int, *, catalog: Catalog | None = None
+) -> Removal:
+    """What removing the member would do (a paid seat gives days back); changes nothing."""
+    member = await get_member(uow, actor, member_id)
+    _check_can_act(actor, member)
+    account = await uow.session.get(Account, actor.account_id)
+    change = await seat_change(uow, account, -1, catalog or load_catalog())
+    return Removal(member, account.paid_through, change.paid_through_after)
+
+
 async def remove_member(
     uow: UnitOfWork, actor: Actor, member_id: int, *, catalog: Catalog | None = None
 ) -> Member:
+    return (await remove_member_dated(uow, actor, member_id, catalog=catalog)).member
+
+
+async def remove_member_dated(
+    uow: UnitOfWork, actor: Actor, member_id: int, *, catalog: Catalog | None = None
+) -> Removal:
     """Frees the member's seat; a paid seat gives its prepaid value back as days."""
     # Locked first: a removal racing another seat change sees the member's status after it.
     account = await lock_account(uow, actor.account_id)
     member = await get_member(uow, actor, member_id)
     _check_can_act(actor, member)
     change = await seat_change(uow, account, -1, catalog or load_catalog())
+    paid_before = account.paid_through
     before = member.status
     member.status = MemberStatus.REMOVED
     audit(
         uow, actor, "member.removed", member, before={"status": before}, after={"status": "removed"}
     )
     apply_repricing(uow, account, change, actor_id=actor.member_id, action="tariff.seats_changed")
+    paid_after = account.paid_through
     await uow.commit()
-    return member
+    return Removal(member, paid_before, paid_after)
 
 
 async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:

@@ -63,6 +63,7 @@ class ReportRow:
     name: str | None
     figures: Figures
     share: int  # tenths of a percent of the total revenue
+    full_name: str | None = None  # the member's name as people call them (the chart's label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +211,13 @@ async def sales_report(
     by_member, other = await _figures(uow, actor, member_id, account.currency, start, end)
     if member_id is not None:
         names = {member_id: member_name}
+        member = await uow.session.get(Member, member_id)
+        full_names = {member_id: member.full_name}
         by_member.setdefault(member_id, Figures())
     else:
         team = await _team(uow, actor, {m for m in by_member if m is not None})
         names = {m.id: m.display_name for m in team.values()}
+        full_names = {m.id: m.full_name for m in team.values()}
         for m in team:
             by_member.setdefault(m, Figures())
     totals = Figures(
@@ -223,7 +227,13 @@ async def sales_report(
     )
     rows = sorted(
         (
-            ReportRow(m, names.get(m) if m is not None else None, f, f.share_of(totals.revenue))
+            ReportRow(
+                m,
+                names.get(m) if m is not None else None,
+                f,
+                f.share_of(totals.revenue),
+                full_names.get(m) if m is not None else None,
+            )
             for m, f in by_member.items()
         ),
         key=_sort_key,

@@ -104,6 +104,29 @@ async def preview_invoice(uow: UnitOfWork, actor: Actor, months: int, catalog: C
     return invoice(catalog, catalog.tariff(account.tariff_code), members, months)
 
 
+@dataclass(frozen=True, slots=True)
+class PrepayPreview:
+    """What /prepay's confirmation shows before the payment is recorded."""
+
+    invoice: Invoice
+    paid_through_before: date | None
+    paid_through_after: date
+
+
+async def preview_prepay(
+    uow: UnitOfWork, actor: Actor, months: int, catalog: Catalog
+) -> PrepayPreview:
+    """The invoice of `months` and the paid-through date it would give; changes nothing."""
+    actor.require(Perm.BILLING_MANAGE)
+    catalog.check_period(months)
+    account = await _account(uow, actor)
+    members = await count_seats(uow, account.id)
+    bill = invoice(catalog, catalog.tariff(account.tariff_code), members, months)
+    before = account.paid_through
+    after = prepaid_through(before, account_today(uow, account), months)
+    return PrepayPreview(bill, before, after)
+
+
 def _clean_reference(reference: str | None) -> str | None:
     reference = (reference or "").strip()
     if len(reference) > REFERENCE_LIMIT:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 
@@ -35,6 +36,9 @@ CHAT = {"service_id": 8, "code": "chat_widget", "price": 790_00}
 WARNING = {"ends_on": "2026-12-22", "days_left": 3, "auto_renew": True}
 LAPSED = {"charged": 0, "balance": 500_00, "lapsed_on": "2026-12-22", "return_by": "2027-01-04"}
 LOW = {
+    "keep": 990_00,
+    "keep_code": "call_tracking",
+    "keep_on": "2026-12-22",
     "balance": 500_00,
     "due": 2_280_00,
     "shortfall": 1_780_00,
@@ -53,11 +57,36 @@ CASES = [
         "service.warning",
         {**CALLS, **WARNING, "balance": 500_00, "shortfall": 990_00},
         f"⚠️ Услуга <b>Коллтрекинг</b> продлевается 22.12.2026 (через 3 дня) за {M(1_490_00)}, "
-        f"но баланса не хватает: на нём {M(500_00)}, не хватает {M(990_00)}. Пополните баланс "
-        "вовремя, иначе услуга будет приостановлена.",
+        f"но баланса не хватает: на нём {M(500_00)}. Чтобы сохранить услугу «Коллтрекинг», "
+        "пополните на "
+        f"{M(990_00)}. Пополните баланс вовремя, иначе услуга будет приостановлена.",
         f"⚠️ <b>Call tracking</b> renews on 22.12.2026 (in 3 days) for {M(1_490_00)}, but the "
-        f"balance does not cover it: it holds {M(500_00)}, short by {M(990_00)}. Top up in time, "
-        "or the service will be suspended.",
+        f"balance does not cover it: it holds {M(500_00)}. To keep Call tracking, top up "
+        f"{M(990_00)}. Top up in time, or the service will be suspended.",
+        ["💳 Пополнить", "📋 Открыть журнал"],
+    ),
+    (
+        # The issue's case: a suspended service is due too; 70 ₽ keep this one.
+        "service.warning",
+        {
+            **CHAT,
+            **WARNING,
+            "days_left": 1,
+            "balance": 720_00,
+            "shortfall": 70_00,
+            "week": 3_070_00,
+            "week_days": 7,
+            "as_of": "23:10",
+        },
+        f"⚠️ Услуга <b>Онлайн-чат</b> продлевается завтра (22.12.2026) за {M(790_00)}, но баланса "
+        f"не хватает: на нём {M(720_00)} (на 23:10). Чтобы сохранить услугу «Онлайн-чат», "
+        "пополните на "
+        f"{M(70_00)}. Пополните баланс вовремя, иначе услуга будет приостановлена.\n"
+        f"Чтобы покрыть все продления ближайших 7 дней: {M(3_070_00)}.",
+        f"⚠️ <b>Chat widget</b> renews tomorrow (22.12.2026) for {M(790_00)}, but the balance "
+        f"does not cover it: it holds {M(720_00)} (at 23:10). To keep Chat widget, top up "
+        f"{M(70_00)}. Top up in time, or the service will be suspended.\n"
+        f"To cover every renewal of the next 7 days: {M(3_070_00)}.",
         ["💳 Пополнить", "📋 Открыть журнал"],
     ),
     (
@@ -140,13 +169,15 @@ CASES = [
         "balance.low",
         LOW,
         f"⚠️ <b>Баланс заканчивается.</b> На нём {M(500_00)}, а продления на ближайшие 7 дней "
-        f"стоят {M(2_280_00)} — не хватает {M(1_780_00)}.\n"
+        f"стоят {M(2_280_00)}. Чтобы покрыть все продления ближайших 7 дней: {M(1_780_00)}.\n"
+        f"Чтобы сохранить услугу «Коллтрекинг» (22.12.2026): пополните на {M(990_00)}.\n"
         "Его хватит на продления до 21.12.2026 включительно.\n"
         "Под угрозой:\n"
         f"• Коллтрекинг — 22.12.2026, {M(1_490_00)}\n"
         f"• Онлайн-чат — приостановлена, {M(790_00)}",
         f"⚠️ <b>The balance is running low.</b> It holds {M(500_00)}; the renewals of the next 7 "
-        f"days come to {M(2_280_00)} — short by {M(1_780_00)}.\n"
+        f"days come to {M(2_280_00)}. To cover every renewal of the next 7 days: {M(1_780_00)}.\n"
+        f"To keep Call tracking (22.12.2026): top up {M(990_00)}.\n"
         "It covers the renewals until 21.12.2026.\n"
         "At risk:\n"
         f"• Call tracking — 22.12.2026, {M(1_490_00)}\n"
@@ -155,15 +186,15 @@ CASES = [
     ),
     (
         "balance.low",
-        {**LOW, "covered_until": None, "at_risk": LOW["at_risk"][1:], "more": 2},
+        {**LOW, "covered_until": None, "at_risk": LOW["at_risk"][1:], "more": 2, "keep": 0},
         f"⚠️ <b>Баланс заканчивается.</b> На нём {M(500_00)}, а продления на ближайшие 7 дней "
-        f"стоят {M(2_280_00)} — не хватает {M(1_780_00)}.\n"
+        f"стоят {M(2_280_00)}. Чтобы покрыть все продления ближайших 7 дней: {M(1_780_00)}.\n"
         "Его не хватает даже на продления, которые нужны сейчас.\n"
         "Под угрозой:\n"
         f"• Онлайн-чат — приостановлена, {M(790_00)}\n"
         "…и ещё 2.",
         f"⚠️ <b>The balance is running low.</b> It holds {M(500_00)}; the renewals of the next 7 "
-        f"days come to {M(2_280_00)} — short by {M(1_780_00)}.\n"
+        f"days come to {M(2_280_00)}. To cover every renewal of the next 7 days: {M(1_780_00)}.\n"
         "It does not cover the renewals due now.\n"
         "At risk:\n"
         f"• Chat widget — suspended, {M(790_00)}\n"
@@ -171,6 +202,15 @@ CASES = [
         ["💳 Пополнить", "📋 Открыть журнал"],
     ),
 ]
+
+
+def english(text: str) -> str:
+    """The expected English text: amounts as English writes them (3,380.00 ₽, not 3 380,00 ₽)."""
+
+    def amount(match: re.Match) -> str:
+        return match[1].replace("\u00a0", ",") + "." + match[2] + "\u00a0₽"
+
+    return re.sub(r"(\d{1,3}(?:\u00a0\d{3})*),(\d{2})\u00a0₽", amount, text)
 
 
 def rendered(kind: str, params: dict, locale: str):
@@ -186,7 +226,7 @@ def test_every_alert_reads_right_in_both_languages(kind, params, ru, en, buttons
     text, shown = rendered(kind, params, "ru")
     assert text == ru
     assert [b.text for b in shown] == buttons
-    assert rendered(kind, params, "en")[0] == en
+    assert rendered(kind, params, "en")[0] == english(en)
     for button in shown:
         assert len(button.callback_data.encode()) <= 64
 
@@ -227,7 +267,7 @@ def test_the_subscription_reminder_carries_the_invoice(days_left, ru_head):
     assert [b.text for b in shown] == ["🧾 1 мес.", "🧾 3 мес.", "🧾 6 мес.", "🧾 12 мес."]
     assert shown[1].callback_data == InvoiceCb(months=3).pack()
     en, _ = rendered("tariff.reminder", params, "en")
-    assert "Standard: " in en and f"<b>Total: {M(3_380_00)}</b>" in en
+    assert "Standard: " in en and english(f"<b>Total: {M(3_380_00)}</b>") in en
 
 
 @pytest.fixture
@@ -295,7 +335,8 @@ async def test_alerts_reach_owner_and_opted_in_admin_in_their_languages(
         "🔴 Услуга <b>Онлайн-чат</b> приостановлена",
     ]
     clock.set(msk(2026, 12, 23, 10))
-    reply = await me.send("/topup 1000 PAY-1")
+    await me.send("/topup 1000 PAY-1")
+    reply = await me.click("✅ Зачислить")
     assert "Благодаря этому платежу продлены: Коллтрекинг." in reply.text
     sent = await deliver()
     assert list(sent) == [2000]  # the owner has just been told, directly

@@ -32,6 +32,7 @@ async def test_empty_journal_offers_the_order_button_only_to_managers_of_service
 async def test_order_from_the_catalog_charges_once(client, shop, uows):
     owner = client(OWNER)
     await owner.send("/topup 10000 PP-1")
+    await owner.click("✅ Зачислить")
     await owner.send("/services")
     catalog = await owner.click("Заказать услугу")
     assert "Пакет МультиТрекинга" in catalog.text
@@ -52,6 +53,7 @@ async def test_order_from_the_catalog_charges_once(client, shop, uows):
 async def test_short_balance_is_refused_with_the_shortfall(client, shop, uows):
     owner = client(OWNER)
     await owner.send("/topup 1000 PP-2")
+    await owner.click("✅ Зачислить")
     await owner.send("/services")
     await owner.click("Заказать услугу")
     quote = await owner.click("Коллтрекинг")
@@ -83,10 +85,10 @@ async def test_journal_rows_in_russian_and_in_english(client, shop, uows):
     await manager.send("/lang en")
     reply = await manager.send("/services")
     en = plain(reply.text)
-    assert "<b>Services</b> · balance 930,00 ₽" in en
+    assert "<b>Services</b> · balance 930.00 ₽" in en
     assert "🟢 <b>Chat widget</b> · chat\n    working · 22.11.2026 → 22.12.2026 · " in en
-    assert "790,00 ₽ / month · auto-renew ✓" in en
-    assert "🟡 <b>Email tracking</b> · email\n    needs setup · — → — · 690,00 ₽ / month" in en
+    assert "790.00 ₽ / month · auto-renew ✓" in en
+    assert "🟡 <b>Email tracking</b> · email\n    needs setup · — → — · 690.00 ₽ / month" in en
     assert reply.buttons == ["🟢 Chat widget", "🟢 Callback widget", "🟡 Email tracking"]
     card = await manager.click("Chat widget")
     assert "Channel: chat\nStatus: working\nPeriod: 22.11.2026 → 22.12.2026" in card.text

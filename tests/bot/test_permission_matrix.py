@@ -97,7 +97,9 @@ async def probe(world, permission: str, role: str) -> bool | str:
     if permission == "users.manage":
         return REFUSED not in (await user.send("/users")).text
     if permission == "billing.manage":
-        await user.send("/topup 100 MATRIX-1")
+        confirm = await user.send("/topup 100 MATRIX-1")
+        if "✅ Зачислить" in confirm.buttons:
+            await user.click("✅ Зачислить")
         return await _count(uows, LedgerEntry) == 1
     raise AssertionError(f"no probe for {permission}: add one")
 

@@ -111,7 +111,7 @@ async def test_admin_report_table_chart_and_buttons(client, shop, uows):
     assert kinds == [SendChatAction, SendPhoto, SendMessage]
     assert sent(reply, SendChatAction)[0].action == ChatAction.UPLOAD_PHOTO
     photo = sent(reply, SendPhoto)[0]
-    assert png_size(photo.photo.data) == (600, 450)
+    assert png_size(photo.photo.data) == (600, int(chart.height_inches(2) * chart.DPI))
     assert photo.caption == "График продаж · Сегодня · 22.11.2026"
 
 
@@ -121,15 +121,22 @@ async def test_chart_has_one_bar_per_member_with_sales(app, shop, uows):
         report = await sales_report(uow, shop["admin"], period_of(PeriodKind.TODAY, T0.date()))
     with app.i18n.context(), app.i18n.use_locale("ru"):
         data = chart_data(report)
-    assert data.revenue_label == "Выручка, RUB"
-    assert data.labels == ("@petya", "@vasya")
+    # One scale (revenue); the names and the completed orders label the bars, the period is in
+    # the caption, not in a title that would not fit.
+    assert data.title == "Выручка по сотрудникам, ₽"
+    assert data.labels == ("User 3001 · 2 заказа", "User 3002 · 1 заказ")
+    assert data.values == ("4\u00a0500\u00a0₽", "2\u00a0000\u00a0₽")
     figure = chart.build_figure(data)
-    revenue_axes, orders_axes = figure.axes
-    assert [bar.get_height() for bar in revenue_axes.patches] == [4500.0, 2000.0]
-    assert list(orders_axes.lines[0].get_ydata()) == [2, 1]
-    assert [t.get_text() for t in revenue_axes.get_xticklabels()] == ["@petya", "@vasya"]
+    (revenue_axes,) = figure.axes
+    assert [bar.get_width() for bar in revenue_axes.patches] == [4500.0, 2000.0]
+    written = [t.get_text() for t in revenue_axes.texts]
+    assert all(label in written for label in data.labels + data.values)
+    with app.i18n.context(), app.i18n.use_locale("en"):
+        english = chart_data(report)
+    assert english.labels[0] == "User 3001 · 2 orders"
+    assert english.values == ("4,500\u00a0₽", "2,000\u00a0₽")
     png = chart.png_bytes(figure)
-    assert png_size(png) == (600, 450)
+    assert png_size(png) == (600, int(chart.height_inches(2) * chart.DPI))
 
 
 async def test_chart_renders_off_the_event_loop(client, shop, uows, monkeypatch):
@@ -213,7 +220,7 @@ async def test_a_file_id_telegram_refuses_is_drawn_and_uploaded_again(
     assert kinds(reply) == [SendPhoto, SendChatAction, SendPhoto, SendMessage]
     refused, upload = sent(reply, SendPhoto)
     assert isinstance(refused.photo, str) and refused.photo not in app.bot.session.files
-    assert png_size(upload.photo.data) == (600, 450)
+    assert png_size(upload.photo.data)[0] == 600
     assert len(renders) == 2
     assert "Отчёт о продажах" in reply.text
     again = await client(ADMIN).send("/report today")
@@ -449,7 +456,7 @@ def test_many_members_share_one_others_bar(app):
     )
     with app.i18n.context(), app.i18n.use_locale("ru"):
         data = chart_data(report)
-    assert len(data.labels) == 20 and data.labels[-1] == "остальные"
+    assert len(data.labels) == 20 and data.labels[-1] == "остальные · 4 заказа"
     assert data.revenue[-1] == 11 + 10 + 9 + 8  # members 19–22 together, in rubles
     assert data.orders[-1] == 4
     assert len(chart.build_figure(data).axes[0].patches) == 20

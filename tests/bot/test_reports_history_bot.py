@@ -126,7 +126,8 @@ async def test_csv_export_in_russian(client, shop, uows, clock):
     ]
     assert len(rows) == 13  # every filtered entry, not one page
     assert rows[1][:4] == ["23.11.2026 12:12", "'@petya", "заказ взят", "order.claimed"]
-    assert "assignee:" in rows[1][5] and "&" not in rows[1][5]
+    assert rows[1][5] == "статус: новый → в работе; исполнитель: @petya"
+    assert rows[1][4].startswith("заказ №H")
     assert reply.requests[0].caption == "Записей: 12"
 
 
@@ -152,3 +153,38 @@ async def test_bad_filters_get_a_clear_error(client, shop):
     assert "нет прав" in manager.text
     forged = await client(PETYA).press("hist:0:0::::0:0:0:1")
     assert forged.alert and not any(isinstance(r, SendDocument) for r in forged.requests)
+
+
+async def test_entries_read_in_words_not_codes(client, shop, uows, clock):
+    """Order numbers, not ids; rubles, not kopecks; localized fields and values; on/off."""
+    await claims(uows, shop, clock, 1)
+    owner = client(OWNER)
+    await owner.send("/quiet off")
+    await owner.send("/block @vasya отпуск")
+    reply = await owner.send("/history")
+    text = reply.text
+    assert "@petya: заказ взят · заказ №Hm10" in text
+    assert "статус: новый → в работе; исполнитель: @petya" in text
+    assert "тихие часы: выкл." in text and "False" not in text and "True" not in text
+    assert "участник заблокирован · @vasya" in text
+    assert "статус: активен → заблокирован" in text
+    for raw in ("order #", "member #", "in_progress", "status:", "assignee:"):
+        assert raw not in text
+    created = await owner.send("/history order.created")
+    assert "сумма: 3\u00a0000,00\u00a0₽; источник: API" in created.text
+    assert "300000" not in created.text
+    # English shows English field names.
+    await owner.send("/lang")
+    await owner.click("English")
+    english = await owner.send("/history")
+    assert "quiet hours: off" in english.text
+    assert "status: active → blocked" in english.text
+
+
+async def test_a_member_filter_shows_actions_by_and_on_the_member(client, shop, uows, clock):
+    await claims(uows, shop, clock, 1, who="m2")
+    await client(OWNER).send("/block @vasya отпуск")
+    reply = await client(ADMIN).send("/history @vasya")
+    shown = lines(reply.text)
+    assert any("@vasya: заказ взят" in line for line in shown)
+    assert any("@owner: участник заблокирован · @vasya" in line for line in shown)

@@ -39,10 +39,16 @@ async def remove(client, who: str) -> None:
     await admin.click("Да, удалить")
 
 
+async def prepay(client, line: str):
+    """The one-line form, then ✅ Record on its confirmation (or the error it got)."""
+    shown = await client.send(line)
+    return await client.click("✅ Записать") if "✅ Записать" in shown.buttons else shown
+
+
 async def pay_through_march(client) -> None:
     owner = client(OWNER)
-    await owner.send("/prepay 3")
-    await owner.send("/prepay 1")
+    await prepay(owner, "/prepay 3 PAY-1")
+    await prepay(owner, "/prepay 1 PAY-2")
 
 
 async def test_tariff_shows_seats_cost_and_next_invoice(client, shop):
@@ -104,28 +110,40 @@ async def test_bad_invoice_periods_get_clear_replies(client, shop):
 
 async def test_prepay_moves_the_date_and_a_reference_counts_once(client, shop, uows):
     owner = client(OWNER)
-    reply = plain((await owner.send("/prepay 3 ПП-117 от 20.11")).text)
+    confirm = plain((await owner.send("/prepay 3 ПП-117 от 20.11")).text)
+    assert "Записать 3 мес., 9 633,00 ₽ (платёж ПП-117 от 20.11)?" in confirm
+    assert "Оплачено до: — → 22.02.2027." in confirm
+    assert (await account(uows)).paid_through is None  # nothing before Confirm
+    reply = plain((await owner.click("✅ Записать")).text)
     # (3 000 + 380) × 3 = 10 140, −5 % (507) = 9 633
     assert "Оплата учтена: 3 мес., 9 633,00 ₽ (номер платежа: ПП-117 от 20.11)" in reply
     assert "Оплачено до: — → 22.02.2027" in reply
-    again = plain((await owner.send("/prepay 3 ПП-117 от 20.11")).text)
+    again = plain((await prepay(owner, "/prepay 3 ПП-117 от 20.11")).text)
     assert "уже учтён" in again and "Ничего не изменилось; оплачено до 22.02.2027" in again
     assert (await account(uows)).paid_through == date(2027, 2, 22)
     status = (await owner.send("/tariff")).text
     assert "Оплачено до: 22.02.2027 (осталось дней: 92)" in status
     history = plain((await client(ADMIN).send("/history")).text)
     assert "подписка оплачена" in history
-    assert "amount: 9 633,00 ₽; months: 3; paid_through: 22.02.2027" in history
+    assert "сумма: 9 633,00 ₽; период, мес.: 3; оплачено до: 22.02.2027" in history
     assert "None" not in history
 
 
 async def test_prepay_refusals_change_nothing(client, shop, uows):
-    assert "нет прав" in (await client(ADMIN).send("/prepay 1")).text
+    assert "нет прав" in (await client(ADMIN).send("/prepay 1 X")).text
     owner = client(OWNER)
-    assert "Использование: /prepay" in (await owner.send("/prepay")).text
     assert "Использование: /prepay" in (await owner.send("/prepay много")).text
-    assert "1, 3, 6, 12" in (await owner.send("/prepay 5")).text
+    assert "1, 3, 6, 12" in (await owner.send("/prepay 5 X")).text
     assert "не больше 100" in (await owner.send("/prepay 1 " + "x" * 101)).text
+    # The dialog: a period, then the reference (required), then Cancel records nothing.
+    asked = await owner.send("/prepay")
+    assert asked.buttons == ["1 мес.", "3 мес.", "6 мес.", "12 мес.", "✖️ Отмена"]
+    reference = await owner.click("12 мес.")
+    assert "12 мес." in reference.text and "Номер платежа?" in reference.text
+    assert "Номер платежа?" in (await owner.send("  ")).text
+    confirm = await owner.send("PAY-9")
+    assert "Оплачено до: — → 22.11.2027." in plain(confirm.text)
+    assert (await owner.click("✖️ Отмена")).text == "Отменено: ничего не записано."
     assert (await account(uows)).paid_through is None
 
 
@@ -149,10 +167,15 @@ async def test_paid_seat_invite_asks_first_with_the_design_example(client, shop,
     assert (await account(uows)).paid_through == date(2027, 3, 8)
     history = plain((await admin.send("/history")).text)
     assert "изменились платные места" in history
-    assert "paid_through: 22.03.2027 → 08.03.2027" in history
-    assert "monthly_cost: 3 000,00 ₽ → 3 380,00 ₽" in history
-    # Removing the paid seat gives the days back: floor(106 × 3380 / 3000) = 119.
-    await remove(client, "@olga")
+    assert "оплачено до: 22.03.2027 → 08.03.2027" in history
+    assert "стоимость в месяц: 3 000,00 ₽ → 3 380,00 ₽" in history
+    # Removing the paid seat gives the days back: floor(106 × 3380 / 3000) = 119. The
+    # confirmation says so before anything changes, and the result names the new date.
+    asked = plain((await admin.send("/remove @olga")).text)
+    assert "Оплачено до: 08.03.2027 → 21.03.2027." in asked
+    assert (await account(uows)).paid_through == date(2027, 3, 8)
+    removed = plain((await admin.click("Да, удалить")).text)
+    assert "удалён" in removed and "Оплачено до: 08.03.2027 → 21.03.2027." in removed
     assert (await account(uows)).paid_through == date(2027, 3, 21)
 
 
@@ -227,7 +250,7 @@ async def test_plan_refusals(client, shop, uows):
 
 async def test_lapsed_account_is_read_only_and_each_member_is_told_once(client, shop, uows, clock):
     owner, admin, petya = client(OWNER), client(ADMIN), client(PETYA, username="petya")
-    await owner.send("/prepay 1")  # through 22.12.2026
+    await prepay(owner, "/prepay 1 PAY-1")  # through 22.12.2026
     clock.set(datetime(2026, 12, 23, 9, 0, tzinfo=UTC))
     first = await admin.send("/users")
     assert len(first.texts) == 2
@@ -250,15 +273,29 @@ async def test_lapsed_account_is_read_only_and_each_member_is_told_once(client, 
     assert len((await petya.send("/help")).texts) == 1
     # The owner is told too, and can still pay.
     owner_first = await owner.send("/tariff")
-    assert "Счёт — /invoice" in owner_first.texts[0]
+    assert "посмотреть счёт (/invoice)" in owner_first.texts[0]
     assert "закончился 22.12.2026: до оплаты" in owner_first.texts[1]
-    paid = plain((await owner.send("/prepay 1")).text)
+    paid = plain((await prepay(owner, "/prepay 1 PAY-2")).text)
     assert "Оплачено до: 22.12.2026 → 23.01.2027" in paid
     assert "заблокирован" in (await admin.send("/block @petya")).text
 
 
+async def test_a_lapsed_owner_is_told_one_thing_and_can_top_up(client, shop, uows, clock):
+    """Read-only, but paying works: the notice says so and never that nothing can change."""
+    owner = client(OWNER)
+    await prepay(owner, "/prepay 1 PAY-1")  # through 22.12.2026
+    clock.set(datetime(2026, 12, 23, 9, 0, tzinfo=UTC))
+    first = await owner.send("/topup 500 PP-9")
+    notice, confirm = first.texts
+    assert "пополнить баланс (/topup)" in notice
+    assert "ничего нельзя" not in notice and "не изменить" not in notice
+    assert confirm.startswith("Зачислить 500,00")
+    done = await owner.click("✅ Зачислить")
+    assert "Зачислено 500,00" in done.text and "только для просмотра" not in done.text
+
+
 async def test_nobody_joins_a_lapsed_account(client, shop, uows, clock):
-    await client(OWNER).send("/prepay 1")
+    await prepay(client(OWNER), "/prepay 1 PAY-1")
     owner_actor = await actor_for(uows, OWNER)
     async with uows() as uow:
         created = await create_invite(
@@ -284,7 +321,7 @@ async def test_english_tariff_names_and_texts(client, shop):
     await owner.send("/lang en")
     text = plain((await owner.send("/invoice 12")).text)
     assert "Invoice: tariff Standard, 12 mo." in text
-    assert "Discount 15 %: −6 084,00 ₽" in text and "Total: 34 476,00 ₽" in text
+    assert "Discount 15 %: −6,084.00 ₽" in text and "Total: 34,476.00 ₽" in text
 
 
 def test_catalog_is_the_one_the_app_uses(app):

@@ -340,8 +340,8 @@ async def test_task_events_in_the_order_log_and_history(client, orders, clock):
         in log.text
     )
     history = (await client(ADMIN).send("/history")).text
-    assert "задача выполнена · order #" in history
-    assert "due: 22.11.2026 13:00 → 22.11.2026 14:00" in history
+    assert "задача выполнена · заказ №" in history
+    assert "срок: 22.11.2026 13:00 → 22.11.2026 14:00" in history
 
 
 # ---- blocked members -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from core.db.uow import UnitOfWorkFactory
 from core.errors import InvalidInput, PermissionDenied
 from core.journal import service
 from core.journal.books import Batch
+from core.journal.models import ConnectedService
 from core.members.models import Member
 from core.notifications import outbox as outbox_service
 from tests.support.alerts import events, msk, opt_in, outbox, set_account, tick
@@ -59,6 +60,9 @@ async def test_renewal_warnings_come_3_and_1_days_before_once_each(uows, clock):
         "auto_renew": True,
         "balance": 2_000_00,
         "shortfall": 0,
+        "week": 0,
+        "week_days": 7,
+        "as_of": "00:00",  # held by quiet hours: the balance is of this time
     }
     assert first.not_before == msk(2026, 12, 19, 8, 0)  # quiet hours: held until 08:00
     clock.set(msk(2026, 12, 20, 12))
@@ -98,6 +102,9 @@ async def test_short_balance_story_alerts_each_event_once(uows, clock):
     assert (off.params["service_id"], off.params["auto_renew"]) == (chat, False)
     low = (await outbox(uows, "balance.low"))[0].params
     assert low == {
+        "keep": 990_00,
+        "keep_code": "call_tracking",
+        "keep_on": "2026-12-22",
         "balance": 500_00,
         "due": 1_490_00,
         "shortfall": 990_00,
@@ -167,9 +174,9 @@ async def test_short_balance_story_alerts_each_event_once(uows, clock):
     assert (await load(uows, chat)).status == "closed"
 
 
-async def test_low_balance_is_sent_again_only_when_the_state_changes(uows, clock):
+async def test_low_balance_is_sent_once_per_shortage(uows, clock):
     owner = await new_account(uows)
-    calls = await call_tracking(uows, owner, balance_after=790_00 + 1_500_00)
+    await call_tracking(uows, owner, balance_after=790_00 + 1_500_00)
     clock.set(msk(2026, 11, 25, 12))
     chat = (await order(uows, owner, "chat_widget")).service.id
     await tick(uows)  # switched on: ends on 25 Dec; the balance is 1 500 ₽
@@ -181,22 +188,51 @@ async def test_low_balance_is_sent_again_only_when_the_state_changes(uows, clock
     clock.set(msk(2026, 12, 19, 12))
     await tick(uows)
     (first,) = await outbox(uows, "balance.low")
-    assert first.event_key == f"balance.low:{owner.account_id}:2026-12-25"
+    assert first.event_key == f"balance.low:{owner.account_id}:1"
     assert (first.params["shortfall"], first.params["covered_until"]) == (780_00, "2026-12-24")
+    assert (first.params["keep"], first.params["keep_code"]) == (780_00, "chat_widget")
     assert [r["service_id"] for r in first.params["at_risk"]] == [chat]
 
-    await order(uows, owner, "callback_widget")  # 590 ₽ more: 22 Dec is no longer covered
+    await order(uows, owner, "callback_widget")  # 590 ₽ more: still the same shortage
+    await tick(uows)
+    await tick(uows)
+    assert len(await outbox(uows, "balance.low")) == 1
+
+    await fund(uows, owner, 2_000_00)  # covered: the shortage is over
+    await tick(uows)
+    assert len(await outbox(uows, "balance.low")) == 1
+    # A new order takes the money again, on the same date: a new shortage, told again.
+    await order(uows, owner, "email_tracking")
     await tick(uows)
     await tick(uows)
     lows = await outbox(uows, "balance.low")
-    assert [low.params["short_on"] for low in lows] == ["2026-12-25", "2026-12-22"]
-    assert lows[1].params["shortfall"] == 2_280_00 - 910_00
-    assert [r["service_id"] for r in lows[1].params["at_risk"]] == [calls, chat]
+    assert [low.event_key[-2:] for low in lows] == [":1", ":2"]
+    assert [low.params["short_on"] for low in lows] == ["2026-12-25", "2026-12-25"]
+    assert chat in [r["service_id"] for r in lows[1].params["at_risk"]]
 
-    await fund(uows, owner, 2_000_00)
-    clock.set(msk(2026, 12, 20, 12))
+
+async def test_renewal_warning_says_what_keeps_the_service_and_what_covers_the_week(
+    uows, clock
+):
+    """A suspended service does not take the money a renewal needs: 70 ₽ keep the chat."""
+    owner = await new_account(uows)
+    await fund(uows, owner, 3_000_00 + 790_00 + 720_00)
+    analytics = (await order(uows, owner, "analytics_export")).service.id
+    chat = (await order(uows, owner, "chat_widget")).service.id
+    await set_up(uows, owner, analytics)
     await tick(uows)
-    assert len(await outbox(uows, "balance.low")) == 2
+    clock.set(msk(2026, 12, 21, 9))  # the chat renews tomorrow, 22 Dec
+    async with uows() as uow:  # the analytics export lapsed unpaid yesterday
+        row = await uow.session.get(ConnectedService, analytics)
+        row.status, row.lapsed_on = "suspended", date(2026, 12, 20)
+        await uow.commit()
+    await tick(uows)
+    (warning,) = [
+        w for w in await outbox(uows, "service.warning") if w.params["service_id"] == chat
+    ]
+    assert warning.params["balance"] == 720_00
+    assert warning.params["shortfall"] == 70_00  # keeps the chat
+    assert warning.params["week"] == 3_000_00 + 790_00 - 720_00  # every renewal of the week
 
 
 async def test_three_days_down_replays_each_missed_day_once(uows, clock):

@@ -105,3 +105,22 @@ async def test_a_second_run_changes_nothing(uows, clock):
     again = await ensure_demo(uows)
     assert not again.created
     assert await _snapshot(uows, demo.account_id) == first
+
+
+async def test_the_demo_ledger_is_spread_over_its_60_days_in_time_order(uows):
+    from core.ledger.models import LedgerEntry
+
+    demo = await ensure_demo(uows)
+    async with uows() as uow:
+        entries = list(
+            await uow.session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.account_id == demo.account_id)
+                .order_by(LedgerEntry.id)
+            )
+        )
+    times = [e.created_at for e in entries]
+    assert times == sorted(times)  # the ledger reads in the order things happened
+    assert len({t.date() for t in times}) == len(times)  # each on its own day
+    assert T0 - timedelta(days=60) <= times[0] and times[-1] < T0
+    assert times[-1] - times[0] > timedelta(days=45)
