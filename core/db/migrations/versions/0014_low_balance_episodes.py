@@ -1,7 +1,7 @@
 """low-balance episodes: the alert is sent once per shortage, not once per date
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-07 04:15:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
