@@ -193,8 +193,8 @@ MESSAGES = {
         "Remove them and send it again."
     ),
     "due_format": __(
-        "Can't read the due time “{value}”. Write it like this: tomorrow 15:00, today 18:00, "
-        "25.12 10:00, 2026-12-25 10:00, +2h or +3d."
+        "Can't read the due time “{value}”. Write it like this: tomorrow, tomorrow 15:00, "
+        "on friday, in 2 hours, 25.12, 25.12.2026 18:00, 18.00, in the evening or +3d."
     ),
     "due_past": __(
         "That time has already passed: {when}. Choose a later one, e.g. +2h or tomorrow 15:00."

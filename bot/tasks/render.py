@@ -327,7 +327,7 @@ def ask_text(order: OrderSummary) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def due_examples() -> str:
-    return _("tomorrow 15:00 · today 18:00 · 25.12 10:00 · 2026-12-25 10:00 · +2h · +3d")
+    return _("tomorrow · tomorrow 15:00 · on friday · in 2 hours · 25.12 18:00 · 18.00 · +3d")
 
 
 def ask_due() -> tuple[str, InlineKeyboardMarkup]:

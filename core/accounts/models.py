@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, String, true
+from sqlalchemy import Boolean, Date, SmallInteger, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -23,3 +23,9 @@ class Account(Base):
     # Alerts are held between 22:00 and 08:00 local time unless the account turns this off.
     quiet_hours: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # ISO 3166 alpha-2 region phone numbers are read in when written without +country code;
+    # None: RU (see core.accounts.service.phone_region).
+    country: Mapped[str | None] = mapped_column(String(2))
+    # What "утром"/"вечером" (morning/evening) and a due day without a time mean: local hours.
+    morning_hour: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")
+    evening_hour: Mapped[int] = mapped_column(SmallInteger, default=19, server_default="19")

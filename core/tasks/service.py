@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select, true, update
 from sqlalchemy.orm import aliased
 
 from core.accounts.models import Account
+from core.accounts.service import day_hours
 from core.audit.models import AuditEntry
 from core.audit.service import audit
 from core.db.uow import UnitOfWork
@@ -28,7 +29,7 @@ from core.orders import fields
 from core.orders.models import Order
 from core.orders.service import find_order_id
 from core.orders.views import OrderSummary, check_visible, summary_of
-from core.tasks.due import add_days, check_future, parse_due, split_due
+from core.tasks.due import DayHours, add_days, check_future, parse_due, split_due
 from core.tasks.models import NOTICE_TEXT, TEXT_LIMIT, Task, TaskStatus
 from core.tasks.views import (
     TaskRow,
@@ -280,9 +281,13 @@ async def start_task(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderSumma
     return summary_of(await _visible_order(uow, actor, order_id), None)
 
 
-def read_due(actor: Actor, now: datetime, text: str) -> datetime:
-    """The Add dialog's due step: what the member typed, in their account's zone."""
-    return parse_due(text, now, actor.timezone)
+async def _hours(uow: UnitOfWork, actor: Actor) -> DayHours:
+    return day_hours(await uow.session.get(Account, actor.account_id))
+
+
+async def read_due(uow: UnitOfWork, actor: Actor, text: str) -> datetime:
+    """The Add dialog's due step: what the member typed, in their account's zone and hours."""
+    return parse_due(text, uow.clock.now(), actor.timezone, await _hours(uow, actor))
 
 
 async def add_task(
@@ -339,7 +344,8 @@ async def add_task_from_line(uow: UnitOfWork, actor: Actor, line: str) -> TaskRo
     order_id = await find_order_id(uow, actor, number)
     split = split_due(rest)
     text = clean_text(split.text)
-    due = parse_due(split.due, uow.clock.now(), actor.timezone) if split.due else None
+    hours = await _hours(uow, actor)
+    due = parse_due(split.due, uow.clock.now(), actor.timezone, hours) if split.due else None
     return await add_task(uow, actor, order_id, text, due, assignee_id)
 
 
