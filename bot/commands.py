@@ -35,6 +35,7 @@ TARIFF_VIEW = (Perm.BILLING_MANAGE, Perm.USERS_MANAGE)
 COMMANDS: tuple[Command, ...] = (
     Command("orders", __("orders: mine, unassigned, all"), ORDER_VIEW),
     Command("order", __("open an order: /order 1042"), ORDER_VIEW),
+    Command("find", __("find orders: /find number, phone or name"), ORDER_VIEW),
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),

@@ -116,6 +116,13 @@ MESSAGES = {
     # orders
     "order_gone": __("This order no longer exists in your account. Open /orders again."),
     "order_not_found": __("No order №{number} in your account. See /orders."),
+    "find_query": __(
+        "Write what to find: an order number, a phone or a name (up to {limit} characters)."
+    ),
+    "order_number_lookup": __(
+        "“{value}” is not an order number. Write just the number, e.g. /order 10200, "
+        "or search with /find."
+    ),
     "order_hidden": __(
         "Order №{number} is assigned to {holder}; your role shows only your own orders."
     ),

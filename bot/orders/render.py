@@ -7,7 +7,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -81,6 +81,7 @@ def row_label(
 ) -> str:
     parts = [
         f"{STATUS_ICONS[summary.status]} №{summary.number}",
+        *((summary.customer,) if summary.customer else ()),
         money(summary.total, summary.currency),
         summary.assignee or "—",
         age(summary.created_at, now, units),
@@ -89,6 +90,31 @@ def row_label(
 
 
 # ---- the list --------------------------------------------------------------------------------
+
+FOUND_SHOWN = 20
+
+
+def found(
+    query: str, rows: list[OrderSummary], now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/find: one list with the same rows as /orders."""
+    shown = q(" ".join(query.split())[:40])
+    if not rows:
+        return _(
+            "Nothing found for “{query}”. Search by order number, phone or customer name."
+        ).format(query=shown), None
+    head = ngettext(
+        "Found {count} order for “{query}”:",
+        "Found {count} orders for “{query}”:",
+        len(rows),
+    ).format(count=len(rows), query=shown)
+    if len(rows) >= FOUND_SHOWN:
+        head += "\n" + _("Only the newest {count} are shown: make the search more exact.").format(
+            count=FOUND_SHOWN
+        )
+    units = age_units()
+    buttons = [[_order_button(row_label(s, now, units), s.id)] for s in rows]
+    return head, InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
 def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
@@ -125,7 +151,8 @@ def _list_frame(
     current locale (`locale` keys the cache): a few hundred distinct frames, each translated
     and built once. The rows are shared by every list; nothing changes a sent button."""
     tab_row = [
-        _list_button(("• " if each == tab else "") + tab_name(each, full_view), each, status)
+        # Another tab opens unfiltered: a filter kept from this tab could empty it.
+        _list_button(("• " if each == tab else "") + tab_name(each, full_view), each, None)
         for each in tabs
     ]
     status_row = [
@@ -387,6 +414,9 @@ def usage(command: str) -> str:
     examples = {
         "order": _("Usage: /order 1042 — the order number."),
         "claim": _("Usage: /claim 1042 — the order number."),
+        "find": _(
+            "Usage: /find 1042, /find +7 900 123-45-67 or /find Ivanov — number, phone or name."
+        ),
     }
     return examples[command]
 

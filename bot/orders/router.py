@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import service
+from core.orders.search import find_orders
 
 
 async def cmd_orders(message: Message, uow: UnitOfWork, actor: Actor, clock: Clock) -> None:
@@ -52,6 +53,17 @@ async def cmd_order(
         return
     card = await service.order_card_by_number(uow, actor, command.args)
     text, markup = render.order_card(card, actor.timezone)
+    await message.answer(text, reply_markup=markup)
+
+
+async def cmd_find(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    if not (command.args or "").strip():
+        await message.answer(render.usage("find"))
+        return
+    rows = await find_orders(uow, actor, command.args, limit=render.FOUND_SHOWN)
+    text, markup = render.found(command.args, rows, clock.now())
     await message.answer(text, reply_markup=markup)
 
 
@@ -182,6 +194,7 @@ def build_router() -> Router:
     router.message.register(cmd_orders, Command("orders"))
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))
+    router.message.register(cmd_find, Command("find"))
     router.callback_query.register(on_orders_page, OrdersList.filter())
     for op, handler in ACTIONS.items():
         router.callback_query.register(handler, OrderCb.filter(F.op == op))

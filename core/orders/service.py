@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -158,10 +159,22 @@ async def _load(
 
 
 async def find_order_id(uow: UnitOfWork, actor: Actor, number: str) -> int:
-    cleaned = fields.number(number)
+    """The order a member means by `number`: №/# and invisible characters ignored, letter case
+    too when no number matches exactly."""
+    cleaned = fields.lookup_number(number)
     found = await uow.session.scalar(
         select(Order.id).where(Order.account_id == actor.account_id, Order.number == cleaned)
     )
+    if found is None:
+        found = await uow.session.scalar(
+            select(Order.id)
+            .where(
+                Order.account_id == actor.account_id,
+                func.lower(Order.number) == cleaned.lower(),
+            )
+            .order_by(Order.id)
+            .limit(1)
+        )
     if found is None:
         raise NotFound("order_not_found", number=cleaned)
     return found
@@ -385,19 +398,7 @@ async def list_orders(
     result = result[:PAGE_SIZE]
     if backwards:
         result.reverse()
-    rows = [
-        OrderSummary(
-            r.id,
-            r.number,
-            OrderStatus(r.status),
-            r.total,
-            r.currency,
-            r.assignee_id,
-            _label(r.username, r.full_name),
-            r.created_at,
-        )
-        for r in result
-    ]
+    rows = [summary_row(actor, r) for r in result]
     first = Cursor(rows[0].created_at, rows[0].id) if rows else None
     last = Cursor(rows[-1].created_at, rows[-1].id) if rows else None
     newer = first if (more if backwards else after is not None) else None
@@ -407,31 +408,52 @@ async def list_orders(
     )
 
 
+def summary_row(actor: Actor, r: Any) -> OrderSummary:
+    """A list row from summary columns; the customer's name only where the actor may see it."""
+    full = actor.can(Perm.ORDERS_VIEW_ALL) or (
+        r.assignee_id == actor.member_id and actor.can(Perm.ORDERS_VIEW_OWN)
+    )
+    return OrderSummary(
+        r.id,
+        r.number,
+        OrderStatus(r.status),
+        r.total,
+        r.currency,
+        r.assignee_id,
+        _label(r.username, r.full_name),
+        r.created_at,
+        r.customer_name if full else None,
+    )
+
+
+def summary_columns() -> Select:
+    """Summary columns only (and the customer's name, dropped by summary_row where hidden): a
+    list never loads customer details. Columns, not the Member entity: its eager role join
+    would drop unassigned rows."""
+    return select(
+        Order.id,
+        Order.number,
+        Order.status,
+        Order.total,
+        Order.currency,
+        Order.assignee_id,
+        Order.created_at,
+        Order.customer_name,
+        Member.username,
+        Member.full_name,
+    ).outerjoin(Member, Member.id == Order.assignee_id)
+
+
 @cache
 def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
     """One page of a tab, built once per shape ("first", "older" or "newer" than a cursor);
     each call only binds its values."""
-    # Summary columns only: a list never loads customer details. Columns, not the Member
-    # entity: its eager role join would drop unassigned rows.
-    query = (
-        select(
-            Order.id,
-            Order.number,
-            Order.status,
-            Order.total,
-            Order.currency,
-            Order.assignee_id,
-            Order.created_at,
-            Member.username,
-            Member.full_name,
-        )
-        .outerjoin(Member, Member.id == Order.assignee_id)
-        .where(Order.account_id == bindparam("account_id"))
-    )
+    query = summary_columns().where(Order.account_id == bindparam("account_id"))
     if tab == OrderTab.MINE:
         query = query.where(Order.assignee_id == bindparam("member_id"))
     elif tab == OrderTab.UNASSIGNED:
-        query = query.where(Order.assignee_id.is_(None))
+        # Unassigned means open and nobody's: a cancelled order is nobody's work.
+        query = query.where(Order.assignee_id.is_(None), Order.status.in_(OPEN_STATUSES))
     if by_status:
         query = query.where(Order.status == bindparam("status"))
     at, oid = bindparam("at"), bindparam("oid")

@@ -48,6 +48,7 @@ class OrderSummary:
     assignee_id: int | None
     assignee: str | None  # display name
     created_at: datetime
+    customer: str | None = None  # the customer's name: only where the actor sees it in full
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
 }
 
 
-def summary_of(order: Order, assignee: str | None) -> OrderSummary:
+def summary_of(order: Order, assignee: str | None, customer: str | None = None) -> OrderSummary:
     return OrderSummary(
         id=order.id,
         number=order.number,
@@ -93,6 +94,7 @@ def summary_of(order: Order, assignee: str | None) -> OrderSummary:
         assignee_id=order.assignee_id,
         assignee=assignee,
         created_at=order.created_at,
+        customer=customer,
     )
 
 

@@ -41,7 +41,7 @@ def plainly(p: OrdersPage) -> tuple[str, InlineKeyboardMarkup]:
     tabs = [
         InlineKeyboardButton(
             text=("• " if t == p.tab else "") + render.tab_name(t, p.full_view),
-            callback_data=OrdersList.page(t, p.status, None).pack(),
+            callback_data=OrdersList.page(t, None, None).pack(),  # a tab opens unfiltered
         )
         for t in p.tabs
     ]
