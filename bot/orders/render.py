@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.render import action_name
 from bot.format import money, q, when
-from bot.orders.callbacks import AnnounceClaim, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import OPEN, AnnounceClaim, OrderCb, OrderOp, OrdersList
 from bot.tasks.render import task_log_details, tasks_button
 from core.audit.service import HistoryRow
 from core.orders.models import OrderStatus
@@ -119,19 +119,21 @@ def found(
 
 def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
     # The markup is built directly: InlineKeyboardBuilder.as_markup deep-copies every button.
+    shown = OPEN if page.open_only else page.status
     head, tabs, statuses = _list_frame(
-        get_i18n().current_locale, page.tab, page.status, page.tabs, page.full_view, bool(page.rows)
+        get_i18n().current_locale, page.tab, shown, page.tabs, page.full_view, bool(page.rows)
     )
     units = age_units()
     rows = [tabs]
     rows += [[_order_button(row_label(summary, now, units), summary.id)] for summary in page.rows]
     nav = []
+    back, forward = (_("◀ Older"), _("Newer ▶")) if page.open_only else (_("◀ Newer"), _("Older ▶"))
     if page.newer is not None:
-        cb = OrdersList.page(page.tab, page.status, page.newer, back=True)
-        nav.append(InlineKeyboardButton(text=_("◀ Newer"), callback_data=cb.pack()))
+        cb = OrdersList.page(page.tab, shown, page.newer, back=True)
+        nav.append(InlineKeyboardButton(text=back, callback_data=cb.pack()))
     if page.older is not None:
-        cb = OrdersList.page(page.tab, page.status, page.older)
-        nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
+        cb = OrdersList.page(page.tab, shown, page.older)
+        nav.append(InlineKeyboardButton(text=forward, callback_data=cb.pack()))
     if nav:
         rows.append(nav)
     rows.append(statuses)
@@ -142,7 +144,7 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
 def _list_frame(
     locale: str,
     tab: OrderTab,
-    status: OrderStatus | None,
+    status: OrderStatus | str | None,
     tabs: tuple[OrderTab, ...],
     full_view: bool,
     has_rows: bool,
@@ -151,19 +153,26 @@ def _list_frame(
     current locale (`locale` keys the cache): a few hundred distinct frames, each translated
     and built once. The rows are shared by every list; nothing changes a sent button."""
     tab_row = [
-        # Another tab opens unfiltered: a filter kept from this tab could empty it.
-        _list_button(("• " if each == tab else "") + tab_name(each, full_view), each, None)
+        # Another tab opens on its own default: a filter kept from this tab could empty it.
+        _list_button(
+            ("• " if each == tab else "") + tab_name(each, full_view),
+            each,
+            OPEN if each == OrderTab.MINE else None,
+        )
         for each in tabs
     ]
+    filters = (None, OPEN, *OrderStatus) if tab != OrderTab.UNASSIGNED else (None, *OrderStatus)
     status_row = [
-        _list_button(
-            ("• " if each == status else "") + (STATUS_ICONS.get(each) or _("any")), tab, each
-        )
-        for each in (None, *OrderStatus)
+        _list_button(("• " if each == status else "") + _filter_label(each), tab, each)
+        for each in filters
     ]
+    if status == OPEN:
+        shown = _("open (new and in progress), oldest first")
+    else:
+        shown = status_name(status) if status else _("any")
     lines = [
         _("<b>Orders</b> · {tab}").format(tab=tab_name(tab, full_view)),
-        _("Status: {status}").format(status=status_name(status) if status else _("any")),
+        _("Status: {status}").format(status=shown),
     ]
     if tab == OrderTab.ALL and not full_view:
         lines.append(_("Colleagues' orders show only number, status, total, assignee and date."))
@@ -171,8 +180,18 @@ def _list_frame(
     return "\n".join(lines), tab_row, status_row
 
 
+def _filter_label(status: OrderStatus | str | None) -> str:
+    if status is None:
+        return _("any")
+    if status == OPEN:
+        return _("open")
+    return STATUS_ICONS[status]
+
+
 @lru_cache(maxsize=512)
-def _list_button(text: str, tab: OrderTab, status: OrderStatus | None) -> InlineKeyboardButton:
+def _list_button(
+    text: str, tab: OrderTab, status: OrderStatus | str | None
+) -> InlineKeyboardButton:
     """A tab or filter button: a few hundred distinct ones across languages, so each is built
     (and its callback packed) once and shared by every list; nothing changes a sent button."""
     return InlineKeyboardButton(text=text, callback_data=OrdersList.page(tab, status, None).pack())

@@ -14,7 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.orders import render
-from bot.orders.callbacks import STATUSES, TABS, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import OPEN, STATUSES, TABS, OrderCb, OrderOp, OrdersList
 from bot.replies import replace
 from bot.routing import FeatureRouter
 from core.clock import Clock
@@ -33,13 +33,15 @@ async def on_orders_page(
     query: CallbackQuery, callback_data: OrdersList, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:
     cb = callback_data
+    status = STATUSES[cb.status]
     page = await service.list_orders(
         uow,
         actor,
         TABS[cb.tab],
-        STATUSES[cb.status],
+        None if status == OPEN else status,
         after=None if cb.back else cb.cursor,
         before=cb.cursor if cb.back else None,
+        open_only=status == OPEN,
     )
     text, markup = render.orders_list(page, clock.now())
     await replace(query.message, text, markup)

@@ -129,6 +129,7 @@ class OrdersPage:
     older: Cursor | None  # set when there is an older page
     tabs: tuple[OrderTab, ...] = field(default=())
     full_view: bool = False  # the actor holds orders.view_all
+    open_only: bool = False  # new and in-progress orders only, oldest first
 
 
 # ---- loading ---------------------------------------------------------------------------------
@@ -375,12 +376,18 @@ async def list_orders(
     *,
     after: Cursor | None = None,
     before: Cursor | None = None,
+    open_only: bool | None = None,
 ) -> OrdersPage:
-    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = older rows, `before` = newer.
-    Without a tab: the first one the actor has (Mine for anyone who works orders)."""
+    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = the next page's rows, `before`
+    = the previous page's. Without a tab: the first one the actor has (Mine for anyone who
+    works orders). Mine opens on the open orders, oldest waiting first (`open_only`, which is
+    the default there when no status is asked for)."""
     tabs = tabs_for(actor)
     if tab is None and tabs:
         tab = tabs[0]
+    if open_only is None:
+        open_only = tab == OrderTab.MINE and status is None
+    open_only = open_only and status is None
     if tab not in tabs:
         if not tabs:
             raise PermissionDenied(permission=Perm.ORDERS_VIEW_OWN.value)
@@ -391,7 +398,7 @@ async def list_orders(
     if cursor is not None:
         params["at"], params["oid"] = cursor.created_at, cursor.id
     page = "newer" if backwards else "older" if after is not None else "first"
-    query = _list_query(tab, status is not None, page)
+    query = _list_query(tab, status is not None, page, open_only)
     async with uow.reading() as conn:
         result = (await conn.execute(query, params)).all()
     more = len(result) > PAGE_SIZE
@@ -404,7 +411,14 @@ async def list_orders(
     newer = first if (more if backwards else after is not None) else None
     older = last if (True if backwards else more) else None
     return OrdersPage(
-        tab, status, rows, newer, older, tabs, full_view=actor.can(Perm.ORDERS_VIEW_ALL)
+        tab,
+        status,
+        rows,
+        newer,
+        older,
+        tabs,
+        full_view=actor.can(Perm.ORDERS_VIEW_ALL),
+        open_only=open_only,
     )
 
 
@@ -445,7 +459,7 @@ def summary_columns() -> Select:
 
 
 @cache
-def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
+def _list_query(tab: OrderTab, by_status: bool, page: str, open_only: bool = False) -> Select:
     """One page of a tab, built once per shape ("first", "older" or "newer" than a cursor);
     each call only binds its values."""
     query = summary_columns().where(Order.account_id == bindparam("account_id"))
@@ -456,16 +470,20 @@ def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
         query = query.where(Order.assignee_id.is_(None), Order.status.in_(OPEN_STATUSES))
     if by_status:
         query = query.where(Order.status == bindparam("status"))
+    if open_only:
+        query = query.where(Order.status.in_(OPEN_STATUSES))
     at, oid = bindparam("at"), bindparam("oid")
+    later = Order.created_at >= at, or_(Order.created_at > at, Order.id > oid)
+    earlier = Order.created_at <= at, or_(Order.created_at < at, Order.id < oid)
+    ascending = Order.created_at, Order.id
+    descending = Order.created_at.desc(), Order.id.desc()
+    if open_only:  # oldest first: the next page is later, the previous one earlier
+        later, earlier, ascending, descending = earlier, later, descending, ascending
     if page == "newer":
-        return (
-            query.where(Order.created_at >= at, or_(Order.created_at > at, Order.id > oid))
-            .order_by(Order.created_at, Order.id)
-            .limit(PAGE_SIZE + 1)
-        )
+        return query.where(*later).order_by(*ascending).limit(PAGE_SIZE + 1)
     if page == "older":
-        query = query.where(Order.created_at <= at, or_(Order.created_at < at, Order.id < oid))
-    return query.order_by(Order.created_at.desc(), Order.id.desc()).limit(PAGE_SIZE + 1)
+        query = query.where(*earlier)
+    return query.order_by(*descending).limit(PAGE_SIZE + 1)
 
 
 async def _open_tasks(uow: UnitOfWork, order_id: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core.errors import InvalidInput
@@ -126,3 +128,38 @@ async def test_rows_show_the_customer_where_the_card_would(uows, shop):
     async with uows() as uow:
         everything = await orders.list_orders(uow, shop["owner"], OrderTab.ALL)
     assert {r.number: r.customer for r in everything.rows}["200"] == "Мария Иванова"
+
+
+async def test_mine_opens_on_open_orders_oldest_first_and_pages_on(uows, clock):
+    owner = await new_account(uows)
+    petya = await join(uows, owner, 3001, username="petya")
+    numbers = [f"M{i:02}" for i in range(12)]
+    for number in numbers:
+        clock.advance(timedelta(minutes=5))
+        order_id = await add_order(uows, owner.account_id, number)
+        async with uows() as uow:
+            await orders.assign_order(uow, owner, order_id, petya.member_id)
+        if number == "M01":
+            async with uows() as uow:
+                await orders.change_status(uow, petya, order_id, "in_progress")
+            async with uows() as uow:
+                await orders.change_status(uow, petya, order_id, "completed")
+    async with uows() as uow:
+        first = await orders.list_orders(uow, petya)
+    assert first.tab == OrderTab.MINE and first.open_only
+    waiting = [n for n in numbers if n != "M01"]
+    assert [r.number for r in first.rows] == waiting[:10]
+    assert first.newer is None and first.older is not None
+    async with uows() as uow:
+        second = await orders.list_orders(
+            uow, petya, OrderTab.MINE, after=first.older, open_only=True
+        )
+    assert [r.number for r in second.rows] == waiting[10:]
+    async with uows() as uow:
+        back = await orders.list_orders(
+            uow, petya, OrderTab.MINE, before=second.newer, open_only=True
+        )
+    assert [r.number for r in back.rows] == waiting[:10]
+    async with uows() as uow:
+        everything = await orders.list_orders(uow, petya, OrderTab.MINE, open_only=False)
+    assert [r.number for r in everything.rows] == numbers[::-1][:10]  # any status, newest first
