@@ -37,6 +37,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("order", __("open an order: /order 1042"), ORDER_VIEW),
     Command("find", __("find orders: /find number, phone or name"), ORDER_VIEW),
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
+    Command(
+        "handover",
+        __("hand a member's open orders and tasks over: /handover @from @to"),
+        (Perm.ORDERS_ASSIGN,),
+    ),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
     Command("tasks", __("tasks: mine, overdue, all"), (Perm.TASKS_MANAGE,)),

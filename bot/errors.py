@@ -208,6 +208,10 @@ MESSAGES = {
     ),
     "due_too_far": __("That is too far ahead: at most {years} years from now."),
     "task_assign_admins": __("Only an admin can give a task to someone else."),
+    "handover_same": __("{name} can't hand work over to themselves: name another member."),
+    "task_colleague_order": __(
+        "Order №{number} is {holder}'s: only they or an admin can add tasks to it."
+    ),
     "cannot_do_tasks": __("{name}'s role can't work on tasks."),
     "already_task_assignee": __("{name} already has this task."),
     "task_not_yours": __(

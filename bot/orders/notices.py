@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.format import money, q
 from bot.orders import render
 from core.orders import notices
+from core.orders.handover import HANDED_OVER
 from core.orders.models import CLOSED_STATUSES, OrderStatus
 from core.orders.views import OrderSummary
 
@@ -74,4 +75,5 @@ def order_renderers() -> dict[str, Any]:
         notices.ASSIGNED_TO_YOU: assigned_to_you,
         notices.TAKEN_FROM_YOU: taken_from_you,
         notices.CLAIMED: claimed,
+        HANDED_OVER: render.handover_notice,
     }

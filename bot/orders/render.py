@@ -17,6 +17,7 @@ from bot.format import money, q, when
 from bot.orders.callbacks import OPEN, AnnounceClaim, OrderCb, OrderOp, OrdersList
 from bot.tasks.render import task_log_details, tasks_button
 from core.audit.service import HistoryRow
+from core.orders.handover import Handover
 from core.orders.models import OrderStatus
 from core.orders.service import (
     ClaimOutcome,
@@ -311,6 +312,48 @@ def member_picker(
     return text, builder.as_markup()
 
 
+def handed_over(done: Handover) -> str:
+    if not done.orders and not done.tasks:
+        return _("{giver} has no open orders or tasks: nothing to hand over.").format(
+            giver=q(done.giver)
+        )
+    orders = ngettext("{n} open order", "{n} open orders", len(done.orders)).format(
+        n=len(done.orders)
+    )
+    tasks = ngettext("{n} open task", "{n} open tasks", done.tasks).format(n=done.tasks)
+    return _("✅ {giver} → {receiver}: {orders} and {tasks} handed over.").format(
+        giver=q(done.giver), receiver=q(done.receiver), orders=orders, tasks=tasks
+    )
+
+
+def handover_notice(params: dict[str, Any]) -> tuple[str, None]:
+    """The receiver's one message about a /handover."""
+    count, tasks = params["count"], params["tasks"]
+    orders = ngettext("{n} open order", "{n} open orders", count).format(n=count)
+    task_text = ngettext("{n} open task", "{n} open tasks", tasks).format(n=tasks)
+    text = _("{by} handed {giver}'s work over to you: {orders} and {tasks}.").format(
+        by=q(params["by"]), giver=q(params["from"]), orders=orders, tasks=task_text
+    )
+    if params["orders"]:
+        numbers = ", ".join(f"№{q(n)}" for n in params["orders"])
+        more = count - len(params["orders"])
+        text += "\n" + numbers + (" " + _("and {n} more").format(n=more) if more > 0 else "")
+        text += "\n" + _("See /orders.")
+    return text, None
+
+
+def why_no_status(card: OrderCard, member_id: int) -> str:
+    """Why a Status button pressed on an old message leads nowhere."""
+    summary = card.summary
+    if summary.assignee_id not in (None, member_id):
+        return _("Order №{number} is now {holder}'s.").format(
+            number=summary.number, holder=summary.assignee or "—"
+        )
+    return _("Order №{number} is {status} now: its status can't be changed.").format(
+        number=summary.number, status=status_name(summary.status)
+    )
+
+
 def status_picker(card: OrderCard) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     summary = card.summary
@@ -433,6 +476,10 @@ def usage(command: str) -> str:
     examples = {
         "order": _("Usage: /order 1042 — the order number."),
         "claim": _("Usage: /claim 1042 — the order number."),
+        "handover": _(
+            "Usage: /handover @from @to — all open orders and open tasks of the first member go "
+            "to the second."
+        ),
         "find": _(
             "Usage: /find 1042, /find +7 900 123-45-67 or /find Ivanov — number, phone or name."
         ),

@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import service
+from core.orders.handover import hand_over_by_refs
 from core.orders.search import find_orders
 
 
@@ -67,6 +68,17 @@ async def cmd_find(
     rows = await find_orders(uow, actor, command.args, limit=render.FOUND_SHOWN)
     text, markup = render.found(command.args, rows, clock.now())
     await message.answer(text, reply_markup=markup)
+
+
+async def cmd_handover(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    refs = (command.args or "").split()
+    if len(refs) != 2:
+        await message.answer(render.usage("handover"))
+        return
+    done = await hand_over_by_refs(uow, actor, refs[0], refs[1])
+    await message.answer(render.handed_over(done))
 
 
 async def cmd_claim(
@@ -149,9 +161,20 @@ async def on_unassign(
 
 
 async def on_statuses(
-    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     card = await service.order_card(uow, actor, callback_data.order_id)
+    if not card.next_statuses:
+        # A stale button (the order changed hands or closed meanwhile): say why, show it now.
+        text, markup = render.order_card(card, actor.timezone)
+        await replace(query.message, text, markup)
+        callback_answer.text = render.why_no_status(card, actor.member_id)
+        callback_answer.show_alert = True
+        return
     text, markup = render.status_picker(card)
     await replace(query.message, text, markup)
 
@@ -197,6 +220,7 @@ def build_router() -> Router:
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))
     router.message.register(cmd_find, Command("find"))
+    router.message.register(cmd_handover, Command("handover"))
     router.callback_query.register(on_orders_page, OrdersList.filter())
     for op, handler in ACTIONS.items():
         router.callback_query.register(handler, OrderCb.filter(F.op == op))

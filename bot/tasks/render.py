@@ -192,10 +192,10 @@ def order_tasks(screen: OrderTasks, timezone: str) -> tuple[str, InlineKeyboardM
     if not screen.rows:
         lines.append(_("No tasks on this order yet."))
     add = OrderTasksCb(op=OrderTasksOp.ADD, order_id=order.id).pack()
-    builder.row(
-        InlineKeyboardButton(text=_("➕ Add"), callback_data=add),
-        _order_button(order.id, _("« Order")),
-    )
+    bottom = [_order_button(order.id, _("« Order"))]
+    if screen.may_add:
+        bottom.insert(0, InlineKeyboardButton(text=_("➕ Add"), callback_data=add))
+    builder.row(*bottom)
     return "\n".join(lines), builder.as_markup()
 
 

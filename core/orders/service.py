@@ -38,6 +38,7 @@ from core.orders.views import (
     next_statuses,
     summary_of,
 )
+from core.tasks.handover import move_open_tasks
 from core.tasks.models import Task, TaskStatus
 
 PAGE_SIZE = 10
@@ -648,6 +649,8 @@ async def assign_order(
     if result.rowcount != 1:
         raise Conflict("order_changed", number=order.number)
     order, _assignee = await _load(uow, actor, order_id, fresh=True)
+    # The previous holder's open tasks go with the order (the new assignee is told).
+    await move_open_tasks(uow, actor.member_id, order, previous, target)
     action = "order.assigned" if target else "order.unassigned"
     entry = _audit(
         uow,
