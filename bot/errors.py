@@ -208,6 +208,8 @@ MESSAGES = {
     ),
     "due_too_far": __("That is too far ahead: at most {years} years from now."),
     "task_assign_admins": __("Only an admin can give a task to someone else."),
+    "cancel_reason_required": __("Say why the order is cancelled: pick a reason or write one."),
+    "cancel_reason_too_long": __("The reason is too long: at most {limit} characters."),
     "handover_same": __("{name} can't hand work over to themselves: name another member."),
     "task_colleague_order": __(
         "Order №{number} is {holder}'s: only they or an admin can add tasks to it."

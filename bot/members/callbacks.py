@@ -13,6 +13,7 @@ class MemberOp(StrEnum):
     SET_ROLE = "setrole"
     REMOVE = "remove"  # ask to confirm
     REMOVE_YES = "rmyes"
+    TRANSFER_YES = "tfyes"  # /transfer, confirmed
 
 
 class UsersPage(CallbackData, prefix="users"):

@@ -136,12 +136,29 @@ def remove_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
+def transfer_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("👑 Yes, make them the owner"),
+        callback_data=MemberCb(op=MemberOp.TRANSFER_YES, member_id=member.id),
+    )
+    builder.button(
+        text=_("✖ Cancel"), callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id)
+    )
+    builder.adjust(1)
+    text = _(
+        "Make {name} the owner of the account? They get every right, billing included, and you "
+        "become an admin. Only they can give ownership back."
+    ).format(name=q(member.display_name))
+    return text, builder.as_markup()
+
+
 def done(action: str, member: Member) -> str:
     name = q(member.display_name)
     texts = {
         "block": _(
-            "{name} is blocked. Their open orders and tasks stay assigned to them; reassign the "
-            "tasks in /tasks → ⛔ Blocked members' tasks."
+            "{name} is blocked. Their open orders and tasks stay assigned to them: hand them over "
+            "with /handover {name} @colleague."
         ).format(name=name),
         "unblock": _("{name} is unblocked and has access again.").format(name=name),
         "role": _("{name} is now {role}.").format(name=name, role=role_name(member.role.code)),

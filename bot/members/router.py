@@ -187,7 +187,14 @@ async def _remove(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rend
 
 
 async def _transfer(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:
-    return render.done("transfer", await service.transfer_ownership(uow, actor, member_id)), None
+    return render.transfer_confirm(await service.transfer_target(uow, actor, member_id))
+
+
+async def on_transfer(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    member = await service.transfer_ownership(uow, actor, callback_data.member_id)
+    await query.message.edit_text(render.done("transfer", member))
 
 
 # /<command> @member [argument]: whether the argument is required, and what to do.
@@ -244,6 +251,7 @@ def build_router() -> Router:
     buttons.register(on_set_role, MemberCb.filter(F.op == MemberOp.SET_ROLE))
     buttons.register(on_remove_ask, MemberCb.filter(F.op == MemberOp.REMOVE))
     buttons.register(on_remove, MemberCb.filter(F.op == MemberOp.REMOVE_YES))
+    buttons.register(on_transfer, MemberCb.filter(F.op == MemberOp.TRANSFER_YES))
     router.callback_query.register(on_invite_seat, InviteSeatCb.filter())
     router.callback_query.register(on_invite_cancel, InviteCancel.filter())
     return router

@@ -75,6 +75,8 @@ class OrderOp(StrEnum):
     UNASSIGN = "unassign"
     STATUSES = "st"  # the status picker
     SET_STATUS = "set"
+    CONFIRM = "cf"  # "complete / cancel this order?" before SET_STATUS
+    REASON = "why"  # cancel with a reason of one's own words
     LOG = "log"
 
 
@@ -83,6 +85,14 @@ class OrderCb(CallbackData, prefix="o"):
     order_id: int
     member_id: int = 0
     status: str = ""
+
+
+class CancelCb(CallbackData, prefix="ocx"):
+    """Cancel an order for a reason (a code of core.orders.service.CANCEL_REASONS). Apart from
+    OrderCb so buttons already sent keep their shape."""
+
+    order_id: int
+    reason: str
 
 
 class AnnounceClaim(CallbackData, prefix="ann"):

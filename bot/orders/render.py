@@ -14,11 +14,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.render import action_name
 from bot.format import money, q, when
-from bot.orders.callbacks import OPEN, AnnounceClaim, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import OPEN, AnnounceClaim, CancelCb, OrderCb, OrderOp, OrdersList
 from bot.tasks.render import task_log_details, tasks_button
 from core.audit.service import HistoryRow
 from core.orders.handover import Handover
-from core.orders.models import OrderStatus
+from core.orders.models import CLOSED_STATUSES, OrderStatus
 from core.orders.service import (
     ClaimOutcome,
     OrderLog,
@@ -342,6 +342,63 @@ def handover_notice(params: dict[str, Any]) -> tuple[str, None]:
     return text, None
 
 
+CANCEL_REASON_NAMES = {
+    "customer_refused": __("The customer changed their mind"),
+    "out_of_stock": __("Out of stock"),
+    "unreachable": __("Can't reach the customer"),
+    "duplicate": __("A duplicate order"),
+}
+
+
+def reason_name(reason: str) -> str:
+    name = CANCEL_REASON_NAMES.get(reason)
+    return str(name) if name is not None else reason
+
+
+def confirm_status(card: OrderCard, status: OrderStatus) -> tuple[str, InlineKeyboardMarkup]:
+    """'Complete order №…?' or 'Cancel order №…? Why?' with the reasons to pick from."""
+    summary = card.summary
+    number = q(summary.number)
+    back = InlineKeyboardButton(
+        text=_("« Back"), callback_data=OrderCb(op=OrderOp.STATUSES, order_id=summary.id).pack()
+    )
+    if status == OrderStatus.COMPLETED:
+        text = _(
+            "Complete order №{number}? It leaves the open lists; only an admin can reopen it."
+        ).format(number=number)
+        yes = OrderCb(op=OrderOp.SET_STATUS, order_id=summary.id, status=status.value).pack()
+        rows = [[InlineKeyboardButton(text=_("✅ Yes, complete"), callback_data=yes)], [back]]
+        return text, InlineKeyboardMarkup(inline_keyboard=rows)
+    text = _(
+        "Cancel order №{number}? Only an admin can reopen it. Why is it cancelled? The reason "
+        "goes to the order's log and the reports."
+    ).format(number=number)
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=str(label),
+                callback_data=CancelCb(order_id=summary.id, reason=code).pack(),
+            )
+        ]
+        for code, label in CANCEL_REASON_NAMES.items()
+    ]
+    other = OrderCb(op=OrderOp.REASON, order_id=summary.id).pack()
+    rows.append([InlineKeyboardButton(text=_("✍️ Another reason…"), callback_data=other)])
+    rows.append([back])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_reason(number: str) -> str:
+    return _(
+        "Why is order №{number} cancelled? Write the reason in one message (up to 200 "
+        "characters), or /cancel to keep the order."
+    ).format(number=q(number))
+
+
+def reason_kept() -> str:
+    return _("The order is not cancelled.")
+
+
 def why_no_status(card: OrderCard, member_id: int) -> str:
     """Why a Status button pressed on an old message leads nowhere."""
     summary = card.summary
@@ -359,9 +416,10 @@ def status_picker(card: OrderCard) -> tuple[str, InlineKeyboardMarkup]:
     summary = card.summary
     for status in card.next_statuses:
         label = f"{STATUS_ICONS[status]} {status_name(status)}"
+        # Completing and cancelling ask first; cancelling also asks why.
+        op = OrderOp.CONFIRM if status in CLOSED_STATUSES else OrderOp.SET_STATUS
         builder.button(
-            text=label,
-            callback_data=OrderCb(op=OrderOp.SET_STATUS, order_id=summary.id, status=status.value),
+            text=label, callback_data=OrderCb(op=op, order_id=summary.id, status=status.value)
         )
     builder.adjust(2)
     builder.row(_back(summary.id))
@@ -390,6 +448,8 @@ def log_row(entry: HistoryRow, timezone: str) -> str:
     ]
     if changes:
         line += "\n    " + "; ".join(changes)
+    if entry.reason and after.get("status") == OrderStatus.CANCELLED:
+        line += "\n    " + _("Reason: {reason}").format(reason=q(reason_name(entry.reason)))
     return line
 
 

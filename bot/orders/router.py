@@ -8,20 +8,24 @@ edits, assignment notices) are written by the core with the change and sent by t
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.orders import render
-from bot.orders.callbacks import OPEN, STATUSES, TABS, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import OPEN, STATUSES, TABS, CancelCb, OrderCb, OrderOp, OrdersList
 from bot.replies import replace
 from bot.routing import FeatureRouter
 from core.clock import Clock
 from core.db.uow import UnitOfWork
+from core.errors import PermissionDenied
 from core.members.actor import Actor
 from core.orders import service
 from core.orders.handover import hand_over_by_refs
+from core.orders.models import OrderStatus
 from core.orders.search import find_orders
 
 
@@ -193,6 +197,68 @@ async def on_set_status(
     callback_answer.text = _("Done.")
 
 
+async def on_cancel_for(
+    query: CallbackQuery,
+    callback_data: CancelCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    cb = callback_data
+    card = await service.change_status(uow, actor, cb.order_id, OrderStatus.CANCELLED, cb.reason)
+    text, markup = render.order_card(card, actor.timezone)
+    await replace(query.message, text, markup)
+    callback_answer.text = _("Done.")
+
+
+async def on_confirm(
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    card = await service.order_card(uow, actor, callback_data.order_id)
+    target = OrderStatus(callback_data.status)
+    if target not in card.next_statuses:
+        text, markup = render.order_card(card, actor.timezone)
+        await replace(query.message, text, markup)
+        callback_answer.text = render.why_no_status(card, actor.member_id)
+        callback_answer.show_alert = True
+        return
+    await replace(query.message, *render.confirm_status(card, target))
+
+
+class CancelForm(StatesGroup):
+    reason = State()
+
+
+async def on_reason(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    card = await service.order_card(uow, actor, callback_data.order_id)
+    if OrderStatus.CANCELLED not in card.next_statuses:
+        raise PermissionDenied("order_not_yours", number=card.summary.number)
+    await state.set_state(CancelForm.reason)
+    await state.set_data({"order_id": card.summary.id})
+    await query.message.answer(render.ask_reason(card.summary.number))
+
+
+async def on_reason_text(
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    order_id = (await state.get_data())["order_id"]
+    card = await service.change_status(uow, actor, order_id, OrderStatus.CANCELLED, message.text)
+    await state.clear()
+    text, markup = render.order_card(card, actor.timezone)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_reason_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(render.reason_kept())
+
+
 async def on_log(
     query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
 ) -> None:
@@ -210,18 +276,25 @@ ACTIONS = {
     OrderOp.STATUSES: on_statuses,
     OrderOp.SET_STATUS: on_set_status,
     OrderOp.LOG: on_log,
+    OrderOp.CONFIRM: on_confirm,
+    OrderOp.REASON: on_reason,
 }
 
 
 def build_router() -> Router:
     """Member-only handlers (the parent router scopes them)."""
     router = FeatureRouter(name="orders")
+    router.message.register(on_reason_cancel, Command("cancel"), StateFilter(CancelForm.reason))
+    router.message.register(
+        on_reason_text, StateFilter(CancelForm.reason), F.text & ~F.text.startswith("/")
+    )
     router.message.register(cmd_orders, Command("orders"))
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))
     router.message.register(cmd_find, Command("find"))
     router.message.register(cmd_handover, Command("handover"))
     router.callback_query.register(on_orders_page, OrdersList.filter())
+    router.callback_query.register(on_cancel_for, CancelCb.filter())
     for op, handler in ACTIONS.items():
         router.callback_query.register(handler, OrderCb.filter(F.op == op))
     return router

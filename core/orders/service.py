@@ -190,11 +190,16 @@ async def _recipient(uow: UnitOfWork, member: Member | None) -> Recipient | None
 
 
 def _audit(
-    uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after
+    uow: UnitOfWork,
+    actor_id: int | None,
+    order: Order,
+    action: str,
+    before,
+    after,
+    reason: str | None = None,
 ) -> AuditEntry:
-    return audit(
-        uow, actor_id, action, order, before=before, after={"number": order.number, **(after or {})}
-    )
+    after = {"number": order.number, **(after or {})}
+    return audit(uow, actor_id, action, order, before=before, after=after, reason=reason)
 
 
 # ---- intake ----------------------------------------------------------------------------------
@@ -683,9 +688,26 @@ async def assign_order(
 # ---- status ----------------------------------------------------------------------------------
 
 
-async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: str) -> OrderCard:
+CANCEL_REASONS = ("customer_refused", "out_of_stock", "unreachable", "duplicate")
+REASON_LIMIT = 200
+
+
+def cancel_reason(reason: str | None) -> str:
+    """A cancellation's reason: one of CANCEL_REASONS or the member's own words."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("cancel_reason_required")
+    if len(reason) > REASON_LIMIT or not fields.storable(reason):
+        raise InvalidInput("cancel_reason_too_long", limit=REASON_LIMIT)
+    return reason
+
+
+async def change_status(
+    uow: UnitOfWork, actor: Actor, order_id: int, status: str, reason: str | None = None
+) -> OrderCard:
     """new → in_progress → completed | cancelled (new may be cancelled too); the assignee or an
-    admin moves it; only admins reopen a completed or cancelled order."""
+    admin moves it; only admins reopen a completed or cancelled order. Cancelling takes a
+    reason (a CANCEL_REASONS code or free text): it is kept on the order and in its log."""
     actor.require_writable()
     order, assignee = await _load(uow, actor, order_id)
     check_visible(actor, order, _name(assignee))
@@ -700,8 +722,9 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
         if closed and target != order.status and not actor.can(Perm.ORDERS_ASSIGN):
             raise PermissionDenied("reopen_admins_only", number=order.number)
         raise InvalidInput("status_transition", number=order.number, current=order.status)
+    reason = cancel_reason(reason) if target == OrderStatus.CANCELLED else None
     now = uow.clock.now()
-    values: dict = {"status": target, "updated_at": now}
+    values: dict = {"status": target, "updated_at": now, "cancel_reason": reason}
     if target == OrderStatus.COMPLETED:
         values["completed_at"] = now
     elif order.status in CLOSED_STATUSES:
@@ -719,7 +742,7 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
     was = notices.shown_as(order.status, _name(assignee))
     order, assignee = await _load(uow, actor, order_id, fresh=True)
     action = "order.reopened" if reopened else "order.status_changed"
-    entry = _audit(uow, actor.member_id, order, action, before, {"status": order.status})
+    entry = _audit(uow, actor.member_id, order, action, before, {"status": order.status}, reason)
     account = await uow.session.get(Account, order.account_id)
     await notices.show_change(uow, account, order, _name(assignee), was, entry)
     tasks = await _open_tasks(uow, order.id)

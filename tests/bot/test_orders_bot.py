@@ -287,7 +287,8 @@ async def test_status_change_and_the_order_log(client, shop, uows, app):
     await petya.send("/order A")
     picker = await petya.click("Статус…")
     assert picker.buttons == ["✅ выполнен", "❌ отменён", "« Назад"]
-    done = await petya.click("выполнен")
+    await petya.click("выполнен")  # asks first
+    done = await petya.click("Да, завершить")
     assert "✅ выполнен" in done.text and "Выполнен: 22.11.2026 12:00" in done.text
     assert "🔁 Статус…" not in done.buttons  # only an admin reopens
     log = await petya.click("📜 История")

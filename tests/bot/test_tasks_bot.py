@@ -357,7 +357,7 @@ async def test_blocked_members_open_tasks_are_offered_for_reassignment(
     await client(PETYA).click("✅ Готово")  # the first row: one open task stays
     admin = client(ADMIN)
     blocked = await admin.send("/block @petya")
-    assert "задачи можно передать в /tasks → ⛔ Задачи заблокированных" in blocked.text
+    assert "передайте их командой /handover @petya @коллега" in blocked.text
     listing = await admin.send("/tasks")
     assert listing.buttons[3] == "⛔ Задачи заблокированных (1)"  # its own row, after the tabs
     tab = await admin.click("Задачи заблокированных")

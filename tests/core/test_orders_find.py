@@ -40,7 +40,7 @@ async def shop(uows):
     async with uows() as uow:
         await orders.assign_order(uow, owner, ids["200"], vasya.member_id)
     async with uows() as uow:
-        await orders.change_status(uow, owner, ids["400"], "cancelled")
+        await orders.change_status(uow, owner, ids["400"], "cancelled", "duplicate")
     return {"owner": owner, "petya": petya, "vasya": vasya, "ids": ids}
 
 

@@ -14,6 +14,7 @@ from core.members import service as members
 from core.notifications.models import OutboxMessage
 from core.orders import service as orders
 from core.orders.handover import HANDED_OVER, hand_over_by_refs
+from core.orders.models import Order
 from core.tasks import service as tasks
 from core.tasks.models import Task, TaskStatus
 from tests.conftest import T0
@@ -131,3 +132,22 @@ async def test_handover_refuses_a_blocked_receiver_and_oneself(uows, team):
     assert err.value.code == "handover_same"
     async with uows() as uow:
         assert {t.status for t in await uow.session.scalars(select(Task))} <= {TaskStatus.OPEN}
+
+
+async def test_cancelling_takes_a_reason_kept_on_the_order_and_in_its_log(uows, team):
+    owner = team["owner"]
+    with pytest.raises(InvalidInput) as err:
+        async with uows() as uow:
+            await orders.change_status(uow, owner, team["A"], "cancelled")
+    assert err.value.code == "cancel_reason_required"
+    with pytest.raises(InvalidInput) as err:
+        async with uows() as uow:
+            await orders.change_status(uow, owner, team["A"], "cancelled", "x" * 201)
+    assert err.value.code == "cancel_reason_too_long"
+    async with uows() as uow:
+        await orders.change_status(uow, owner, team["A"], "cancelled", "  Клиент   уехал ")
+    async with uows() as uow:
+        order = await uow.session.get(Order, team["A"])
+        assert (order.status, order.cancel_reason) == ("cancelled", "Клиент уехал")
+        log = await orders.order_log(uow, owner, team["A"])
+    assert log.rows[0].action == "order.status_changed" and log.rows[0].reason == "Клиент уехал"

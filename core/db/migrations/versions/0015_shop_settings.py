@@ -25,8 +25,14 @@ def upgrade() -> None:
             sa.Column("evening_hour", sa.SmallInteger(), server_default="19", nullable=False)
         )
 
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cancel_reason", sa.String(length=200), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("cancel_reason")
+
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("evening_hour")
         batch_op.drop_column("morning_hour")
