@@ -58,6 +58,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
     Command("alerts", __("account alerts: /alerts on|off"), (Perm.USERS_MANAGE,)),
     Command("quiet", __("quiet hours for alerts: /quiet on|off"), owner_only=True),
+    Command(
+        "settings", __("time zone, quiet hours, morning/evening hours, country"), owner_only=True
+    ),
     Command("tariff", __("tariff, seats and paid-through date"), TARIFF_VIEW),
     Command("invoice", __("invoice preview: /invoice [1|3|6|12]"), TARIFF_VIEW),
     Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),

@@ -210,6 +210,14 @@ MESSAGES = {
     "task_assign_admins": __("Only an admin can give a task to someone else."),
     "cancel_reason_required": __("Say why the order is cancelled: pick a reason or write one."),
     "cancel_reason_too_long": __("The reason is too long: at most {limit} characters."),
+    "timezone_city": __(
+        "Can't find a time zone for “{value}”. Write a big city nearby (Novosibirsk, "
+        "Yekaterinburg) or the zone itself, e.g. Asia/Novosibirsk."
+    ),
+    "quiet_window": __("Write quiet hours like 22-8 (from 22:00 to 08:00), or off."),
+    "day_hours": __("Write the morning and evening hours like 9 19 (morning before evening)."),
+    "hour_format": __("“{value}” is not an hour: write a number from 0 to 23."),
+    "country_code": __("“{value}” is not a country code: write two letters, e.g. RU, KZ, BY."),
     "handover_same": __("{name} can't hand work over to themselves: name another member."),
     "task_colleague_order": __(
         "Order №{number} is {holder}'s: only they or an admin can add tasks to it."

@@ -52,6 +52,7 @@ from bot.reports import router as reports_router
 from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
 from bot.routing import FeatureRouter, seal
+from bot.settings import router as settings_router
 from bot.start import router as start_router
 from bot.tariff import router as tariff_router
 from bot.tariff.middleware import ReadOnlyNoticeMiddleware
@@ -87,6 +88,7 @@ def build_routers() -> list[Router]:
     for_members.include_routers(
         help_router.build_router(),
         members_router.build_router(),
+        settings_router.build_router(),
         audit_router.build_router(),
         tariff_router.build_router(),
         journal_router.build_router(),

@@ -29,3 +29,6 @@ class Account(Base):
     # What "утром"/"вечером" (morning/evening) and a due day without a time mean: local hours.
     morning_hour: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")
     evening_hour: Mapped[int] = mapped_column(SmallInteger, default=19, server_default="19")
+    # The quiet-hours window (local hours): alerts wait from quiet_start until quiet_end.
+    quiet_start: Mapped[int] = mapped_column(SmallInteger, default=22, server_default="22")
+    quiet_end: Mapped[int] = mapped_column(SmallInteger, default=8, server_default="8")

@@ -1,4 +1,5 @@
-"""shop settings: the account's phone country, morning/evening hours; an order's cancel reason
+"""shop settings: the account's phone country, morning/evening hours, quiet-hours window; an
+order's cancel reason
 
 Revision ID: 0015
 Revises: 0009
@@ -24,6 +25,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("evening_hour", sa.SmallInteger(), server_default="19", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("quiet_start", sa.SmallInteger(), server_default="22", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("quiet_end", sa.SmallInteger(), server_default="8", nullable=False)
+        )
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cancel_reason", sa.String(length=200), nullable=True))
@@ -34,6 +41,8 @@ def downgrade() -> None:
         batch_op.drop_column("cancel_reason")
 
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_column("quiet_end")
+        batch_op.drop_column("quiet_start")
         batch_op.drop_column("evening_hour")
         batch_op.drop_column("morning_hour")
         batch_op.drop_column("country")
