@@ -74,6 +74,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("roles", __("roles and their permissions"), (Perm.USERS_MANAGE,)),
     Command("newrole", __("custom role: /newrole code base +perm -perm"), (Perm.USERS_MANAGE,)),
     Command(
+        "editrole", __("change a custom role: /editrole name +perm -perm"), (Perm.USERS_MANAGE,)
+    ),
+    Command(
+        "delrole", __("delete a custom role nobody holds: /delrole name"), (Perm.USERS_MANAGE,)
+    ),
+    Command(
         "history",
         __("request history: /history [@name] [orders|members|…] [period]"),
         (Perm.AUDIT_VIEW, Perm.USERS_MANAGE),

@@ -49,8 +49,8 @@ MESSAGES = {
         "another account."
     ),
     "role_code": __(
-        "A role code is 2–30 latin letters, digits or _, starting with a letter, and not a "
-        "built-in role: {role}"
+        "A role name is 2–30 letters (any alphabet), digits, _ or -, starting with a letter, "
+        "and not a built-in role: {role}"
     ),
     "role_base_owner": __("A custom role can't be based on the owner role."),
     "perm_change": __("Write permission changes as +name or -name (see /roles): {change}"),
@@ -218,6 +218,12 @@ MESSAGES = {
     "day_hours": __("Write the morning and evening hours like 9 19 (morning before evening)."),
     "hour_format": __("“{value}” is not an hour: write a number from 0 to 23."),
     "country_code": __("“{value}” is not a country code: write two letters, e.g. RU, KZ, BY."),
+    "role_assign_needs_view": __(
+        "A role that may reassign colleagues' orders must see them: add orders.view_team "
+        "(or orders.view_all) too."
+    ),
+    "role_builtin": __("{role} is a built-in role: it can't be changed or deleted."),
+    "role_in_use": __("Members holding the role {role}: {count}. Give them another role first."),
     "handover_same": __("{name} can't hand work over to themselves: name another member."),
     "task_colleague_order": __(
         "Order №{number} is {holder}'s: only they or an admin can add tasks to it."

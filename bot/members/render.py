@@ -11,6 +11,7 @@ from bot.audit.callbacks import HistoryPage
 from bot.format import q, when
 from bot.members.callbacks import MemberCb, MemberOp, UsersPage
 from core.members.models import Member, MemberStatus, Role
+from core.members.permissions import Perm, parse_perms
 from core.members.service import MemberAction, MemberCard, MembersPage
 
 ROLE_NAMES = {"owner": __("owner"), "admin": __("admin"), "manager": __("manager")}
@@ -175,17 +176,61 @@ def invite_created(link: str, role_code: str, expires: str) -> str:
     ).format(role=role_name(role_code), expires=expires, link=link)
 
 
+PERM_LABELS = {
+    Perm.ORDERS_VIEW_OWN: __("see own orders in full"),
+    Perm.ORDERS_VIEW_TEAM: __("see colleagues' orders in brief"),
+    Perm.ORDERS_VIEW_ALL: __("see every order in full"),
+    Perm.ORDERS_CLAIM: __("take unassigned orders"),
+    Perm.ORDERS_ASSIGN: __("assign and reassign orders"),
+    Perm.ORDERS_CREATE: __("enter and import orders"),
+    Perm.TASKS_MANAGE: __("work on tasks"),
+    Perm.SERVICES_VIEW: __("see services and balance"),
+    Perm.SERVICES_MANAGE: __("manage services"),
+    Perm.REPORTS_OWN: __("own sales report"),
+    Perm.REPORTS_TEAM: __("everyone's sales reports"),
+    Perm.AUDIT_VIEW: __("every order log and account history"),
+    Perm.AUDIT_VIEW_OWN: __("own orders' logs"),
+    Perm.USERS_MANAGE: __("manage members and roles"),
+    Perm.BILLING_MANAGE: __("tariff and payments"),
+}
+
+
+def perm_labels(permissions: list[str]) -> str:
+    """Permissions in words, in the member's language (the code after each, for /editrole)."""
+    known = parse_perms(permissions)
+    return "; ".join(f"{PERM_LABELS[p]} (<code>{p.value}</code>)" for p in Perm if p in known) or _(
+        "nothing"
+    )
+
+
 def roles_list(roles: list[Role]) -> str:
     lines = [_("<b>Roles</b>")]
     for role in roles:
-        lines.append(f"\n<b>{q(role_name(role.code))}</b>: " + ", ".join(sorted(role.permissions)))
+        lines.append(f"\n<b>{q(role_name(role.code))}</b>: " + perm_labels(role.permissions))
+    lines.append(
+        "\n"
+        + _(
+            "Custom roles: /newrole NAME BASE_ROLE +perm -perm, /editrole NAME +perm -perm, "
+            "/delrole NAME."
+        )
+    )
     return "\n".join(lines)
 
 
 def role_created(role: Role) -> str:
     return _("Role {role} created: {permissions}. Give it with /role @name {role}.").format(
-        role=q(role.code), permissions=", ".join(sorted(role.permissions))
+        role=q(role.code), permissions=perm_labels(role.permissions)
     )
+
+
+def role_changed(role: Role) -> str:
+    return _("Role {role} now may: {permissions}.").format(
+        role=q(role.code), permissions=perm_labels(role.permissions)
+    )
+
+
+def role_deleted(code: str) -> str:
+    return _("Role {role} deleted.").format(role=q(code))
 
 
 def usage(command: str) -> str:
@@ -195,6 +240,8 @@ def usage(command: str) -> str:
         "role": _("Usage: /role @username manager — roles: see /roles."),
         "remove": _("Usage: /remove @username — or pick a member in /users."),
         "transfer": _("Usage: /transfer @username — the new owner must be an active member."),
+        "editrole": _("Usage: /editrole NAME +permission -permission — permissions: see /roles."),
+        "delrole": _("Usage: /delrole NAME — a custom role nobody holds."),
         "newrole": _(
             "Usage: /newrole CODE BASE_ROLE [+permission …] [-permission …], e.g. "
             "/newrole senior manager +orders.assign. Permissions: see /roles."

@@ -19,7 +19,7 @@ from core.db.uow import UnitOfWork
 from core.members import service
 from core.members.actor import Actor
 from core.members.invites import CreatedInvite, SeatConfirmation, create_invite
-from core.members.roles import create_role
+from core.members.roles import create_role, delete_role, edit_role
 from core.settings import Settings
 from core.tariff.catalog import Catalog
 
@@ -231,6 +231,26 @@ async def cmd_newrole(
     await message.answer(render.role_created(role))
 
 
+async def cmd_editrole(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) < 2:
+        await message.answer(render.usage("editrole"))
+        return
+    await message.answer(render.role_changed(await edit_role(uow, actor, parts[0], parts[1:])))
+
+
+async def cmd_delrole(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) != 1:
+        await message.answer(render.usage("delrole"))
+        return
+    await message.answer(render.role_deleted(await delete_role(uow, actor, parts[0])))
+
+
 async def cmd_roles(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await message.answer(render.roles_list(await service.list_roles(uow, actor)))
 
@@ -242,6 +262,8 @@ def build_router() -> Router:
     router.message.register(cmd_member_action, Command(*MEMBER_COMMANDS))
     router.message.register(cmd_roles, Command("roles"))
     router.message.register(cmd_newrole, Command("newrole"))
+    router.message.register(cmd_editrole, Command("editrole"))
+    router.message.register(cmd_delrole, Command("delrole"))
     router.callback_query.register(on_users_page, UsersPage.filter())
     buttons = router.callback_query
     buttons.register(on_card, MemberCb.filter(F.op == MemberOp.CARD))
