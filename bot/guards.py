@@ -137,7 +137,6 @@ class FloodMiddleware(BaseMiddleware):
                 )
         return None
 
-
     @staticmethod
     async def _member_locale(data: dict[str, Any], telegram_id: int) -> str | None:
         """The member's own language (else the account's) for the notice: this runs before

@@ -93,6 +93,12 @@ def csv_summary(
                 summary.valid,
             ).format(valid=summary.valid)
         )
+        lines.append(
+            _(
+                "The file waits for your answer for a day; other commands and dialogs meanwhile "
+                "don't cancel it."
+            )
+        )
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
                 [
@@ -115,6 +121,10 @@ def csv_summary(
 
 def csv_cancelled() -> str:
     return _("Import cancelled: nothing was saved.")
+
+
+def csv_expired() -> str:
+    return _("This import waited more than a day and has expired. Send the file again.")
 
 
 def csv_not_pending() -> str:

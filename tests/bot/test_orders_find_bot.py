@@ -57,3 +57,26 @@ async def test_a_utf16_file_is_told_its_encoding(client, shop, uows):
     admin = client(ADMIN, username="admin")
     reply = await admin.send_document("orders.csv", WITH_ERRORS.encode("utf-16"))
     assert "UTF-8 или Windows-1251" in reply.text
+
+
+async def test_a_pending_import_survives_another_dialog_and_expires(client, shop, uows, clock):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.orders.models import Order
+
+    admin = client(ADMIN, username="admin")
+    first = await admin.send_document("orders.csv", WITH_ERRORS.encode())
+    assert "другие команды и диалоги за это время его не отменяют" in first.text
+    await admin.send("/neworder")  # another dialog starts…
+    await admin.send("/cancel")  # …and ends
+    done = await admin.click("Импортировать 2 строки")
+    assert "Импортировано: 2" in done.text
+    async with uows() as uow:
+        assert set(await uow.session.scalars(select(Order.number))) == {"1001", "1002"}
+    late = await admin.send_document("late.csv", WITH_ERRORS.replace("100", "200").encode())
+    assert "Импортировать 2 строки" in " ".join(late.buttons)
+    clock.advance(timedelta(hours=25))
+    expired = await admin.click("Импортировать 2 строки")
+    assert expired.alert == "Этот импорт ждал больше суток и устарел. Отправьте файл снова."
