@@ -9,10 +9,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.callbacks import HistoryPage
 from bot.format import q, when
-from bot.members.callbacks import MemberCb, MemberOp, UsersPage
+from bot.members.callbacks import HandoverCb, MemberCb, MemberOp, UsersPage
 from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import Perm, parse_perms
 from core.members.service import MemberAction, MemberCard, MembersPage
+from core.orders.handover import Receiver
 
 ROLE_NAMES = {"owner": __("owner"), "admin": __("admin"), "manager": __("manager")}
 STATUS_NAMES = {
@@ -86,7 +87,9 @@ _ACTION_LABELS = {
 }
 
 
-def member_card(card: MemberCard, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+def member_card(
+    card: MemberCard, timezone: str, may_hand_over: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
     member = card.member
     lines = [
         f"<b>{q(member.full_name)}</b>",
@@ -104,10 +107,30 @@ def member_card(card: MemberCard, timezone: str) -> tuple[str, InlineKeyboardMar
     for action in card.actions:
         label, op = _ACTION_LABELS[action]
         builder.button(text=str(label), callback_data=MemberCb(op=op, member_id=member.id))
+    if may_hand_over and member.status != MemberStatus.ACTIVE:
+        builder.button(
+            text=_("📦 Hand work over…"),
+            callback_data=MemberCb(op=MemberOp.HANDOVER, member_id=member.id),
+        )
     builder.button(text=_("📜 History"), callback_data=HistoryPage(page=0, member_id=member.id))
     builder.button(text=_("« Members"), callback_data=UsersPage(page=0))
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()
+
+
+def receiver_picker(
+    giver_id: int, giver: str, receivers: list[Receiver]
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for receiver in receivers:
+        builder.button(
+            text=receiver.name,
+            callback_data=HandoverCb(giver=giver_id, receiver=receiver.member_id),
+        )
+    builder.button(text=_("« Back"), callback_data=MemberCb(op=MemberOp.CARD, member_id=giver_id))
+    builder.adjust(1)
+    text = _("Who gets {name}'s open orders and open tasks?").format(name=q(giver))
+    return text, builder.as_markup()
 
 
 def role_picker(member: Member, roles: list[Role]) -> tuple[str, InlineKeyboardMarkup]:

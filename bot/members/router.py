@@ -12,14 +12,24 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot.format import when
 from bot.members import render
-from bot.members.callbacks import InviteCancel, InviteSeatCb, MemberCb, MemberOp, UsersPage
+from bot.members.callbacks import (
+    HandoverCb,
+    InviteCancel,
+    InviteSeatCb,
+    MemberCb,
+    MemberOp,
+    UsersPage,
+)
+from bot.orders import render as orders_render
 from bot.routing import FeatureRouter
 from bot.tariff import render as tariff_render
 from core.db.uow import UnitOfWork
 from core.members import service
 from core.members.actor import Actor
 from core.members.invites import CreatedInvite, SeatConfirmation, create_invite
+from core.members.permissions import Perm
 from core.members.roles import create_role, delete_role, edit_role
+from core.orders.handover import hand_over, receivers
 from core.settings import Settings
 from core.tariff.catalog import Catalog
 
@@ -38,8 +48,23 @@ async def on_users_page(
 
 async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, member_id: int) -> None:
     card = await service.member_card(uow, actor, member_id)
-    text, markup = render.member_card(card, actor.timezone)
+    text, markup = render.member_card(card, actor.timezone, actor.can(Perm.ORDERS_ASSIGN))
     await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_handover_pick(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    giver, found = await receivers(uow, actor, callback_data.member_id)
+    text, markup = render.receiver_picker(callback_data.member_id, giver, found)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_handover(
+    query: CallbackQuery, callback_data: HandoverCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    done = await hand_over(uow, actor, callback_data.giver, callback_data.receiver)
+    await query.message.edit_text(orders_render.handed_over(done))
 
 
 async def on_card(
@@ -274,6 +299,8 @@ def build_router() -> Router:
     buttons.register(on_remove_ask, MemberCb.filter(F.op == MemberOp.REMOVE))
     buttons.register(on_remove, MemberCb.filter(F.op == MemberOp.REMOVE_YES))
     buttons.register(on_transfer, MemberCb.filter(F.op == MemberOp.TRANSFER_YES))
+    buttons.register(on_handover_pick, MemberCb.filter(F.op == MemberOp.HANDOVER))
+    buttons.register(on_handover, HandoverCb.filter())
     router.callback_query.register(on_invite_seat, InviteSeatCb.filter())
     router.callback_query.register(on_invite_cancel, InviteCancel.filter())
     return router

@@ -190,3 +190,28 @@ async def hand_over_by_refs(uow: UnitOfWork, actor: Actor, giver: str, receiver:
     source = await member_by_ref(uow, actor, giver)
     target = await member_by_ref(uow, actor, receiver)
     return await hand_over(uow, actor, source.id, target.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    member_id: int
+    name: str
+
+
+async def receivers(uow: UnitOfWork, actor: Actor, giver_id: int) -> tuple[str, list[Receiver]]:
+    """The member card's Hand over… picker: active members who can work orders."""
+    actor.require(Perm.ORDERS_ASSIGN)
+    giver = await uow.session.get(Member, giver_id)
+    if giver is None or giver.account_id != actor.account_id:
+        raise NotFound("member_not_found", ref=str(giver_id))
+    members = await uow.session.scalars(
+        select(Member)
+        .where(Member.account_id == actor.account_id, Member.status == MemberStatus.ACTIVE)
+        .order_by(Member.full_name, Member.id)
+    )
+    found = [
+        Receiver(m.id, m.display_name)
+        for m in members
+        if m.id != giver.id and Perm.ORDERS_VIEW_OWN in parse_perms(m.role.permissions)
+    ]
+    return giver.display_name, found[:40]

@@ -99,3 +99,23 @@ async def test_completing_asks_and_cancelling_asks_why(client, shop, uows):
     await owner.send("/order B")
     log = await owner.click("📜")
     assert "Причина: Нет в наличии" in log.text
+
+
+async def test_a_blocked_members_card_hands_their_work_over(client, shop, uows):
+    order_id = await add_order(uows, shop["owner"].account_id, "A")
+    async with uows() as uow:
+        await orders.claim_order(uow, shop["m1"], order_id)
+    admin = client(2000, username="admin")
+    await admin.send("/users")
+    await admin.click("@petya")
+    await admin.click("Заблок")
+    card = await admin.send("/users")
+    card = await admin.click("@petya")
+    assert "📦 Передать работу…" in card.buttons
+    picker = await admin.click("Передать работу")
+    assert picker.text == "Кому передать открытые заказы и задачи @petya?"
+    assert "@petya" not in picker.buttons and "@vasya" in picker.buttons
+    done = await admin.click("@vasya")
+    assert done.text.startswith("✅ @petya → @vasya: передано 1 открытый заказ")
+    async with uows() as uow:
+        assert (await orders.order_card(uow, shop["owner"], order_id)).summary.assignee == "@vasya"
