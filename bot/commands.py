@@ -35,7 +35,13 @@ TARIFF_VIEW = (Perm.BILLING_MANAGE, Perm.USERS_MANAGE)
 COMMANDS: tuple[Command, ...] = (
     Command("orders", __("orders: mine, unassigned, all"), ORDER_VIEW),
     Command("order", __("open an order: /order 1042"), ORDER_VIEW),
+    Command("find", __("find orders: /find number, phone or name"), ORDER_VIEW),
     Command("claim", __("take an order: /claim 1042"), (Perm.ORDERS_CLAIM,)),
+    Command(
+        "handover",
+        __("hand a member's open orders and tasks over: /handover @from @to"),
+        (Perm.ORDERS_ASSIGN,),
+    ),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
     Command("tasks", __("tasks: mine, overdue, all"), (Perm.TASKS_MANAGE,)),
@@ -52,6 +58,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
     Command("alerts", __("account alerts: /alerts on|off"), (Perm.USERS_MANAGE,)),
     Command("quiet", __("quiet hours for alerts: /quiet on|off"), owner_only=True),
+    Command(
+        "settings", __("time zone, quiet hours, morning/evening hours, country"), owner_only=True
+    ),
     Command("tariff", __("tariff, seats and paid-through date"), TARIFF_VIEW),
     Command("invoice", __("invoice preview: /invoice [1|3|6|12]"), TARIFF_VIEW),
     Command("prepay", __("record a payment: /prepay months [reference]"), (Perm.BILLING_MANAGE,)),
@@ -70,6 +79,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("remove", __("remove a member: /remove @name"), (Perm.USERS_MANAGE,)),
     Command("roles", __("roles and their permissions"), (Perm.USERS_MANAGE,)),
     Command("newrole", __("custom role: /newrole code base +perm -perm"), (Perm.USERS_MANAGE,)),
+    Command(
+        "editrole", __("change a custom role: /editrole name +perm -perm"), (Perm.USERS_MANAGE,)
+    ),
+    Command(
+        "delrole", __("delete a custom role nobody holds: /delrole name"), (Perm.USERS_MANAGE,)
+    ),
     Command(
         "history",
         __("request history: /history [@name] [orders|members|…] [period]"),

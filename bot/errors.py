@@ -49,8 +49,8 @@ MESSAGES = {
         "another account."
     ),
     "role_code": __(
-        "A role code is 2–30 latin letters, digits or _, starting with a letter, and not a "
-        "built-in role: {role}"
+        "A role name is 2–30 letters (any alphabet), digits, _ or -, starting with a letter, "
+        "and not a built-in role: {role}"
     ),
     "role_base_owner": __("A custom role can't be based on the owner role."),
     "perm_change": __("Write permission changes as +name or -name (see /roles): {change}"),
@@ -116,6 +116,13 @@ MESSAGES = {
     # orders
     "order_gone": __("This order no longer exists in your account. Open /orders again."),
     "order_not_found": __("No order №{number} in your account. See /orders."),
+    "find_query": __(
+        "Write what to find: an order number, a phone or a name (up to {limit} characters)."
+    ),
+    "order_number_lookup": __(
+        "“{value}” is not an order number. Write just the number, e.g. /order 10200, "
+        "or search with /find."
+    ),
     "order_hidden": __(
         "Order №{number} is assigned to {holder}; your role shows only your own orders."
     ),
@@ -222,14 +229,34 @@ MESSAGES = {
         "Remove them and send it again."
     ),
     "due_format": __(
-        "Can't read the due time “{value}”. Write it like this: tomorrow 15:00, today 18:00, "
-        "25.12 10:00, 2026-12-25 10:00, +2h or +3d."
+        "Can't read the due time “{value}”. Write it like this: tomorrow, tomorrow 15:00, "
+        "on friday, in 2 hours, 25.12, 25.12.2026 18:00, 18.00, in the evening or +3d."
     ),
     "due_past": __(
         "That time has already passed: {when}. Choose a later one, e.g. +2h or tomorrow 15:00."
     ),
     "due_too_far": __("That is too far ahead: at most {years} years from now."),
     "task_assign_admins": __("Only an admin can give a task to someone else."),
+    "cancel_reason_required": __("Say why the order is cancelled: pick a reason or write one."),
+    "cancel_reason_too_long": __("The reason is too long: at most {limit} characters."),
+    "timezone_city": __(
+        "Can't find a time zone for “{value}”. Write a big city nearby (Novosibirsk, "
+        "Yekaterinburg) or the zone itself, e.g. Asia/Novosibirsk."
+    ),
+    "quiet_window": __("Write quiet hours like 22-8 (from 22:00 to 08:00), or off."),
+    "day_hours": __("Write the morning and evening hours like 9 19 (morning before evening)."),
+    "hour_format": __("“{value}” is not an hour: write a number from 0 to 23."),
+    "country_code": __("“{value}” is not a country code: write two letters, e.g. RU, KZ, BY."),
+    "role_assign_needs_view": __(
+        "A role that may reassign colleagues' orders must see them: add orders.view_team "
+        "(or orders.view_all) too."
+    ),
+    "role_builtin": __("{role} is a built-in role: it can't be changed or deleted."),
+    "role_in_use": __("Members holding the role {role}: {count}. Give them another role first."),
+    "handover_same": __("{name} can't hand work over to themselves: name another member."),
+    "task_colleague_order": __(
+        "Order №{number} is {holder}'s: only they or an admin can add tasks to it."
+    ),
     "cannot_do_tasks": __("{name}'s role can't work on tasks."),
     "already_task_assignee": __("{name} already has this task."),
     "task_not_yours": __(

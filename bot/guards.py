@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import pick_locale
+from core.members.access import load_member
 
 
 class UpdateMemory(Protocol):
@@ -133,14 +134,29 @@ class FloodMiddleware(BaseMiddleware):
         if event.callback_query is not None:
             await event.callback_query.answer()
         if notify:
+            locale = await self._member_locale(data, user.id)
             with (
                 self.i18n.context(),
-                self.i18n.use_locale(pick_locale(data, self.i18n.default_locale)),
+                self.i18n.use_locale(locale or pick_locale(data, self.i18n.default_locale)),
             ):
                 await event.bot.send_message(
                     user.id, _("You are sending too fast; I skipped some. Please slow down.")
                 )
         return None
+
+    @staticmethod
+    async def _member_locale(data: dict[str, Any], telegram_id: int) -> str | None:
+        """The member's own language (else the account's) for the notice: this runs before
+        the access middleware, so it is looked up here, once per flood."""
+        uows = data.get("uows")
+        if uows is None:
+            return None
+        async with uows() as uow:
+            found = await load_member(uow, telegram_id)
+        if found is None:
+            return None
+        member, account = found
+        return member.locale or account.locale
 
 
 class RedisUpdateMemory:

@@ -57,6 +57,7 @@ from bot.reports import router as reports_router
 from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
 from bot.routing import FeatureRouter, seal
+from bot.settings import router as settings_router
 from bot.start import router as start_router
 from bot.tariff import dialog as tariff_dialog
 from bot.tariff import router as tariff_router
@@ -95,6 +96,7 @@ def build_routers() -> list[Router]:
     for_members.include_routers(
         help_router.build_router(),
         members_router.build_router(),
+        settings_router.build_router(),
         audit_router.build_router(),
         tariff_router.build_router(),
         tariff_dialog.build_router(),

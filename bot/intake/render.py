@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.errors import error_text
 from bot.format import q
@@ -84,16 +85,27 @@ def csv_summary(
     markup = None
     if summary.needs_confirmation:
         lines.append(
-            _(
+            ngettext(
+                "⚠️ Nothing is imported yet: some rows are wrong. Import the {valid} valid row "
+                "anyway, or fix the file and send it again.",
                 "⚠️ Nothing is imported yet: some rows are wrong. Import the {valid} valid rows "
-                "anyway, or fix the file and send it again."
+                "anyway, or fix the file and send it again.",
+                summary.valid,
             ).format(valid=summary.valid)
+        )
+        lines.append(
+            _(
+                "The file waits for your answer for a day; other commands and dialogs meanwhile "
+                "don't cancel it."
+            )
         )
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
                 [
                     InlineKeyboardButton(
-                        text=_("✅ Import {valid} rows").format(valid=summary.valid),
+                        text=ngettext(
+                            "✅ Import {valid} row", "✅ Import {valid} rows", summary.valid
+                        ).format(valid=summary.valid),
                         callback_data=CsvConfirm(accept=True).pack(),
                     ),
                     InlineKeyboardButton(
@@ -109,6 +121,10 @@ def csv_summary(
 
 def csv_cancelled() -> str:
     return _("Import cancelled: nothing was saved.")
+
+
+def csv_expired() -> str:
+    return _("This import waited more than a day and has expired. Send the file again.")
 
 
 def csv_not_pending() -> str:

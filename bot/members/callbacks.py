@@ -13,6 +13,8 @@ class MemberOp(StrEnum):
     SET_ROLE = "setrole"
     REMOVE = "remove"  # ask to confirm
     REMOVE_YES = "rmyes"
+    TRANSFER_YES = "tfyes"  # /transfer, confirmed
+    HANDOVER = "ho"  # pick who receives the member's open orders and tasks
 
 
 class UsersPage(CallbackData, prefix="users"):
@@ -34,3 +36,10 @@ class InviteSeatCb(CallbackData, prefix="invseat"):
 
 class InviteCancel(CallbackData, prefix="invno"):
     pass
+
+
+class HandoverCb(CallbackData, prefix="hoto"):
+    """Hand the member's open orders and tasks over to `receiver`."""
+
+    giver: int
+    receiver: int

@@ -9,9 +9,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.callbacks import HistoryPage
 from bot.format import day, q, when
-from bot.members.callbacks import MemberCb, MemberOp, UsersPage
+from bot.members.callbacks import HandoverCb, MemberCb, MemberOp, UsersPage
 from core.members.models import Member, MemberStatus, Role
+from core.members.permissions import Perm, parse_perms
 from core.members.service import MemberAction, MemberCard, MembersPage, Removal
+from core.orders.handover import Receiver
 
 ROLE_NAMES = {"owner": __("owner"), "admin": __("admin"), "manager": __("manager")}
 STATUS_NAMES = {
@@ -85,7 +87,9 @@ _ACTION_LABELS = {
 }
 
 
-def member_card(card: MemberCard, timezone: str) -> tuple[str, InlineKeyboardMarkup]:
+def member_card(
+    card: MemberCard, timezone: str, may_hand_over: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
     member = card.member
     lines = [
         f"<b>{q(member.full_name)}</b>",
@@ -103,10 +107,30 @@ def member_card(card: MemberCard, timezone: str) -> tuple[str, InlineKeyboardMar
     for action in card.actions:
         label, op = _ACTION_LABELS[action]
         builder.button(text=str(label), callback_data=MemberCb(op=op, member_id=member.id))
+    if may_hand_over and member.status != MemberStatus.ACTIVE:
+        builder.button(
+            text=_("📦 Hand work over…"),
+            callback_data=MemberCb(op=MemberOp.HANDOVER, member_id=member.id),
+        )
     builder.button(text=_("📜 History"), callback_data=HistoryPage(page=0, member_id=member.id))
     builder.button(text=_("« Members"), callback_data=UsersPage(page=0))
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()
+
+
+def receiver_picker(
+    giver_id: int, giver: str, receivers: list[Receiver]
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for receiver in receivers:
+        builder.button(
+            text=receiver.name,
+            callback_data=HandoverCb(giver=giver_id, receiver=receiver.member_id),
+        )
+    builder.button(text=_("« Back"), callback_data=MemberCb(op=MemberOp.CARD, member_id=giver_id))
+    builder.adjust(1)
+    text = _("Who gets {name}'s open orders and open tasks?").format(name=q(giver))
+    return text, builder.as_markup()
 
 
 def role_picker(member: Member, roles: list[Role]) -> tuple[str, InlineKeyboardMarkup]:
@@ -153,14 +177,29 @@ def removed(removal: Removal) -> str:
     text = done("remove", removal.member)
     dated = _paid_until(removal)
     return text + "\n" + dated if dated else text
+def transfer_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("👑 Yes, make them the owner"),
+        callback_data=MemberCb(op=MemberOp.TRANSFER_YES, member_id=member.id),
+    )
+    builder.button(
+        text=_("✖ Cancel"), callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id)
+    )
+    builder.adjust(1)
+    text = _(
+        "Make {name} the owner of the account? They get every right, billing included, and you "
+        "become an admin. Only they can give ownership back."
+    ).format(name=q(member.display_name))
+    return text, builder.as_markup()
 
 
 def done(action: str, member: Member) -> str:
     name = q(member.display_name)
     texts = {
         "block": _(
-            "{name} is blocked. Their open orders and tasks stay assigned to them; reassign the "
-            "tasks in /tasks → ⛔ Blocked members' tasks."
+            "{name} is blocked. Their open orders and tasks stay assigned to them: hand them over "
+            "with /handover {name} @colleague."
         ).format(name=name),
         "unblock": _("{name} is unblocked and has access again.").format(name=name),
         "role": _("{name} is now {role}.").format(name=name, role=role_name(member.role.code)),
@@ -177,17 +216,61 @@ def invite_created(link: str, role_code: str, expires: str) -> str:
     ).format(role=role_name(role_code), expires=expires, link=link)
 
 
+PERM_LABELS = {
+    Perm.ORDERS_VIEW_OWN: __("see own orders in full"),
+    Perm.ORDERS_VIEW_TEAM: __("see colleagues' orders in brief"),
+    Perm.ORDERS_VIEW_ALL: __("see every order in full"),
+    Perm.ORDERS_CLAIM: __("take unassigned orders"),
+    Perm.ORDERS_ASSIGN: __("assign and reassign orders"),
+    Perm.ORDERS_CREATE: __("enter and import orders"),
+    Perm.TASKS_MANAGE: __("work on tasks"),
+    Perm.SERVICES_VIEW: __("see services and balance"),
+    Perm.SERVICES_MANAGE: __("manage services"),
+    Perm.REPORTS_OWN: __("own sales report"),
+    Perm.REPORTS_TEAM: __("everyone's sales reports"),
+    Perm.AUDIT_VIEW: __("every order log and account history"),
+    Perm.AUDIT_VIEW_OWN: __("own orders' logs"),
+    Perm.USERS_MANAGE: __("manage members and roles"),
+    Perm.BILLING_MANAGE: __("tariff and payments"),
+}
+
+
+def perm_labels(permissions: list[str]) -> str:
+    """Permissions in words, in the member's language (the code after each, for /editrole)."""
+    known = parse_perms(permissions)
+    return "; ".join(f"{PERM_LABELS[p]} (<code>{p.value}</code>)" for p in Perm if p in known) or _(
+        "nothing"
+    )
+
+
 def roles_list(roles: list[Role]) -> str:
     lines = [_("<b>Roles</b>")]
     for role in roles:
-        lines.append(f"\n<b>{q(role_name(role.code))}</b>: " + ", ".join(sorted(role.permissions)))
+        lines.append(f"\n<b>{q(role_name(role.code))}</b>: " + perm_labels(role.permissions))
+    lines.append(
+        "\n"
+        + _(
+            "Custom roles: /newrole NAME BASE_ROLE +perm -perm, /editrole NAME +perm -perm, "
+            "/delrole NAME."
+        )
+    )
     return "\n".join(lines)
 
 
 def role_created(role: Role) -> str:
     return _("Role {role} created: {permissions}. Give it with /role @name {role}.").format(
-        role=q(role.code), permissions=", ".join(sorted(role.permissions))
+        role=q(role.code), permissions=perm_labels(role.permissions)
     )
+
+
+def role_changed(role: Role) -> str:
+    return _("Role {role} now may: {permissions}.").format(
+        role=q(role.code), permissions=perm_labels(role.permissions)
+    )
+
+
+def role_deleted(code: str) -> str:
+    return _("Role {role} deleted.").format(role=q(code))
 
 
 def usage(command: str) -> str:
@@ -197,6 +280,8 @@ def usage(command: str) -> str:
         "role": _("Usage: /role @username manager — roles: see /roles."),
         "remove": _("Usage: /remove @username — or pick a member in /users."),
         "transfer": _("Usage: /transfer @username — the new owner must be an active member."),
+        "editrole": _("Usage: /editrole NAME +permission -permission — permissions: see /roles."),
+        "delrole": _("Usage: /delrole NAME — a custom role nobody holds."),
         "newrole": _(
             "Usage: /newrole CODE BASE_ROLE [+permission …] [-permission …], e.g. "
             "/newrole senior manager +orders.assign. Permissions: see /roles."

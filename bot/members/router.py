@@ -12,14 +12,24 @@ from aiogram.utils.deep_linking import create_start_link
 
 from bot.format import when
 from bot.members import render
-from bot.members.callbacks import InviteCancel, InviteSeatCb, MemberCb, MemberOp, UsersPage
+from bot.members.callbacks import (
+    HandoverCb,
+    InviteCancel,
+    InviteSeatCb,
+    MemberCb,
+    MemberOp,
+    UsersPage,
+)
+from bot.orders import render as orders_render
 from bot.routing import FeatureRouter
 from bot.tariff import render as tariff_render
 from core.db.uow import UnitOfWork
 from core.members import service
 from core.members.actor import Actor
 from core.members.invites import CreatedInvite, SeatConfirmation, create_invite
-from core.members.roles import create_role
+from core.members.permissions import Perm
+from core.members.roles import create_role, delete_role, edit_role
+from core.orders.handover import hand_over, receivers
 from core.settings import Settings
 from core.tariff.catalog import Catalog
 
@@ -38,8 +48,23 @@ async def on_users_page(
 
 async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, member_id: int) -> None:
     card = await service.member_card(uow, actor, member_id)
-    text, markup = render.member_card(card, actor.timezone)
+    text, markup = render.member_card(card, actor.timezone, actor.can(Perm.ORDERS_ASSIGN))
     await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_handover_pick(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    giver, found = await receivers(uow, actor, callback_data.member_id)
+    text, markup = render.receiver_picker(callback_data.member_id, giver, found)
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_handover(
+    query: CallbackQuery, callback_data: HandoverCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    done = await hand_over(uow, actor, callback_data.giver, callback_data.receiver)
+    await query.message.edit_text(orders_render.handed_over(done))
 
 
 async def on_card(
@@ -189,7 +214,14 @@ async def _remove(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rend
 
 
 async def _transfer(uow: UnitOfWork, actor: Actor, member_id: int, _: str) -> Rendered:
-    return render.done("transfer", await service.transfer_ownership(uow, actor, member_id)), None
+    return render.transfer_confirm(await service.transfer_target(uow, actor, member_id))
+
+
+async def on_transfer(
+    query: CallbackQuery, callback_data: MemberCb, uow: UnitOfWork, actor: Actor
+) -> None:
+    member = await service.transfer_ownership(uow, actor, callback_data.member_id)
+    await query.message.edit_text(render.done("transfer", member))
 
 
 # /<command> @member [argument]: whether the argument is required, and what to do.
@@ -226,6 +258,26 @@ async def cmd_newrole(
     await message.answer(render.role_created(role))
 
 
+async def cmd_editrole(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) < 2:
+        await message.answer(render.usage("editrole"))
+        return
+    await message.answer(render.role_changed(await edit_role(uow, actor, parts[0], parts[1:])))
+
+
+async def cmd_delrole(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) != 1:
+        await message.answer(render.usage("delrole"))
+        return
+    await message.answer(render.role_deleted(await delete_role(uow, actor, parts[0])))
+
+
 async def cmd_roles(message: Message, uow: UnitOfWork, actor: Actor) -> None:
     await message.answer(render.roles_list(await service.list_roles(uow, actor)))
 
@@ -237,6 +289,8 @@ def build_router() -> Router:
     router.message.register(cmd_member_action, Command(*MEMBER_COMMANDS))
     router.message.register(cmd_roles, Command("roles"))
     router.message.register(cmd_newrole, Command("newrole"))
+    router.message.register(cmd_editrole, Command("editrole"))
+    router.message.register(cmd_delrole, Command("delrole"))
     router.callback_query.register(on_users_page, UsersPage.filter())
     buttons = router.callback_query
     buttons.register(on_card, MemberCb.filter(F.op == MemberOp.CARD))
@@ -246,6 +300,9 @@ def build_router() -> Router:
     buttons.register(on_set_role, MemberCb.filter(F.op == MemberOp.SET_ROLE))
     buttons.register(on_remove_ask, MemberCb.filter(F.op == MemberOp.REMOVE))
     buttons.register(on_remove, MemberCb.filter(F.op == MemberOp.REMOVE_YES))
+    buttons.register(on_transfer, MemberCb.filter(F.op == MemberOp.TRANSFER_YES))
+    buttons.register(on_handover_pick, MemberCb.filter(F.op == MemberOp.HANDOVER))
+    buttons.register(on_handover, HandoverCb.filter())
     router.callback_query.register(on_invite_seat, InviteSeatCb.filter())
     router.callback_query.register(on_invite_cancel, InviteCancel.filter())
     return router

@@ -18,6 +18,7 @@ class Tab(StrEnum):
 
 class StatusCode(StrEnum):
     ANY = "-"
+    OPEN = "o"  # new and in progress, oldest first: where Mine opens
     NEW = "n"
     IN_PROGRESS = "p"
     COMPLETED = "c"
@@ -26,8 +27,10 @@ class StatusCode(StrEnum):
 
 TABS = {Tab.MINE: OrderTab.MINE, Tab.UNASSIGNED: OrderTab.UNASSIGNED, Tab.ALL: OrderTab.ALL}
 TAB_CODES = {v: k for k, v in TABS.items()}
-STATUSES = {
+OPEN = "open"  # the list filter "new and in progress"; not an order status
+STATUSES: dict[StatusCode, OrderStatus | str | None] = {
     StatusCode.ANY: None,
+    StatusCode.OPEN: OPEN,
     StatusCode.NEW: OrderStatus.NEW,
     StatusCode.IN_PROGRESS: OrderStatus.IN_PROGRESS,
     StatusCode.COMPLETED: OrderStatus.COMPLETED,
@@ -49,7 +52,11 @@ class OrdersList(CallbackData, prefix="ol"):
 
     @classmethod
     def page(
-        cls, tab: OrderTab, status: OrderStatus | None, cursor: Cursor | None, back: bool = False
+        cls,
+        tab: OrderTab,
+        status: OrderStatus | str | None,
+        cursor: Cursor | None,
+        back: bool = False,
     ) -> OrdersList:
         return cls(
             tab=TAB_CODES[tab],
@@ -68,6 +75,8 @@ class OrderOp(StrEnum):
     UNASSIGN = "unassign"
     STATUSES = "st"  # the status picker
     SET_STATUS = "set"
+    CONFIRM = "cf"  # "complete / cancel this order?" before SET_STATUS
+    REASON = "why"  # cancel with a reason of one's own words
     LOG = "log"
 
 
@@ -76,6 +85,14 @@ class OrderCb(CallbackData, prefix="o"):
     order_id: int
     member_id: int = 0
     status: str = ""
+
+
+class CancelCb(CallbackData, prefix="ocx"):
+    """Cancel an order for a reason (a code of core.orders.service.CANCEL_REASONS). Apart from
+    OrderCb so buttons already sent keep their shape."""
+
+    order_id: int
+    reason: str
 
 
 class AnnounceClaim(CallbackData, prefix="ann"):

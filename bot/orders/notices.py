@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.format import money, q
 from bot.orders import render
 from core.orders import notices
+from core.orders.handover import HANDED_OVER
 from core.orders.models import CLOSED_STATUSES, OrderStatus
 from core.orders.views import OrderSummary
 
@@ -88,4 +89,5 @@ def order_renderers() -> dict[str, Any]:
         notices.TAKEN_FROM_YOU: taken_from_you,
         notices.CLAIMED: claimed,
         notices.CHANGED_BY_STORE: changed_by_store,
+        HANDED_OVER: render.handover_notice,
     }

@@ -7,17 +7,18 @@ from functools import cache, lru_cache
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.render import action_name
 from bot.format import money, q, when
-from bot.orders.callbacks import AnnounceClaim, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import OPEN, AnnounceClaim, CancelCb, OrderCb, OrderOp, OrdersList
 from bot.tasks.render import task_log_details, tasks_button
 from core.audit.service import HistoryRow
-from core.orders.models import OrderStatus
+from core.orders.handover import Handover
+from core.orders.models import CLOSED_STATUSES, OrderStatus
 from core.orders.service import (
     ClaimOutcome,
     OrderLog,
@@ -81,6 +82,7 @@ def row_label(
 ) -> str:
     parts = [
         f"{STATUS_ICONS[summary.status]} №{summary.number}",
+        *((summary.customer,) if summary.customer else ()),
         money(summary.total, summary.currency),
         summary.assignee or "—",
         age(summary.shown_at, now, units),
@@ -90,22 +92,49 @@ def row_label(
 
 # ---- the list --------------------------------------------------------------------------------
 
+FOUND_SHOWN = 20
+
+
+def found(
+    query: str, rows: list[OrderSummary], now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/find: one list with the same rows as /orders."""
+    shown = q(" ".join(query.split())[:40])
+    if not rows:
+        return _(
+            "Nothing found for “{query}”. Search by order number, phone or customer name."
+        ).format(query=shown), None
+    head = ngettext(
+        "Found {count} order for “{query}”:",
+        "Found {count} orders for “{query}”:",
+        len(rows),
+    ).format(count=len(rows), query=shown)
+    if len(rows) >= FOUND_SHOWN:
+        head += "\n" + _("Only the newest {count} are shown: make the search more exact.").format(
+            count=FOUND_SHOWN
+        )
+    units = age_units()
+    buttons = [[_order_button(row_label(s, now, units), s.id)] for s in rows]
+    return head, InlineKeyboardMarkup(inline_keyboard=buttons)
+
 
 def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
     # The markup is built directly: InlineKeyboardBuilder.as_markup deep-copies every button.
+    shown = OPEN if page.open_only else page.status
     head, tabs, statuses = _list_frame(
-        get_i18n().current_locale, page.tab, page.status, page.tabs, page.full_view, bool(page.rows)
+        get_i18n().current_locale, page.tab, shown, page.tabs, page.full_view, bool(page.rows)
     )
     units = age_units()
     rows = [tabs]
     rows += [[_order_button(row_label(summary, now, units), summary.id)] for summary in page.rows]
     nav = []
+    back, forward = (_("◀ Older"), _("Newer ▶")) if page.open_only else (_("◀ Newer"), _("Older ▶"))
     if page.newer is not None:
-        cb = OrdersList.page(page.tab, page.status, page.newer, back=True)
-        nav.append(InlineKeyboardButton(text=_("◀ Newer"), callback_data=cb.pack()))
+        cb = OrdersList.page(page.tab, shown, page.newer, back=True)
+        nav.append(InlineKeyboardButton(text=back, callback_data=cb.pack()))
     if page.older is not None:
-        cb = OrdersList.page(page.tab, page.status, page.older)
-        nav.append(InlineKeyboardButton(text=_("Older ▶"), callback_data=cb.pack()))
+        cb = OrdersList.page(page.tab, shown, page.older)
+        nav.append(InlineKeyboardButton(text=forward, callback_data=cb.pack()))
     if nav:
         rows.append(nav)
     rows.append(statuses)
@@ -116,7 +145,7 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
 def _list_frame(
     locale: str,
     tab: OrderTab,
-    status: OrderStatus | None,
+    status: OrderStatus | str | None,
     tabs: tuple[OrderTab, ...],
     full_view: bool,
     has_rows: bool,
@@ -125,18 +154,26 @@ def _list_frame(
     current locale (`locale` keys the cache): a few hundred distinct frames, each translated
     and built once. The rows are shared by every list; nothing changes a sent button."""
     tab_row = [
-        _list_button(("• " if each == tab else "") + tab_name(each, full_view), each, status)
+        # Another tab opens on its own default: a filter kept from this tab could empty it.
+        _list_button(
+            ("• " if each == tab else "") + tab_name(each, full_view),
+            each,
+            OPEN if each == OrderTab.MINE else None,
+        )
         for each in tabs
     ]
+    filters = (None, OPEN, *OrderStatus) if tab != OrderTab.UNASSIGNED else (None, *OrderStatus)
     status_row = [
-        _list_button(
-            ("• " if each == status else "") + (STATUS_ICONS.get(each) or _("any")), tab, each
-        )
-        for each in (None, *OrderStatus)
+        _list_button(("• " if each == status else "") + _filter_label(each), tab, each)
+        for each in filters
     ]
+    if status == OPEN:
+        shown = _("open (new and in progress), oldest first")
+    else:
+        shown = status_name(status) if status else _("any")
     lines = [
         _("<b>Orders</b> · {tab}").format(tab=tab_name(tab, full_view)),
-        _("Status: {status}").format(status=status_name(status) if status else _("any")),
+        _("Status: {status}").format(status=shown),
     ]
     if tab == OrderTab.ALL and not full_view:
         lines.append(_("Colleagues' orders show only number, status, total, assignee and date."))
@@ -144,8 +181,18 @@ def _list_frame(
     return "\n".join(lines), tab_row, status_row
 
 
+def _filter_label(status: OrderStatus | str | None) -> str:
+    if status is None:
+        return _("any")
+    if status == OPEN:
+        return _("open")
+    return STATUS_ICONS[status]
+
+
 @lru_cache(maxsize=512)
-def _list_button(text: str, tab: OrderTab, status: OrderStatus | None) -> InlineKeyboardButton:
+def _list_button(
+    text: str, tab: OrderTab, status: OrderStatus | str | None
+) -> InlineKeyboardButton:
     """A tab or filter button: a few hundred distinct ones across languages, so each is built
     (and its callback packed) once and shared by every list; nothing changes a sent button."""
     return InlineKeyboardButton(text=text, callback_data=OrdersList.page(tab, status, None).pack())
@@ -265,14 +312,114 @@ def member_picker(
     return text, builder.as_markup()
 
 
+def handed_over(done: Handover) -> str:
+    if not done.orders and not done.tasks:
+        return _("{giver} has no open orders or tasks: nothing to hand over.").format(
+            giver=q(done.giver)
+        )
+    orders = ngettext("{n} open order", "{n} open orders", len(done.orders)).format(
+        n=len(done.orders)
+    )
+    tasks = ngettext("{n} open task", "{n} open tasks", done.tasks).format(n=done.tasks)
+    return _("✅ {giver} → {receiver}: {orders} and {tasks} handed over.").format(
+        giver=q(done.giver), receiver=q(done.receiver), orders=orders, tasks=tasks
+    )
+
+
+def handover_notice(params: dict[str, Any]) -> tuple[str, None]:
+    """The receiver's one message about a /handover."""
+    count, tasks = params["count"], params["tasks"]
+    orders = ngettext("{n} open order", "{n} open orders", count).format(n=count)
+    task_text = ngettext("{n} open task", "{n} open tasks", tasks).format(n=tasks)
+    text = _("{by} handed {giver}'s work over to you: {orders} and {tasks}.").format(
+        by=q(params["by"]), giver=q(params["from"]), orders=orders, tasks=task_text
+    )
+    if params["orders"]:
+        numbers = ", ".join(f"№{q(n)}" for n in params["orders"])
+        more = count - len(params["orders"])
+        text += "\n" + numbers + (" " + _("and {n} more").format(n=more) if more > 0 else "")
+        text += "\n" + _("See /orders.")
+    return text, None
+
+
+CANCEL_REASON_NAMES = {
+    "customer_refused": __("The customer changed their mind"),
+    "out_of_stock": __("Out of stock"),
+    "unreachable": __("Can't reach the customer"),
+    "duplicate": __("A duplicate order"),
+}
+
+
+def reason_name(reason: str) -> str:
+    name = CANCEL_REASON_NAMES.get(reason)
+    return str(name) if name is not None else reason
+
+
+def confirm_status(card: OrderCard, status: OrderStatus) -> tuple[str, InlineKeyboardMarkup]:
+    """'Complete order №…?' or 'Cancel order №…? Why?' with the reasons to pick from."""
+    summary = card.summary
+    number = q(summary.number)
+    back = InlineKeyboardButton(
+        text=_("« Back"), callback_data=OrderCb(op=OrderOp.STATUSES, order_id=summary.id).pack()
+    )
+    if status == OrderStatus.COMPLETED:
+        text = _(
+            "Complete order №{number}? It leaves the open lists; only an admin can reopen it."
+        ).format(number=number)
+        yes = OrderCb(op=OrderOp.SET_STATUS, order_id=summary.id, status=status.value).pack()
+        rows = [[InlineKeyboardButton(text=_("✅ Yes, complete"), callback_data=yes)], [back]]
+        return text, InlineKeyboardMarkup(inline_keyboard=rows)
+    text = _(
+        "Cancel order №{number}? Only an admin can reopen it. Why is it cancelled? The reason "
+        "goes to the order's log and the reports."
+    ).format(number=number)
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=str(label),
+                callback_data=CancelCb(order_id=summary.id, reason=code).pack(),
+            )
+        ]
+        for code, label in CANCEL_REASON_NAMES.items()
+    ]
+    other = OrderCb(op=OrderOp.REASON, order_id=summary.id).pack()
+    rows.append([InlineKeyboardButton(text=_("✍️ Another reason…"), callback_data=other)])
+    rows.append([back])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_reason(number: str) -> str:
+    return _(
+        "Why is order №{number} cancelled? Write the reason in one message (up to 200 "
+        "characters), or /cancel to keep the order."
+    ).format(number=q(number))
+
+
+def reason_kept() -> str:
+    return _("The order is not cancelled.")
+
+
+def why_no_status(card: OrderCard, member_id: int) -> str:
+    """Why a Status button pressed on an old message leads nowhere."""
+    summary = card.summary
+    if summary.assignee_id not in (None, member_id):
+        return _("Order №{number} is now {holder}'s.").format(
+            number=summary.number, holder=summary.assignee or "—"
+        )
+    return _("Order №{number} is {status} now: its status can't be changed.").format(
+        number=summary.number, status=status_name(summary.status)
+    )
+
+
 def status_picker(card: OrderCard) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     summary = card.summary
     for status in card.next_statuses:
         label = f"{STATUS_ICONS[status]} {status_name(status)}"
+        # Completing and cancelling ask first; cancelling also asks why.
+        op = OrderOp.CONFIRM if status in CLOSED_STATUSES else OrderOp.SET_STATUS
         builder.button(
-            text=label,
-            callback_data=OrderCb(op=OrderOp.SET_STATUS, order_id=summary.id, status=status.value),
+            text=label, callback_data=OrderCb(op=op, order_id=summary.id, status=status.value)
         )
     builder.adjust(2)
     builder.row(_back(summary.id))
@@ -317,6 +464,8 @@ def log_row(entry: HistoryRow, timezone: str) -> str:
     changes = [c for c in changes if c]
     if changes:
         line += "\n    " + "; ".join(changes)
+    if entry.reason and after.get("status") == OrderStatus.CANCELLED:
+        line += "\n    " + _("Reason: {reason}").format(reason=q(reason_name(entry.reason)))
     return line
 
 
@@ -403,6 +552,13 @@ def usage(command: str) -> str:
     examples = {
         "order": _("Usage: /order 1042 — the order number."),
         "claim": _("Usage: /claim 1042 — the order number."),
+        "handover": _(
+            "Usage: /handover @from @to — all open orders and open tasks of the first member go "
+            "to the second."
+        ),
+        "find": _(
+            "Usage: /find 1042, /find +7 900 123-45-67 or /find Ivanov — number, phone or name."
+        ),
     }
     return examples[command]
 

@@ -8,20 +8,26 @@ edits, assignment notices) are written by the core with the change and sent by t
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.orders import render
-from bot.orders.callbacks import STATUSES, TABS, OrderCb, OrderOp, OrdersList
+from bot.orders.callbacks import OPEN, STATUSES, TABS, CancelCb, OrderCb, OrderOp, OrdersList
 from bot.replies import replace
 from bot.routing import FeatureRouter
 from bot.webapp import with_board_button
 from core.clock import Clock
 from core.db.uow import UnitOfWork
+from core.errors import PermissionDenied
 from core.members.actor import Actor
 from core.orders import service
+from core.orders.handover import hand_over_by_refs
+from core.orders.models import OrderStatus
+from core.orders.search import find_orders
 from core.settings import Settings
 
 
@@ -36,13 +42,15 @@ async def on_orders_page(
     query: CallbackQuery, callback_data: OrdersList, uow: UnitOfWork, actor: Actor, clock: Clock
 ) -> None:
     cb = callback_data
+    status = STATUSES[cb.status]
     page = await service.list_orders(
         uow,
         actor,
         TABS[cb.tab],
-        STATUSES[cb.status],
+        None if status == OPEN else status,
         after=None if cb.back else cb.cursor,
         before=cb.cursor if cb.back else None,
+        open_only=status == OPEN,
     )
     text, markup = render.orders_list(page, clock.now())
     await replace(query.message, text, markup)
@@ -57,6 +65,28 @@ async def cmd_order(
     card = await service.order_card_by_number(uow, actor, command.args)
     text, markup = render.order_card(card, actor.timezone)
     await message.answer(text, reply_markup=with_board_button(markup, settings.webapp_url))
+
+
+async def cmd_find(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor, clock: Clock
+) -> None:
+    if not (command.args or "").strip():
+        await message.answer(render.usage("find"))
+        return
+    rows = await find_orders(uow, actor, command.args, limit=render.FOUND_SHOWN)
+    text, markup = render.found(command.args, rows, clock.now())
+    await message.answer(text, reply_markup=markup)
+
+
+async def cmd_handover(
+    message: Message, command: CommandObject, uow: UnitOfWork, actor: Actor
+) -> None:
+    refs = (command.args or "").split()
+    if len(refs) != 2:
+        await message.answer(render.usage("handover"))
+        return
+    done = await hand_over_by_refs(uow, actor, refs[0], refs[1])
+    await message.answer(render.handed_over(done))
 
 
 async def cmd_claim(
@@ -139,9 +169,20 @@ async def on_unassign(
 
 
 async def on_statuses(
-    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
 ) -> None:
     card = await service.order_card(uow, actor, callback_data.order_id)
+    if not card.next_statuses:
+        # A stale button (the order changed hands or closed meanwhile): say why, show it now.
+        text, markup = render.order_card(card, actor.timezone)
+        await replace(query.message, text, markup)
+        callback_answer.text = render.why_no_status(card, actor.member_id)
+        callback_answer.show_alert = True
+        return
     text, markup = render.status_picker(card)
     await replace(query.message, text, markup)
 
@@ -158,6 +199,68 @@ async def on_set_status(
     text, markup = render.order_card(card, actor.timezone)
     await replace(query.message, text, markup)
     callback_answer.text = _("Done.")
+
+
+async def on_cancel_for(
+    query: CallbackQuery,
+    callback_data: CancelCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    cb = callback_data
+    card = await service.change_status(uow, actor, cb.order_id, OrderStatus.CANCELLED, cb.reason)
+    text, markup = render.order_card(card, actor.timezone)
+    await replace(query.message, text, markup)
+    callback_answer.text = _("Done.")
+
+
+async def on_confirm(
+    query: CallbackQuery,
+    callback_data: OrderCb,
+    uow: UnitOfWork,
+    actor: Actor,
+    callback_answer: CallbackAnswer,
+) -> None:
+    card = await service.order_card(uow, actor, callback_data.order_id)
+    target = OrderStatus(callback_data.status)
+    if target not in card.next_statuses:
+        text, markup = render.order_card(card, actor.timezone)
+        await replace(query.message, text, markup)
+        callback_answer.text = render.why_no_status(card, actor.member_id)
+        callback_answer.show_alert = True
+        return
+    await replace(query.message, *render.confirm_status(card, target))
+
+
+class CancelForm(StatesGroup):
+    reason = State()
+
+
+async def on_reason(
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    card = await service.order_card(uow, actor, callback_data.order_id)
+    if OrderStatus.CANCELLED not in card.next_statuses:
+        raise PermissionDenied("order_not_yours", number=card.summary.number)
+    await state.set_state(CancelForm.reason)
+    await state.set_data({"order_id": card.summary.id})
+    await query.message.answer(render.ask_reason(card.summary.number))
+
+
+async def on_reason_text(
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext
+) -> None:
+    order_id = (await state.get_data())["order_id"]
+    card = await service.change_status(uow, actor, order_id, OrderStatus.CANCELLED, message.text)
+    await state.clear()
+    text, markup = render.order_card(card, actor.timezone)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_reason_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(render.reason_kept())
 
 
 async def on_log(
@@ -177,16 +280,25 @@ ACTIONS = {
     OrderOp.STATUSES: on_statuses,
     OrderOp.SET_STATUS: on_set_status,
     OrderOp.LOG: on_log,
+    OrderOp.CONFIRM: on_confirm,
+    OrderOp.REASON: on_reason,
 }
 
 
 def build_router() -> Router:
     """Member-only handlers (the parent router scopes them)."""
     router = FeatureRouter(name="orders")
+    router.message.register(on_reason_cancel, Command("cancel"), StateFilter(CancelForm.reason))
+    router.message.register(
+        on_reason_text, StateFilter(CancelForm.reason), F.text & ~F.text.startswith("/")
+    )
     router.message.register(cmd_orders, Command("orders"))
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))
+    router.message.register(cmd_find, Command("find"))
+    router.message.register(cmd_handover, Command("handover"))
     router.callback_query.register(on_orders_page, OrdersList.filter())
+    router.callback_query.register(on_cancel_for, CancelCb.filter())
     for op, handler in ACTIONS.items():
         router.callback_query.register(handler, OrderCb.filter(F.op == op))
     return router

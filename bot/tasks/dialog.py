@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery, Message
 from bot.routing import FeatureRouter
 from bot.tasks import render
 from bot.tasks.callbacks import FormAction, OrderTasksCb, OrderTasksOp, TaskFormCb
-from core.clock import Clock
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.tasks import service
@@ -61,10 +60,8 @@ async def _after_due(
     await message.answer(text, reply_markup=markup)
 
 
-async def on_due(
-    message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, clock: Clock
-) -> None:
-    due = service.read_due(actor, clock.now(), message.text)
+async def on_due(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor) -> None:
+    due = await service.read_due(uow, actor, message.text)
     await message.answer(render.due_read(due, actor.timezone))
     await _after_due(message, state, uow, actor, due)
 

@@ -192,10 +192,10 @@ def order_tasks(screen: OrderTasks, timezone: str) -> tuple[str, InlineKeyboardM
     if not screen.rows:
         lines.append(_("No tasks on this order yet."))
     add = OrderTasksCb(op=OrderTasksOp.ADD, order_id=order.id).pack()
-    builder.row(
-        InlineKeyboardButton(text=_("➕ Add"), callback_data=add),
-        _order_button(order.id, _("« Order")),
-    )
+    bottom = [_order_button(order.id, _("« Order"))]
+    if screen.may_add:
+        bottom.insert(0, InlineKeyboardButton(text=_("➕ Add"), callback_data=add))
+    builder.row(*bottom)
     return "\n".join(lines), builder.as_markup()
 
 
@@ -327,7 +327,7 @@ def ask_text(order: OrderSummary) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def due_examples() -> str:
-    return _("tomorrow 15:00 · today 18:00 · 25.12 10:00 · 2026-12-25 10:00 · +2h · +3d")
+    return _("tomorrow · tomorrow 15:00 · on friday · in 2 hours · 25.12 18:00 · 18.00 · +3d")
 
 
 def ask_due() -> tuple[str, InlineKeyboardMarkup]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Integer, String, false, true
+from sqlalchemy import Boolean, Date, Integer, SmallInteger, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -27,3 +27,12 @@ class Account(Base):
     low_balance_episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     low_balance_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # ISO 3166 alpha-2 region phone numbers are read in when written without +country code;
+    # None: RU (see core.accounts.service.phone_region).
+    country: Mapped[str | None] = mapped_column(String(2))
+    # What "утром"/"вечером" (morning/evening) and a due day without a time mean: local hours.
+    morning_hour: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")
+    evening_hour: Mapped[int] = mapped_column(SmallInteger, default=19, server_default="19")
+    # The quiet-hours window (local hours): alerts wait from quiet_start until quiet_end.
+    quiet_start: Mapped[int] = mapped_column(SmallInteger, default=22, server_default="22")
+    quiet_end: Mapped[int] = mapped_column(SmallInteger, default=8, server_default="8")

@@ -12,6 +12,7 @@ from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import BUILTIN_ROLES, OWNER
 from core.settings import check_timezone
 from core.tariff.catalog import Catalog, load_catalog
+from core.tasks.due import DayHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +69,19 @@ async def create_account(
     audit(uow, None, "account.created", account, after=after)
     await uow.commit()
     return account
+
+
+# ---- settings other parts read ---------------------------------------------------------------
+
+DEFAULT_REGION = "RU"
+
+
+def phone_region(account: Account, default: str = DEFAULT_REGION) -> str:
+    """The region (ISO 3166 alpha-2) a phone number without +country code is read in: the
+    account's country (/settings), else the configured default (DEFAULT_PHONE_REGION)."""
+    return (account.country or default).upper()
+
+
+def day_hours(account: Account) -> DayHours:
+    """What "утром"/"вечером" and a due day without a time mean for this account."""
+    return DayHours(morning=account.morning_hour or 9, evening=account.evening_hour or 19)

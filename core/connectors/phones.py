@@ -6,15 +6,10 @@ from typing import Any
 
 import phonenumbers
 
+from core.accounts.service import DEFAULT_REGION, phone_region
 from core.orders import fields
 
-DEFAULT_REGION = "RU"
-
-
-def phone_region(account: Any, default: str = DEFAULT_REGION) -> str:
-    """The region a phone without a country code is read in: the account's country, if the
-    account has one, else the configured default."""
-    return getattr(account, "country", None) or default
+__all__ = ["normalize_phone", "phone_region"]
 
 
 def normalize_phone(raw: Any, region: str | None, field: str = "phone") -> str | None:

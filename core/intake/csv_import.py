@@ -175,6 +175,10 @@ class ImportSummary:
 def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise InvalidInput("csv_too_big", limit=MAX_BYTES // 1024)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.count(b"\x00") > len(data) // 4:
+        # UTF-16/32 ("Unicode text" from Excel): cp1251 would read it as garbage without a
+        # single column name, so say what is wrong with the file instead.
+        raise InvalidInput("csv_encoding")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

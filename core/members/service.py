@@ -260,7 +260,8 @@ async def remove_member_dated(
     return Removal(member, paid_before, paid_after)
 
 
-async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+async def transfer_target(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+    """Who /transfer would make the owner, checked before the owner is asked to confirm."""
     if not actor.is_owner:
         raise PermissionDenied("owner_only")
     actor.require_writable()
@@ -269,6 +270,12 @@ async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> M
         raise PermissionDenied("self_action")
     if member.status != MemberStatus.ACTIVE:
         raise InvalidInput("member_blocked", name=member.display_name)
+    return member
+
+
+async def transfer_ownership(uow: UnitOfWork, actor: Actor, member_id: int) -> Member:
+    """Confirmed: the member becomes the owner, the owner an admin (no way back but theirs)."""
+    member = await transfer_target(uow, actor, member_id)
     me = await get_member(uow, actor, actor.member_id)
     owner_role = await get_role(uow, actor.account_id, OWNER)
     admin_role = await get_role(uow, actor.account_id, ADMIN)

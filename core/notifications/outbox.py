@@ -32,14 +32,22 @@ class Recipient:
 
 
 def release_time(account: Account, now: datetime) -> datetime:
-    """`now`, or the next 08:00 in the account's zone when now falls in quiet hours."""
+    """`now`, or the end of the account's quiet hours (22:00–08:00 local unless /settings
+    says otherwise) when now falls in them."""
     if not account.quiet_hours:
         return now
+    start = time(account.quiet_start) if account.quiet_start is not None else QUIET_START
+    end = time(account.quiet_end) if account.quiet_end is not None else QUIET_END
     local = now.astimezone(ZoneInfo(account.timezone))
-    if QUIET_END <= local.time() < QUIET_START:
-        return now
-    release_day = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
-    release = datetime.combine(release_day, QUIET_END, tzinfo=ZoneInfo(account.timezone))
+    if start > end:  # over midnight, e.g. 22–8
+        if end <= local.time() < start:
+            return now
+        release_day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    else:  # within a day, e.g. 1–7
+        if not start <= local.time() < end:
+            return now
+        release_day = local.date()
+    release = datetime.combine(release_day, end, tzinfo=ZoneInfo(account.timezone))
     return release.astimezone(now.tzinfo)
 
 

@@ -7,6 +7,7 @@ the field in its JSON error and the bot can say what is wrong in the member's la
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -58,9 +59,17 @@ def text(value: Any, field: str, *, limit: int, optional: bool = False) -> str |
     return value
 
 
+def visible(value: str) -> str:
+    """Without invisible characters (zero-width space, joiners, BOM, direction marks: Unicode
+    category Cf), which copy-paste from chats and spreadsheets slips into numbers."""
+    return "".join(c for c in value if unicodedata.category(c) != "Cf")
+
+
 def number(value: Any, field: str = "number") -> str:
+    if isinstance(value, str):
+        value = visible(value)
     cleaned = text(value, field, limit=64)
-    cleaned = cleaned.removeprefix("#").strip()
+    cleaned = cleaned.lstrip("#№").strip()
     if not cleaned or cleaned.startswith("/") or any(c.isspace() for c in cleaned):
         raise InvalidInput("field_number", field=field)
     return cleaned
@@ -151,3 +160,12 @@ def moment(value: Any, field: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise InvalidInput("field_datetime", field=field)
     return parsed
+
+
+def lookup_number(value: str) -> str:
+    """An order number as a member types it to find one: '№10200', '#10200', ' 10200 ', with
+    invisible characters; anything after it is refused (InvalidInput order_number_lookup)."""
+    cleaned = visible(value or "").strip().lstrip("#№").strip()
+    if not cleaned or any(c.isspace() for c in cleaned) or len(cleaned) > 64:
+        raise InvalidInput("order_number_lookup", value=" ".join(value.split())[:40])
+    return cleaned

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,7 @@ from core.orders.views import (
     next_statuses,
     summary_of,
 )
+from core.tasks.handover import move_open_tasks
 from core.tasks.models import Task, TaskStatus
 
 PAGE_SIZE = 10
@@ -129,6 +131,7 @@ class OrdersPage:
     older: Cursor | None  # set when there is an older page
     tabs: tuple[OrderTab, ...] = field(default=())
     full_view: bool = False  # the actor holds orders.view_all
+    open_only: bool = False  # new and in-progress orders only, oldest first
 
 
 # ---- loading ---------------------------------------------------------------------------------
@@ -159,10 +162,22 @@ async def _load(
 
 
 async def find_order_id(uow: UnitOfWork, actor: Actor, number: str) -> int:
-    cleaned = fields.number(number)
+    """The order a member means by `number`: №/# and invisible characters ignored, letter case
+    too when no number matches exactly."""
+    cleaned = fields.lookup_number(number)
     found = await uow.session.scalar(
         select(Order.id).where(Order.account_id == actor.account_id, Order.number == cleaned)
     )
+    if found is None:
+        found = await uow.session.scalar(
+            select(Order.id)
+            .where(
+                Order.account_id == actor.account_id,
+                func.lower(Order.number) == cleaned.lower(),
+            )
+            .order_by(Order.id)
+            .limit(1)
+        )
     if found is None:
         raise NotFound("order_not_found", number=cleaned)
     return found
@@ -176,11 +191,16 @@ async def _recipient(uow: UnitOfWork, member: Member | None) -> Recipient | None
 
 
 def _audit(
-    uow: UnitOfWork, actor_id: int | None, order: Order, action: str, before, after
+    uow: UnitOfWork,
+    actor_id: int | None,
+    order: Order,
+    action: str,
+    before,
+    after,
+    reason: str | None = None,
 ) -> AuditEntry:
-    return audit(
-        uow, actor_id, action, order, before=before, after={"number": order.number, **(after or {})}
-    )
+    after = {"number": order.number, **(after or {})}
+    return audit(uow, actor_id, action, order, before=before, after=after, reason=reason)
 
 
 # ---- intake ----------------------------------------------------------------------------------
@@ -363,12 +383,18 @@ async def list_orders(
     *,
     after: Cursor | None = None,
     before: Cursor | None = None,
+    open_only: bool | None = None,
 ) -> OrdersPage:
-    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = older rows, `before` = newer.
-    Without a tab: the first one the actor has (Mine for anyone who works orders)."""
+    """Newest first, PAGE_SIZE rows, keyset-paginated: `after` = the next page's rows, `before`
+    = the previous page's. Without a tab: the first one the actor has (Mine for anyone who
+    works orders). Mine opens on the open orders, oldest waiting first (`open_only`, which is
+    the default there when no status is asked for)."""
     tabs = tabs_for(actor)
     if tab is None and tabs:
         tab = tabs[0]
+    if open_only is None:
+        open_only = tab == OrderTab.MINE and status is None
+    open_only = open_only and status is None
     if tab not in tabs:
         if not tabs:
             raise PermissionDenied(permission=Perm.ORDERS_VIEW_OWN.value)
@@ -379,74 +405,94 @@ async def list_orders(
     if cursor is not None:
         params["at"], params["oid"] = cursor.created_at, cursor.id
     page = "newer" if backwards else "older" if after is not None else "first"
-    query = _list_query(tab, status is not None, page)
+    query = _list_query(tab, status is not None, page, open_only)
     async with uow.reading() as conn:
         result = (await conn.execute(query, params)).all()
     more = len(result) > PAGE_SIZE
     result = result[:PAGE_SIZE]
     if backwards:
         result.reverse()
-    rows = [
-        OrderSummary(
-            r.id,
-            r.number,
-            OrderStatus(r.status),
-            r.total,
-            r.currency,
-            r.assignee_id,
-            _label(r.username, r.full_name),
-            r.created_at,
-            r.placed_at,
-        )
-        for r in result
-    ]
+    rows = [summary_row(actor, r) for r in result]
     first = Cursor(rows[0].created_at, rows[0].id) if rows else None
     last = Cursor(rows[-1].created_at, rows[-1].id) if rows else None
     newer = first if (more if backwards else after is not None) else None
     older = last if (True if backwards else more) else None
     return OrdersPage(
-        tab, status, rows, newer, older, tabs, full_view=actor.can(Perm.ORDERS_VIEW_ALL)
+        tab,
+        status,
+        rows,
+        newer,
+        older,
+        tabs,
+        full_view=actor.can(Perm.ORDERS_VIEW_ALL),
+        open_only=open_only,
     )
+
+
+def summary_row(actor: Actor, r: Any) -> OrderSummary:
+    """A list row from summary columns; the customer's name only where the actor may see it."""
+    full = actor.can(Perm.ORDERS_VIEW_ALL) or (
+        r.assignee_id == actor.member_id and actor.can(Perm.ORDERS_VIEW_OWN)
+    )
+    return OrderSummary(
+        r.id,
+        r.number,
+        OrderStatus(r.status),
+        r.total,
+        r.currency,
+        r.assignee_id,
+        _label(r.username, r.full_name),
+        r.created_at,
+        placed_at=r.placed_at,
+        customer=r.customer_name if full else None,
+    )
+
+
+def summary_columns() -> Select:
+    """Summary columns only (and the customer's name, dropped by summary_row where hidden): a
+    list never loads customer details. Columns, not the Member entity: its eager role join
+    would drop unassigned rows."""
+    return select(
+        Order.id,
+        Order.number,
+        Order.status,
+        Order.total,
+        Order.currency,
+        Order.assignee_id,
+        Order.created_at,
+        Order.placed_at,
+        Order.customer_name,
+        Member.username,
+        Member.full_name,
+    ).outerjoin(Member, Member.id == Order.assignee_id)
 
 
 @cache
-def _list_query(tab: OrderTab, by_status: bool, page: str) -> Select:
+def _list_query(tab: OrderTab, by_status: bool, page: str, open_only: bool = False) -> Select:
     """One page of a tab, built once per shape ("first", "older" or "newer" than a cursor);
     each call only binds its values."""
-    # Summary columns only: a list never loads customer details. Columns, not the Member
-    # entity: its eager role join would drop unassigned rows.
-    query = (
-        select(
-            Order.id,
-            Order.number,
-            Order.status,
-            Order.total,
-            Order.currency,
-            Order.assignee_id,
-            Order.created_at,
-            Order.placed_at,
-            Member.username,
-            Member.full_name,
-        )
-        .outerjoin(Member, Member.id == Order.assignee_id)
-        .where(Order.account_id == bindparam("account_id"))
-    )
+    query = summary_columns().where(Order.account_id == bindparam("account_id"))
     if tab == OrderTab.MINE:
         query = query.where(Order.assignee_id == bindparam("member_id"))
     elif tab == OrderTab.UNASSIGNED:
-        query = query.where(Order.assignee_id.is_(None))
+        # Unassigned means open and nobody's: a cancelled order is nobody's work.
+        query = query.where(Order.assignee_id.is_(None), Order.status.in_(OPEN_STATUSES))
     if by_status:
         query = query.where(Order.status == bindparam("status"))
+    if open_only:
+        query = query.where(Order.status.in_(OPEN_STATUSES))
     at, oid = bindparam("at"), bindparam("oid")
+    later = Order.created_at >= at, or_(Order.created_at > at, Order.id > oid)
+    earlier = Order.created_at <= at, or_(Order.created_at < at, Order.id < oid)
+    ascending = Order.created_at, Order.id
+    descending = Order.created_at.desc(), Order.id.desc()
+    if open_only:  # oldest first: the next page is later, the previous one earlier
+        later, earlier, ascending, descending = earlier, later, descending, ascending
     if page == "newer":
-        return (
-            query.where(Order.created_at >= at, or_(Order.created_at > at, Order.id > oid))
-            .order_by(Order.created_at, Order.id)
-            .limit(PAGE_SIZE + 1)
-        )
+        return query.where(*later).order_by(*ascending).limit(PAGE_SIZE + 1)
     if page == "older":
-        query = query.where(Order.created_at <= at, or_(Order.created_at < at, Order.id < oid))
-    return query.order_by(Order.created_at.desc(), Order.id.desc()).limit(PAGE_SIZE + 1)
+        query = query.where(*earlier)
+    return query.order_by(*descending).limit(PAGE_SIZE + 1)
 
 
 async def _open_tasks(uow: UnitOfWork, order_id: int) -> int:
@@ -612,6 +658,8 @@ async def assign_order(
     if result.rowcount != 1:
         raise Conflict("order_changed", number=order.number)
     order, _assignee = await _load(uow, actor, order_id, fresh=True)
+    # The previous holder's open tasks go with the order (the new assignee is told).
+    await move_open_tasks(uow, actor.member_id, order, previous, target)
     action = "order.assigned" if target else "order.unassigned"
     entry = _audit(
         uow,
@@ -645,9 +693,26 @@ async def assign_order(
 # ---- status ----------------------------------------------------------------------------------
 
 
-async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: str) -> OrderCard:
+CANCEL_REASONS = ("customer_refused", "out_of_stock", "unreachable", "duplicate")
+REASON_LIMIT = 200
+
+
+def cancel_reason(reason: str | None) -> str:
+    """A cancellation's reason: one of CANCEL_REASONS or the member's own words."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("cancel_reason_required")
+    if len(reason) > REASON_LIMIT or not fields.storable(reason):
+        raise InvalidInput("cancel_reason_too_long", limit=REASON_LIMIT)
+    return reason
+
+
+async def change_status(
+    uow: UnitOfWork, actor: Actor, order_id: int, status: str, reason: str | None = None
+) -> OrderCard:
     """new → in_progress → completed | cancelled (new may be cancelled too); the assignee or an
-    admin moves it; only admins reopen a completed or cancelled order."""
+    admin moves it; only admins reopen a completed or cancelled order. Cancelling takes a
+    reason (a CANCEL_REASONS code or free text): it is kept on the order and in its log."""
     actor.require_writable()
     order, assignee = await _load(uow, actor, order_id)
     check_visible(actor, order, _name(assignee))
@@ -662,8 +727,9 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
         if closed and target != order.status and not actor.can(Perm.ORDERS_ASSIGN):
             raise PermissionDenied("reopen_admins_only", number=order.number)
         raise InvalidInput("status_transition", number=order.number, current=order.status)
+    reason = cancel_reason(reason) if target == OrderStatus.CANCELLED else None
     now = uow.clock.now()
-    values: dict = {"status": target, "updated_at": now}
+    values: dict = {"status": target, "updated_at": now, "cancel_reason": reason}
     if target == OrderStatus.COMPLETED:
         values["completed_at"] = now
     elif order.status in CLOSED_STATUSES:
@@ -681,7 +747,7 @@ async def change_status(uow: UnitOfWork, actor: Actor, order_id: int, status: st
     was = notices.shown_as(order.status, _name(assignee))
     order, assignee = await _load(uow, actor, order_id, fresh=True)
     action = "order.reopened" if reopened else "order.status_changed"
-    entry = _audit(uow, actor.member_id, order, action, before, {"status": order.status})
+    entry = _audit(uow, actor.member_id, order, action, before, {"status": order.status}, reason)
     account = await uow.session.get(Account, order.account_id)
     await notices.show_change(uow, account, order, _name(assignee), was, entry)
     await status_hooks.record_change(uow, account, order, _name(assignee), entry)

@@ -49,6 +49,7 @@ class OrderSummary:
     assignee: str | None  # display name
     created_at: datetime
     placed_at: datetime | None = None  # the shop's own order time, when it sent one
+    customer: str | None = None  # the customer's name: only where the actor sees it in full
 
     @property
     def shown_at(self) -> datetime:
@@ -89,7 +90,7 @@ TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
 }
 
 
-def summary_of(order: Order, assignee: str | None) -> OrderSummary:
+def summary_of(order: Order, assignee: str | None, customer: str | None = None) -> OrderSummary:
     return OrderSummary(
         id=order.id,
         number=order.number,
@@ -100,6 +101,7 @@ def summary_of(order: Order, assignee: str | None) -> OrderSummary:
         assignee=assignee,
         created_at=order.created_at,
         placed_at=order.placed_at,
+        customer=customer,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select, true, update
 from sqlalchemy.orm import aliased
 
 from core.accounts.models import Account
+from core.accounts.service import day_hours
 from core.audit.models import AuditEntry
 from core.audit.service import audit
 from core.db.uow import UnitOfWork
@@ -23,13 +24,13 @@ from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
 from core.members.service import find_member
-from core.notifications import outbox
 from core.orders import fields
 from core.orders.models import Order
 from core.orders.service import find_order_id
 from core.orders.views import OrderSummary, check_visible, summary_of
-from core.tasks.due import add_days, check_future, parse_due, split_due
-from core.tasks.models import NOTICE_TEXT, TEXT_LIMIT, Task, TaskStatus
+from core.tasks.due import DayHours, add_days, check_future, parse_due, split_due
+from core.tasks.handover import tell_task_assignee
+from core.tasks.models import TEXT_LIMIT, Task, TaskStatus
 from core.tasks.views import (
     TaskRow,
     actions_for,
@@ -71,6 +72,7 @@ class TasksPage:
 class OrderTasks:
     order: OrderSummary
     rows: list[TaskRow]  # open ones by due time, then the last closed ones
+    may_add: bool = True  # the actor may add a task here (not on a colleague's order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,21 @@ async def _visible_order(uow: UnitOfWork, actor: Actor, order_id: int) -> Order:
     return order
 
 
+def may_add_to(actor: Actor, order: Order) -> bool:
+    """A colleague's order takes tasks from its assignee and admins only."""
+    return order.assignee_id in (None, actor.member_id) or is_task_admin(actor)
+
+
+async def _check_may_add(uow: UnitOfWork, actor: Actor, order: Order) -> None:
+    if not may_add_to(actor, order):
+        holder = await uow.session.get(Member, order.assignee_id)
+        raise PermissionDenied(
+            "task_colleague_order",
+            number=order.number,
+            holder=holder.display_name if holder else "—",
+        )
+
+
 def clean_text(text: str | None) -> str:
     text = (text or "").strip()
     if not text:
@@ -247,26 +264,11 @@ async def _tell_assignee(
     uow: UnitOfWork, actor: Actor, task: Task, number: str, entry: AuditEntry
 ) -> None:
     """'You have a new task' to an assignee someone else chose, through the outbox."""
-    recipient = await outbox.member_recipient(uow, task.assignee_id)
-    if recipient is None:
-        return
     await uow.session.flush()  # the audit entry's id makes the event key
     me = await uow.session.get(Member, actor.member_id)
-    await outbox.enqueue(
-        uow,
-        account=await uow.session.get(Account, task.account_id),
-        event_key=f"task:{task.id}:assigned:{entry.id}",
-        kind="task_assigned",
-        params={
-            "task_id": task.id,
-            "order_id": task.order_id,
-            "number": number,
-            "text": task.text[:NOTICE_TEXT],
-            "due": _iso(task.due_at),
-            "tz": actor.timezone,
-            "by": me.display_name if me else "",
-        },
-        recipients=[recipient],
+    account = await uow.session.get(Account, task.account_id)
+    await tell_task_assignee(
+        uow, account, task, number, entry.id, me.display_name if me else "", actor.timezone
     )
 
 
@@ -277,12 +279,18 @@ async def start_task(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderSumma
     """For the Add dialog: refuse at the first step, not after the member typed the text."""
     actor.require(Perm.TASKS_MANAGE)
     actor.require_writable()
-    return summary_of(await _visible_order(uow, actor, order_id), None)
+    order = await _visible_order(uow, actor, order_id)
+    await _check_may_add(uow, actor, order)
+    return summary_of(order, None)
 
 
-def read_due(actor: Actor, now: datetime, text: str) -> datetime:
-    """The Add dialog's due step: what the member typed, in their account's zone."""
-    return parse_due(text, now, actor.timezone)
+async def _hours(uow: UnitOfWork, actor: Actor) -> DayHours:
+    return day_hours(await uow.session.get(Account, actor.account_id))
+
+
+async def read_due(uow: UnitOfWork, actor: Actor, text: str) -> datetime:
+    """The Add dialog's due step: what the member typed, in their account's zone and hours."""
+    return parse_due(text, uow.clock.now(), actor.timezone, await _hours(uow, actor))
 
 
 async def add_task(
@@ -298,6 +306,7 @@ async def add_task(
     actor.require(Perm.TASKS_MANAGE)
     actor.require_writable()
     order = await _visible_order(uow, actor, order_id)
+    await _check_may_add(uow, actor, order)
     text = clean_text(text)
     now = uow.clock.now()
     if due is not None:
@@ -339,7 +348,8 @@ async def add_task_from_line(uow: UnitOfWork, actor: Actor, line: str) -> TaskRo
     order_id = await find_order_id(uow, actor, number)
     split = split_due(rest)
     text = clean_text(split.text)
-    due = parse_due(split.due, uow.clock.now(), actor.timezone) if split.due else None
+    hours = await _hours(uow, actor)
+    due = parse_due(split.due, uow.clock.now(), actor.timezone, hours) if split.due else None
     return await add_task(uow, actor, order_id, text, due, assignee_id)
 
 
@@ -572,4 +582,4 @@ async def order_tasks(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderTask
         .limit(ORDER_DONE_LIMIT)
     )
     rows = [_row(actor, now, r) for r in [*open_rows, *done_rows]]
-    return OrderTasks(summary_of(order, None), rows)
+    return OrderTasks(summary_of(order, None), rows, may_add_to(actor, order))

@@ -78,3 +78,14 @@ async def test_flood_memory_lets_a_member_continue_after_a_second():
     ]
     clock[0] = 1.5
     assert await memory.hit(1) == (True, False)
+
+
+async def test_the_flood_notice_speaks_the_members_language(client, shop, app):
+    """Issue #21: the member chose English; their Telegram is Russian."""
+    app.flood_memory._now = lambda: 700.0
+    flooder = client(3002, language_code="ru")
+    await flooder.send("/lang en")
+    app.flood_memory._now = lambda: 900.0
+    replies = [await flooder.send("/help") for _ in range(25)]
+    notices = [t for r in replies for t in r.texts if "too fast" in t or "слишком быстро" in t]
+    assert notices == ["You are sending too fast; I skipped some. Please slow down."]

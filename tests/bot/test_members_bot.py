@@ -126,7 +126,7 @@ async def test_history_shows_entries_in_account_zone(client, shop):
 async def test_custom_role_by_command(client, shop, uows):
     owner = client(OWNER)
     reply = await owner.send("/newrole senior manager +orders.assign")
-    assert "senior" in reply.text and "orders.assign" in reply.text
+    assert "senior" in reply.text and "назначать и передавать заказы" in reply.text
     await owner.send("/role @petya senior")
     assert (await actor_for(uows, 3001)).can("orders.assign")
     bad = await owner.send("/newrole senior2 manager orders.assign")
@@ -166,3 +166,15 @@ async def test_blocked_member_inline_query_is_refused(client, shop, app):
     reply = await petya.feed(Update(update_id=999_001, inline_query=query))
     answers = [r for r in reply.requests if isinstance(r, AnswerInlineQuery)]
     assert answers and answers[0].results == []
+
+
+async def test_roles_show_permissions_in_words_and_custom_roles_change(client, shop):
+    owner = client(OWNER)
+    roles = await owner.send("/roles")
+    assert "заказы коллег кратко (<code>orders.view_team</code>)" in roles.text
+    created = await owner.send("/newrole кладовщик manager +orders.create")
+    assert "кладовщик" in created.text and "вводить и импортировать заказы" in created.text
+    changed = await owner.send("/editrole кладовщик -reports.own")
+    assert changed.text.startswith("Роль кладовщик теперь может:")
+    assert "свой отчёт о продажах" not in changed.text
+    assert (await owner.send("/delrole кладовщик")).text == "Роль кладовщик удалена."

@@ -174,6 +174,7 @@ async def test_announcements_follow_unassign_and_closing(client, app, new_order,
     await admin.send("/order N1")
     await admin.click("Статус…")
     await admin.click("отменён")
+    await admin.click("Дубль заказа")  # cancelling asks why
     await deliver()
     assert edits(app, 3001)[-1] == "❌ Заказ №N1 (3\u00a0000,00\u00a0₽) теперь отменён."
     assert await deliver() == 0  # each change edited once

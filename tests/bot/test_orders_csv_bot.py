@@ -43,7 +43,7 @@ async def test_file_with_errors_waits_for_confirmation(client, shop, uows):
     assert "строка 4: phone: это не номер телефона" in reply.text
     assert "строка 5: total: это не сумма" in reply.text
     assert "строка 3 (№1002)" in reply.text
-    assert reply.buttons == ["✅ Импортировать строк: 1", "✖ Отмена"]
+    assert reply.buttons == ["✅ Импортировать 1 строку", "✖ Отмена"]
     assert await numbers(uows) == {"1002"}
     done = await admin.click("Импортировать")
     assert "Импортировано: 1" in done.texts[0]

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import build_i18n
 from bot.orders import render
-from bot.orders.callbacks import OrdersList
+from bot.orders.callbacks import OPEN, OrdersList
 from core.orders.models import OrderStatus
 from core.orders.service import Cursor, OrdersPage, OrderTab
 from core.orders.views import OrderSummary
@@ -41,7 +41,8 @@ def plainly(p: OrdersPage) -> tuple[str, InlineKeyboardMarkup]:
     tabs = [
         InlineKeyboardButton(
             text=("• " if t == p.tab else "") + render.tab_name(t, p.full_view),
-            callback_data=OrdersList.page(t, p.status, None).pack(),
+            # a tab opens on its default: Mine on the open orders, the others unfiltered
+            callback_data=OrdersList.page(t, OPEN if t == OrderTab.MINE else None, None).pack(),
         )
         for t in p.tabs
     ]
@@ -59,10 +60,13 @@ def plainly(p: OrdersPage) -> tuple[str, InlineKeyboardMarkup]:
     rows.append(
         [
             InlineKeyboardButton(
-                text=("• " if s == p.status else "") + (render.STATUS_ICONS.get(s) or _("any")),
+                text=("• " if s == p.status else "")
+                + (render.STATUS_ICONS.get(s) or (_("open") if s == OPEN else _("any"))),
                 callback_data=OrdersList.page(p.tab, s, None).pack(),
             )
-            for s in (None, *OrderStatus)
+            for s in (
+                (None, OPEN, *OrderStatus) if p.tab != OrderTab.UNASSIGNED else (None, *OrderStatus)
+            )
         ]
     )
     lines = [

@@ -54,7 +54,7 @@ async def working_day(uows, shop) -> dict[str, int]:
         await run(uows, claim_order, who, ids[number])
     await run(uows, change_status, petya, ids["A"], OrderStatus.COMPLETED)
     await run(uows, change_status, petya, ids["B"], OrderStatus.COMPLETED)
-    await run(uows, change_status, vasya, ids["C"], OrderStatus.CANCELLED)
+    await run(uows, change_status, vasya, ids["C"], OrderStatus.CANCELLED, "duplicate")
     await run(uows, assign_order, shop["admin"], ids["D"], vasya.member_id)
     await run(uows, change_status, vasya, ids["D"], OrderStatus.COMPLETED)
     return ids

@@ -74,7 +74,7 @@ async def test_add_from_the_card_in_a_short_dialog(client, orders, uows):
     ask = await petya.click("Добавить")
     assert ask.text.startswith("Новая задача по заказу №A. Что нужно сделать?")
     ask_due = await petya.send("Позвонить клиенту, уточнить адрес")
-    assert "Например: завтра 15:00 · сегодня 18:00 · 25.12 10:00" in ask_due.text
+    assert "Например: завтра · завтра 15:00 · в пятницу · через 2 часа" in ask_due.text
     assert ask_due.buttons == ["Без срока ▶", "✖ Отмена"]
     done = await petya.send("завтра 15:00")
     assert done.texts[0] == "Срок: 23.11.2026 15:00"
@@ -91,16 +91,17 @@ async def test_add_from_the_card_in_a_short_dialog(client, orders, uows):
     assert "не понимаю" in again.text.lower()
 
 
-async def test_a_colleagues_order_takes_tasks_too(client, orders, uows):
+async def test_a_colleagues_order_takes_no_tasks_from_colleagues(client, orders, uows):
     vasya = client(VASYA)
     card = await vasya.send("/order A")
     assert "🔒 Это заказ @petya" in card.text and card.buttons == ["📋 Задачи (0)", "« Заказы"]
-    await vasya.click("Задачи")
-    await vasya.click("Добавить")
-    await vasya.send("Передать Пете образцы")
-    done = await vasya.click("Без срока")
-    assert "✅ Задача добавлена к заказу №A." in done.text and "без срока" in done.text
-    assert [t.text for t in await all_tasks(uows)] == ["Передать Пете образцы"]
+    screen = await vasya.click("Задачи")
+    assert screen.buttons == ["« Заказ"]  # no Add on a colleague's order
+    refused = await vasya.send("/task A Передать Пете образцы")
+    assert refused.text == (
+        "Заказ №A ведёт @petya: добавлять к нему задачи могут только он и администратор."
+    )
+    assert await all_tasks(uows) == []
 
 
 async def test_cancel_and_bad_answers_change_nothing(client, orders, uows):
@@ -118,8 +119,8 @@ async def test_cancel_and_bad_answers_change_nothing(client, orders, uows):
     await petya.send("Позвонить")
     bad = await petya.send("когда-нибудь")
     assert bad.text == (
-        "Не удалось понять срок «когда-нибудь». Напишите так: завтра 15:00, сегодня 18:00, "
-        "25.12 10:00, 2026-12-25 10:00, +2ч или +3д."
+        "Не удалось понять срок «когда-нибудь». Напишите так: завтра, завтра 15:00, в пятницу, "
+        "через 2 часа, 25.12, 25.12.2026 18:00, 18.00, вечером или +3д."
     )
     past = await petya.send("21.11 10:00")
     assert past.text.startswith("Это время уже прошло: 21.11.2026 10:00.")
@@ -181,7 +182,7 @@ async def test_task_command_bad_input_gets_clear_answers_and_changes_nothing(cli
     petya = client(PETYA)
     usage = (await petya.send("/task")).text
     assert usage.startswith("Формат: /task 1042 Позвонить клиенту завтра 15:00")
-    assert "+2ч · +3д" in usage
+    assert "в пятницу · через 2 часа · 25.12 18:00 · 18.00 · +3д" in usage
     answers = {
         "/task A": "Напишите, что нужно сделать",
         "/task A завтра 15:00": "Напишите, что нужно сделать",
@@ -203,11 +204,11 @@ async def test_english_answers_and_russian_due_words_both_work(client, orders, u
     await petya.send("/lang en")
     bad = await petya.send("/task A Call the customer +2x")
     assert bad.text == (
-        "Can't read the due time “+2x”. Write it like this: tomorrow 15:00, today 18:00, "
-        "25.12 10:00, 2026-12-25 10:00, +2h or +3d."
+        "Can't read the due time “+2x”. Write it like this: tomorrow, tomorrow 15:00, "
+        "on friday, in 2 hours, 25.12, 25.12.2026 18:00, 18.00, in the evening or +3d."
     )
     usage = (await petya.send("/task")).text
-    assert "tomorrow 15:00 · today 18:00 · 25.12 10:00 · 2026-12-25 10:00 · +2h · +3d" in usage
+    assert "tomorrow · tomorrow 15:00 · on friday · in 2 hours · 25.12 18:00 · 18.00 · +3d" in usage
     ok = await petya.send("/task A Call the customer завтра 10:00")
     assert ok.text.startswith("✅ Task added to order №A.\n⏰ №A · due 23.11.2026 10:00")
     assert ok.buttons == ["✅ Done", "+1 h", "+1 day", "📦 Order №A"]
@@ -237,7 +238,7 @@ async def test_due_times_are_read_and_shown_in_the_accounts_zone(client, orders,
 async def test_tasks_tabs_overdue_first_rows_link_to_orders(client, orders, clock, uows):
     petya = client(PETYA)
     await petya.send("/task A Позже +3h")
-    await petya.send("/task B Без срока")
+    await petya.send("/task C Без срока")
     await petya.send("/task A Срочно +1h")
     clock.advance(timedelta(hours=2))
     reply = await petya.send("/tasks")
@@ -246,7 +247,7 @@ async def test_tasks_tabs_overdue_first_rows_link_to_orders(client, orders, cloc
         "<b>Задачи</b> · Мои · стр. 1 из 1\n\n"
         "1. 🔴 №A · просрочена с 22.11.2026 13:00 · @petya\n    Срочно\n\n"
         "2. ⏰ №A · до 22.11.2026 15:00 · @petya\n    Позже\n\n"
-        "3. ▫️ №B · без срока · @petya\n    Без срока"
+        "3. ▫️ №C · без срока · @petya\n    Без срока"
     )
     assert reply.buttons[2:6] == ["1 · №A", "✅ Готово", "+1 ч", "+1 день"]
     overdue = await petya.click("Просроченные")
@@ -259,7 +260,7 @@ async def test_tasks_tabs_overdue_first_rows_link_to_orders(client, orders, cloc
     assert "Срочно" not in done.text and done.text.count("\n\n") == 2
     later = await petya.click("+1 день")  # the first row is "Позже" now
     assert later.alert == "Перенесено на 23.11.2026 15:00."
-    assert "2. ▫️ №B" in later.text  # still sorted: the dated task first
+    assert "2. ▫️ №C" in later.text  # still sorted: the dated task first
     admin = await client(ADMIN).send("/tasks")
     assert admin.buttons[:3] == ["• Мои", "Просроченные", "Все"]
     every = await client(ADMIN).click("Все")
@@ -356,7 +357,7 @@ async def test_blocked_members_open_tasks_are_offered_for_reassignment(
     await client(PETYA).click("✅ Готово")  # the first row: one open task stays
     admin = client(ADMIN)
     blocked = await admin.send("/block @petya")
-    assert "задачи можно передать в /tasks → ⛔ Задачи заблокированных" in blocked.text
+    assert "передайте их командой /handover @petya @коллега" in blocked.text
     listing = await admin.send("/tasks")
     assert listing.buttons[3] == "⛔ Задачи заблокированных (1)"  # its own row, after the tabs
     tab = await admin.click("Задачи заблокированных")

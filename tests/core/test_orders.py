@@ -286,7 +286,7 @@ async def test_blocked_member_cannot_claim(uows, team):
 async def test_closed_order_cannot_be_claimed(uows, team):
     order_id = await add_order(uows, team["owner"].account_id, "A")
     async with uows() as uow:
-        await orders.change_status(uow, team["admin"], order_id, "cancelled")
+        await orders.change_status(uow, team["admin"], order_id, "cancelled", "duplicate")
     with pytest.raises(InvalidInput) as err:
         await claim(uows, team["petya"], order_id)
     assert err.value.code == "order_closed"

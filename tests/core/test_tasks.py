@@ -110,8 +110,17 @@ async def test_a_task_is_the_authors_by_default_and_lands_in_the_order_log(uows,
 
 
 async def test_any_visible_order_takes_tasks_but_a_hidden_one_does_not(uows, team):
-    # A colleague's order is visible in brief: petya may still add a task to it.
-    row = await add(uows, team["petya"], team["B"], "Уточнить адрес у Васи")
+    # A colleague's order is visible in brief, but takes tasks from its assignee and admins only.
+    with pytest.raises(PermissionDenied) as err:
+        await add(uows, team["petya"], team["B"], "Уточнить адрес у Васи")
+    assert err.value.code == "task_colleague_order" and err.value.params["holder"] == "@vasya"
+    with pytest.raises(PermissionDenied):
+        await call(uows, tasks.start_task, team["petya"], team["B"])
+    screen = await call(uows, tasks.order_tasks, team["petya"], team["B"])
+    assert not screen.may_add
+    row = await add(
+        uows, team["admin"], team["B"], "Уточнить адрес у Васи", assignee=team["petya"].member_id
+    )
     assert row.order_number == "B"
     async with uows() as uow:
         role = Role(
@@ -328,7 +337,7 @@ async def test_lists_put_overdue_first_then_by_due_and_page_by_five(uows, team, 
         due = now + timedelta(hours=hours) if hours else None
         ids[name] = (await add(uows, petya, team["A"], name, due)).id
     for n in range(2):
-        await add(uows, petya, team["B"], f"late{n}", now + timedelta(days=3))
+        await add(uows, petya, team["C"], f"late{n}", now + timedelta(days=3))
     clock.advance(timedelta(hours=1, minutes=30))  # 'overdue' and 'soon' are past due now
     first = await call(uows, tasks.list_tasks, petya, TaskTab.MINE)
     assert [r.text for r in first.rows] == ["overdue", "soon", "later", "x", "late0"]

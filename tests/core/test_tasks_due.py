@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import InvalidInput
-from core.tasks.due import Split, parse_due, split_due
+from core.tasks.due import DayHours, Split, parse_due, split_due
 from tests.conftest import T0  # Sunday 22.11.2026, 12:00 in Moscow
 
 MSK = "Europe/Moscow"
@@ -103,8 +103,10 @@ def test_a_date_without_year_is_the_nearest_one():
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("завтра", "due_format"),
-        ("tomorrow", "due_format"),
+        ("вчера 10:00", "due_past"),
+        ("yesterday", "due_past"),
+        ("завтра завтра", "due_format"),
+        ("18:00 19:00", "due_format"),
         ("когда-нибудь", "due_format"),
         ("next week", "due_format"),
         ("31.02 10:00", "due_format"),
@@ -149,7 +151,7 @@ def test_the_refusal_quotes_what_was_typed_and_the_past_time_read():
         ("Перезвонить в 18:00", Split("Перезвонить", "в 18:00")),
         ("Сверить\nадрес 2026-12-25 10:00", Split("Сверить\nадрес", "2026-12-25 10:00")),
         ("Обновить прошивку до 2.10", Split("Обновить прошивку до 2.10", None)),
-        ("Узнать, будет ли доставка завтра", Split("Узнать, будет ли доставка завтра", None)),
+        ("Узнать, будет ли доставка завтра", Split("Узнать, будет ли доставка", "завтра")),
         ("Позвонить 31.02 10:00", Split("Позвонить", "31.02 10:00")),  # refused by parse_due
         ("завтра 15:00", Split("", "завтра 15:00")),
         ("", Split("", None)),
@@ -164,3 +166,71 @@ def test_a_mistyped_offset_at_the_end_is_not_taken_for_text():
     with pytest.raises(InvalidInput) as err:
         split_due("Позвонить +2")
     assert err.value.code == "due_format"
+
+
+# ---- the case table of issue #21: what shops type, and what must come out --------------------
+# T0 is Sunday 22.11.2026 12:00 in Moscow; morning 09:00 and evening 19:00 unless the account
+# says otherwise.
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "due", "expected"),
+    [
+        ("Позвонить завтра", "Позвонить", "завтра", utc(2026, 11, 23, 6)),
+        ("Call tomorrow", "Call", "tomorrow", utc(2026, 11, 23, 6)),
+        ("Позвонить послезавтра", "Позвонить", "послезавтра", utc(2026, 11, 24, 6)),
+        ("Позвонить сегодня", "Позвонить", "сегодня", utc(2026, 11, 22, 16)),  # past 09:00
+        ("Позвонить через 2 часа", "Позвонить", "через 2 часа", utc(2026, 11, 22, 11)),
+        ("Позвонить через час", "Позвонить", "через час", utc(2026, 11, 22, 10)),
+        ("Позвонить через 30 минут", "Позвонить", "через 30 минут", utc(2026, 11, 22, 9, 30)),
+        ("Позвонить через 3 дня", "Позвонить", "через 3 дня", utc(2026, 11, 25, 9)),
+        ("Call in 2 hours", "Call", "in 2 hours", utc(2026, 11, 22, 11)),
+        ("Call in an hour", "Call", "in an hour", utc(2026, 11, 22, 10)),
+        ("Ship in 3 days", "Ship", "in 3 days", utc(2026, 11, 25, 9)),
+        ("Позвонить в пятницу", "Позвонить", "в пятницу", utc(2026, 11, 27, 6)),
+        ("Позвонить в пятницу клиенту", "Позвонить клиенту", "в пятницу", utc(2026, 11, 27, 6)),
+        ("Call on friday", "Call", "on friday", utc(2026, 11, 27, 6)),
+        ("Call on Sunday", "Call", "on Sunday", utc(2026, 11, 29, 6)),  # today's 09:00 passed
+        ("Позвонить в пятницу в 18:00", "Позвонить", "в пятницу в 18:00", utc(2026, 11, 27, 15)),
+        ("Позвонить 25.12", "Позвонить", "25.12", utc(2026, 12, 25, 6)),
+        ("Позвонить 25.12 18:00", "Позвонить", "25.12 18:00", utc(2026, 12, 25, 15)),
+        ("Позвонить 25.12.2026 18:00", "Позвонить", "25.12.2026 18:00", utc(2026, 12, 25, 15)),
+        ("Позвонить 25.12.2026", "Позвонить", "25.12.2026", utc(2026, 12, 25, 6)),
+        ("Call Dec 25", "Call", "Dec 25", utc(2026, 12, 25, 6)),
+        ("Call December 25 at 10:00", "Call", "December 25 at 10:00", utc(2026, 12, 25, 7)),
+        ("Позвонить 25 декабря", "Позвонить", "25 декабря", utc(2026, 12, 25, 6)),
+        ("Позвонить 18.00", "Позвонить", "18.00", utc(2026, 11, 22, 15)),
+        ("call at 18.00", "call", "at 18.00", utc(2026, 11, 22, 15)),
+        ("call at 6pm", "call", "at 6pm", utc(2026, 11, 22, 15)),
+        ("Позвонить в 18:00", "Позвонить", "в 18:00", utc(2026, 11, 22, 15)),
+        ("Позвонить завтра утром", "Позвонить", "завтра утром", utc(2026, 11, 23, 6)),
+        ("Позвонить вечером", "Позвонить", "вечером", utc(2026, 11, 22, 16)),
+        ("Позвонить утром", "Позвонить", "утром", utc(2026, 11, 23, 6)),  # today's passed
+        ("Call tomorrow evening", "Call", "tomorrow evening", utc(2026, 11, 23, 16)),
+        ("Call tomorrow in the morning", "Call", "tomorrow in the morning", utc(2026, 11, 23, 6)),
+        ("Купить 2 шт по 18:00", "Купить 2 шт по", "18:00", utc(2026, 11, 22, 15)),
+        ("Отвезти 3 шт завтра 10:00", "Отвезти 3 шт", "завтра 10:00", utc(2026, 11, 23, 7)),
+        ("Обновить прошивку до 2.10", "Обновить прошивку до 2.10", None, None),
+        ("Позвонить в 2 раза чаще", "Позвонить в 2 раза чаще", None, None),
+    ],
+)
+def test_the_case_table(line, text, due, expected):
+    split = split_due(line)
+    assert split == Split(text, due)
+    if due is not None:
+        assert parse_due(split.due, T0, MSK) == expected
+
+
+def test_yesterday_is_refused_not_moved_to_today():
+    split = split_due("Позвонить вчера 10:00")
+    assert split == Split("Позвонить", "вчера 10:00")
+    with pytest.raises(InvalidInput) as err:
+        parse_due(split.due, T0, MSK)
+    assert err.value.code == "due_past" and err.value.params["when"] == "21.11.2026 10:00"
+
+
+def test_morning_and_evening_are_the_accounts_hours():
+    hours = DayHours(morning=8, evening=20)
+    assert parse_due("завтра утром", T0, MSK, hours) == utc(2026, 11, 23, 5)
+    assert parse_due("вечером", T0, MSK, hours) == utc(2026, 11, 22, 17)
+    assert parse_due("tomorrow", T0, MSK, hours) == utc(2026, 11, 23, 5)

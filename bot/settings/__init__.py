@@ -1,0 +1,1 @@
+"""/settings: the owner's account settings (time zone, quiet hours, due-time hours, country)."""
