@@ -105,6 +105,7 @@ def build_routers() -> list[Router]:
         invoices_router.build_router(),
         balance_dialog.build_router(),
         orders_router.build_router(),
+        orders_router.build_reason_router(),
         announce_router.build_router(),
         task_dialog.build_router(),  # before neworder: /cancel inside a task dialog
         tasks_router.build_router(),

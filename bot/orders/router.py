@@ -288,10 +288,6 @@ ACTIONS = {
 def build_router() -> Router:
     """Member-only handlers (the parent router scopes them)."""
     router = FeatureRouter(name="orders")
-    router.message.register(on_reason_cancel, Command("cancel"), StateFilter(CancelForm.reason))
-    router.message.register(
-        on_reason_text, StateFilter(CancelForm.reason), F.text & ~F.text.startswith("/")
-    )
     router.message.register(cmd_orders, Command("orders"))
     router.message.register(cmd_order, Command("order"))
     router.message.register(cmd_claim, Command("claim"))
@@ -301,4 +297,15 @@ def build_router() -> Router:
     router.callback_query.register(on_cancel_for, CancelCb.filter())
     for op, handler in ACTIONS.items():
         router.callback_query.register(handler, OrderCb.filter(F.op == op))
+    return router
+
+
+def build_reason_router() -> Router:
+    """The one dialog step of the orders (a cancel reason in one's own words), apart from the
+    command-only orders router so that router stays sealed by its commands."""
+    router = FeatureRouter(name="orders-cancel-reason")
+    router.message.register(on_reason_cancel, Command("cancel"), StateFilter(CancelForm.reason))
+    router.message.register(
+        on_reason_text, StateFilter(CancelForm.reason), F.text & ~F.text.startswith("/")
+    )
     return router

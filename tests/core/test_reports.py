@@ -37,7 +37,7 @@ async def claim(uows, actor, order_id):
 
 async def set_status(uows, actor, order_id, status):
     async with uows() as uow:
-        await change_status(uow, actor, order_id, status)
+        await change_status(uow, actor, order_id, status, "duplicate")  # a cancel gives a reason
 
 
 async def assign(uows, actor, order_id, member_id):
