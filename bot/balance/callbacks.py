@@ -6,6 +6,7 @@ from aiogram.filters.callback_data import CallbackData
 class FormAction(StrEnum):
     CONFIRM = "ok"
     CANCEL = "no"
+    INVOICE = "inv"  # not paid yet: an invoice for the amount instead
 
 
 class TopUpFormCb(CallbackData, prefix="tuf"):

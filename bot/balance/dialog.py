@@ -15,12 +15,17 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.balance import render
 from bot.balance.callbacks import FormAction, TopUpFormCb
+from bot.invoices.router import send_invoice_pdf
 from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
+from core.invoices import service as invoices
+from core.invoices.models import InvoiceKind
+from core.invoices.operator import Operator
 from core.journal import billing
 from core.ledger.service import MAX_TOP_UP, clean_reference
 from core.members.actor import Actor
 from core.members.permissions import Perm
+from core.tariff.catalog import Catalog
 from core.money import parse_money, split_amount
 
 TYPED = F.text & ~F.text.startswith("/")
@@ -99,6 +104,25 @@ async def on_confirm(
     await query.message.edit_text(render.top_up(result, actor.timezone))
 
 
+async def on_invoice(
+    query: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    catalog: Catalog,
+    operator: Operator,
+) -> None:
+    """Not paid yet: an invoice for the amount (docs/invoices.md) instead of a recorded payment;
+    the bank statement's import credits it once paid."""
+    data = await state.get_data()
+    await state.clear()
+    row = await invoices.issue_invoice(
+        uow, actor, InvoiceKind.TOPUP, operator=operator, catalog=catalog, amount=data["amount"]
+    )
+    await query.message.edit_reply_markup(reply_markup=None)
+    await send_invoice_pdf(query.message, row)
+
+
 async def on_stale_confirm(query: CallbackQuery) -> None:
     """A Confirm pressed after the dialog ended (done, cancelled, or another /topup)."""
     await query.message.edit_text(render.top_up_gone())
@@ -128,6 +152,11 @@ def build_router() -> Router:
         on_confirm,
         TopUpFormCb.filter(F.action == FormAction.CONFIRM),
         StateFilter(TopUpForm.confirm),
+    )
+    router.callback_query.register(
+        on_invoice,
+        TopUpFormCb.filter(F.action == FormAction.INVOICE),
+        StateFilter(TopUpForm.reference),
     )
     router.callback_query.register(on_stale_confirm, TopUpFormCb.filter())
     router.message.register(on_amount, StateFilter(TopUpForm.amount), TYPED)

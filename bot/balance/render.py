@@ -146,10 +146,12 @@ def usage() -> str:
     )
 
 
-def _form_keyboard(*, confirm: bool = False) -> InlineKeyboardMarkup:
+def _form_keyboard(*, confirm: bool = False, invoice: bool = False) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if confirm:
         builder.button(text=_("✅ Credit"), callback_data=TopUpFormCb(action=FormAction.CONFIRM))
+    if invoice:
+        builder.button(text=_("📄 Invoice"), callback_data=TopUpFormCb(action=FormAction.INVOICE))
     builder.button(text=_("✖️ Cancel"), callback_data=TopUpFormCb(action=FormAction.CANCEL))
     builder.adjust(2)
     return builder.as_markup()
@@ -170,8 +172,10 @@ def ask_reference(amount: int) -> tuple[str, InlineKeyboardMarkup]:
         _(
             "{amount}. The payment reference? For example the bank transfer number: the same "
             "reference is never credited twice."
-        ).format(amount=money(amount)),
-        _form_keyboard(),
+        ).format(amount=money(amount))
+        + "\n"
+        + _("Not paid yet? 📄 Invoice gives you one to pay by bank transfer."),
+        _form_keyboard(invoice=True),
     )
 
 

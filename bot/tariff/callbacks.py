@@ -14,7 +14,9 @@ class PlanCancel(CallbackData, prefix="planno"):
 
 
 class PrepayFormCb(CallbackData, prefix="ppf"):
-    """The /prepay dialog's buttons: a period (months), Confirm (months 0) or Cancel."""
+    """The /prepay dialog's buttons: a period (months), Confirm (months 0), Cancel, or an
+    invoice to pay instead of recording a payment."""
 
     months: int = 0
     cancel: bool = False
+    invoice: bool = False

@@ -13,10 +13,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.invoices.router import send_invoice_pdf
 from bot.routing import FeatureRouter
 from bot.tariff import render
 from bot.tariff.callbacks import PrepayFormCb
 from core.db.uow import UnitOfWork
+from core.invoices import service as invoices
+from core.invoices.models import InvoiceKind
+from core.invoices.operator import Operator
 from core.ledger.service import clean_reference
 from core.members.actor import Actor
 from core.members.permissions import Perm
@@ -125,6 +129,25 @@ async def on_confirm(
     await query.message.edit_text(render.prepaid(result, actor.timezone))
 
 
+async def on_invoice(
+    query: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    catalog: Catalog,
+    operator: Operator,
+) -> None:
+    """Not paid yet: the period's invoice (docs/invoices.md) instead of a recorded payment; the
+    bank statement's import applies it once paid."""
+    data = await state.get_data()
+    await state.clear()
+    row = await invoices.issue_invoice(
+        uow, actor, InvoiceKind.PREPAY, operator=operator, catalog=catalog, months=data["months"]
+    )
+    await query.message.edit_reply_markup(reply_markup=None)
+    await send_invoice_pdf(query.message, row)
+
+
 async def on_stale(query: CallbackQuery) -> None:
     """A button pressed after the dialog ended (done, cancelled, or another /prepay)."""
     await query.message.edit_text(render.prepay_gone())
@@ -155,6 +178,9 @@ def build_router() -> Router:
     )
     router.callback_query.register(
         on_confirm, PrepayFormCb.filter(F.months == 0), StateFilter(PrepayForm.confirm)
+    )
+    router.callback_query.register(
+        on_invoice, PrepayFormCb.filter(F.invoice), StateFilter(PrepayForm.reference)
     )
     router.callback_query.register(on_stale, PrepayFormCb.filter())
     router.message.register(on_reference, StateFilter(PrepayForm.reference), TYPED)

@@ -281,8 +281,10 @@ def ask_prepay_reference(preview: PrepayPreview) -> tuple[str, InlineKeyboardMar
         _(
             "{months} mo., {amount}. The payment reference? For example the bank transfer "
             "number: the same reference is never recorded twice."
-        ).format(months=preview.invoice.months, amount=money(preview.invoice.total)),
-        _prepay_keyboard(),
+        ).format(months=preview.invoice.months, amount=money(preview.invoice.total))
+        + "\n"
+        + _("Not paid yet? 📄 Invoice gives you one to pay by bank transfer."),
+        _prepay_keyboard((_("📄 Invoice"), PrepayFormCb(invoice=True))),
     )
 
 

@@ -192,3 +192,30 @@ async def test_a_read_only_account_can_still_get_an_invoice_to_pay(app, shop):
     assert documents(reply.requests)[0].document.filename == "SD-2026-000001.pdf"
     saved = await owner.send("/requisites 500123456750; ИП Иванов И. И.; Тверь")
     assert "ИНН 500123456750" in saved.text
+
+
+async def _paid_through(app, account_id):
+    async with app.uows() as uow:
+        return await uow.session.scalar(
+            select(Account.paid_through).where(Account.id == account_id)
+        )
+
+
+async def test_the_topup_and_prepay_dialogs_offer_an_invoice_instead_of_a_record(app, shop):
+    owner = client(app, OWNER)
+    before = await _paid_through(app, shop.account_id)
+    asked = await owner.send("/topup 12 500,50")
+    assert "Ещё не оплатили?" in asked.text and "📄 Счёт" in asked.buttons
+    invoiced = await owner.click("📄 Счёт")
+    (sent,) = documents(invoiced.requests)
+    assert "Счёт SD-2026-000001 на 12 500,50 ₽" in plain(sent.caption)
+    assert "Двенадцать тысяч пятьсот рублей 50 копеек" in pdf_text(sent)
+    assert "уже закрыто" in (await owner.press("tuf:inv")).text  # the dialog ended: no second
+    await owner.send("/prepay")
+    await owner.click("3 мес.")
+    prepay = documents((await owner.click("📄 Счёт")).requests)
+    assert "Счёт SD-2026-000002 на 5 358,00 ₽" in plain(prepay[0].caption)
+    async with app.uows() as uow:
+        issued = list(await uow.session.scalars(select(Invoice.number).order_by(Invoice.id)))
+    assert issued == ["SD-2026-000001", "SD-2026-000002"]
+    assert await _paid_through(app, shop.account_id) == before  # an invoice records no payment
