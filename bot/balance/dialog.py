@@ -25,8 +25,8 @@ from core.journal import billing
 from core.ledger.service import MAX_TOP_UP, clean_reference
 from core.members.actor import Actor
 from core.members.permissions import Perm
-from core.tariff.catalog import Catalog
 from core.money import parse_money, split_amount
+from core.tariff.catalog import Catalog
 
 TYPED = F.text & ~F.text.startswith("/")
 
