@@ -41,7 +41,7 @@ def test_the_operator_issues_imports_twice_and_assigns_by_hand(cli, tmp_path):
     code, out, _ = cli("billing", "import-statement", str(file))
     assert code == 1  # a document had a problem: the operator's scripts notice
     assert out.startswith("Statement imported: 1 applied, 1 waiting for you, 0 seen before, 1")
-    assert f"No.15: 3 000,00 ₽ → invoice {number} paid; paid through" in out.replace("№", "No.")
+    assert f"No.15: 3,000.00 ₽ → invoice {number} paid; paid through" in out.replace("№", "No.")
     assert "the amount 1 000 can't be read" in out
     code, again, _ = cli("billing", "import-statement", str(file))
     assert "0 applied, 0 waiting for you, 2 seen before" in again

@@ -361,3 +361,16 @@ def test_permissions_hold_for_the_services_view(server, open_board):
     expect(page.locator("#services")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("[data-renew]")).to_have_count(0)
     assert Perm.SERVICES_MANAGE.value == "services.manage"
+
+
+def test_cancelling_on_the_card_asks_why_and_keeps_the_reason(server, open_board):
+    ids = server.world["ids"]
+    page = open_board(2000)
+    page.locator('.order[data-number="1040"] .num').click()
+    page.click('[data-status="cancelled"]')
+    expect(page.locator("#reasons")).to_contain_text("Почему отменяете?", timeout=WAIT_MS)
+    assert _db(server, Order, ids["1040"]).status == "new"  # nothing before a reason
+    page.click('#reasons [data-reason="out_of_stock"]')
+    expect(page.locator("#card-status")).to_have_text("отменён", timeout=WAIT_MS)
+    cancelled = _db(server, Order, ids["1040"])
+    assert (cancelled.status, cancelled.cancel_reason) == ("cancelled", "out_of_stock")

@@ -201,7 +201,7 @@ async def test_search_by_phone_digits_number_and_name(api, shop, orders, signed)
 
     assert await found("912 555") == ["FREE"]
     assert await found("5550102") == ["FREE"]
-    assert await found("OWN-man") == ["OWN-manager"]
+    assert await found("own-MANAGER") == ["OWN-manager"]  # the number, in any case
     assert "TEAM" in await found("Иван")
     assert await found("X-1") == []  # another account's order
 
@@ -242,6 +242,21 @@ async def test_a_double_tap_claims_once_and_the_audit_names_the_member(
     assert other["won"] is False and other["holder"] == "@petya"
     entries = await _audit(uows, "order.claimed", orders["FREE"])
     assert [e.actor_id for e in entries] == [shop["manager"].member_id]
+
+
+async def test_cancelling_asks_for_a_reason_kept_on_the_order(api, uows, shop, orders, signed):
+    url = f"/app/api/orders/{orders['OWN-manager']}/status"
+    bare = await api.post(url, json={"status": "cancelled"}, headers=signed(3001))
+    assert bare.status == 422 and (await bare.json())["error"]["code"] == "cancel_reason_required"
+    async with uows() as uow:
+        assert (await uow.session.get(Order, orders["OWN-manager"])).status != "cancelled"
+    done = await api.post(
+        url, json={"status": "cancelled", "reason": "out_of_stock"}, headers=signed(3001)
+    )
+    assert done.status == 200
+    assert (await done.json())["view"]["order"]["status"] == "cancelled"
+    async with uows() as uow:
+        assert (await uow.session.get(Order, orders["OWN-manager"])).cancel_reason == "out_of_stock"
 
 
 async def test_status_change_by_the_assignee_is_audited(api, uows, shop, orders, signed):

@@ -330,7 +330,14 @@ async def post_claim(request: web.Request, uow: UnitOfWork, actor: Actor) -> web
 async def post_status(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Response:
     body = await _body(request, actor)
     order_id = _id(request)
-    await change_status(uow, actor, order_id, str(body.get("status", ""))[:20])
+    reason = body.get("reason")
+    await change_status(
+        uow,
+        actor,
+        order_id,
+        str(body.get("status", ""))[:20],
+        str(reason)[:200] if isinstance(reason, str) and reason.strip() else None,
+    )
     _changed(request)
     return web.json_response({"view": await _view(uow, actor, order_id)})
 
@@ -360,7 +367,7 @@ async def post_task(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.
     due_text = body.get("due")
     due = None
     if isinstance(due_text, str) and due_text.strip():
-        due = read_due(actor, uow.clock.now(), due_text[:100])
+        due = await read_due(uow, actor, due_text[:100])
     await add_task(uow, actor, order_id, str(body.get("text") or "")[:2000], due)
     return web.json_response({"view": await _view(uow, actor, order_id)}, status=201)
 

@@ -274,7 +274,8 @@ function showCard(view) {
     buttons.push(el("button", {
       type: "button", class: status === "cancelled" ? "btn danger" : "btn plain",
       "data-status": status, text: `→ ${t(`status_${status}`)}`,
-      onclick: () => act("POST", `orders/${order.id}/status`, { status }),
+      onclick: status === "cancelled" ? () => pickReason(order.id)
+        : () => act("POST", `orders/${order.id}/status`, { status }),
     }));
   }
   if (view.actions.includes("assign")) {
@@ -337,6 +338,23 @@ function tasksSection(view) {
   return el("section", { class: "section", id: "tasks" }, el("h3", { text: t("tasks") }),
     items.length ? el("ul", { class: "list" }, items) : el("p", { class: "note", text: t("no_tasks") }),
     form);
+}
+
+const CANCEL_REASONS = ["customer_refused", "out_of_stock", "unreachable", "duplicate"];
+
+function pickReason(orderId) {
+  // Cancelling asks why, as in the chat: a reason from the list or the member's own words.
+  const send = (reason) => act("POST", `orders/${orderId}/status`, { status: "cancelled", reason });
+  const own = el("input", { type: "text", id: "reason-own", maxlength: "200",
+    placeholder: t("reason_own"), "aria-label": t("reason_own") });
+  $("picker").replaceChildren(el("section", { class: "section", id: "reasons" },
+    el("h3", { text: t("cancel_why") }),
+    el("div", { class: "actions" }, CANCEL_REASONS.map((code) => el("button", {
+      type: "button", class: "btn plain", "data-reason": code, text: t(`reason_${code}`),
+      onclick: () => send(code) }))),
+    el("div", { class: "actions" }, own, el("button", { type: "button", class: "btn danger",
+      id: "reason-send", text: t("cancel_order"),
+      onclick: () => (own.value.trim() ? send(own.value.trim()) : own.focus()) }))));
 }
 
 async function pickAssignee(orderId) {
