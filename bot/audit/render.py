@@ -72,6 +72,15 @@ ACTIONS = {
     "status_hook.removed": __("status webhook removed"),
     "member.alerts_changed": __("alerts turned on or off"),
     "account.quiet_hours_changed": __("quiet hours changed"),
+    "account.settings_changed": __("account settings changed"),
+    "account.requisites_set": __("payer details saved"),
+    "account.requisites_cleared": __("payer details removed"),
+    "role.changed": __("custom role edited"),
+    "role.deleted": __("custom role deleted"),
+    "invoice.issued": __("invoice issued"),
+    "invoice.cancelled": __("invoice cancelled"),
+    "invoice.payment_received": __("payment received for an invoice"),
+    "invoice.payment_assigned": __("bank payment assigned by hand"),
 }
 
 
