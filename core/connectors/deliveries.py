@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_
 
 from core.accounts.models import Account
 from core.connectors import ecwid_api
@@ -20,6 +20,7 @@ from core.connectors.models import Connector, ConnectorDelivery, DeliveryStatus
 from core.connectors.platforms import platform
 from core.connectors.platforms.base import Received
 from core.connectors.service import context_for, describe
+from core.db.sql import lease_due
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import DomainError
 from core.orders.models import OrderSource
@@ -46,24 +47,7 @@ async def claim_due(uow: UnitOfWork, owner: str, limit: int = BATCH) -> list[int
         t.not_before <= now,
         or_(t.lease_until.is_(None), t.lease_until < now),
     )
-    candidates = select(t.id).where(due).order_by(t.id).limit(limit)
-    if uow.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await uow.session.scalars(candidates))
-    if not ids:
-        await uow.commit()
-        return []
-    await uow.session.execute(
-        update(t)
-        .where(t.id.in_(ids), due)
-        .values(lease_owner=owner, lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
-    mine = list(
-        await uow.session.scalars(
-            select(t.id).where(t.id.in_(ids), t.lease_owner == owner).order_by(t.id)
-        )
-    )
+    mine = await lease_due(uow, t, t.id, due, owner=owner, until=now + LEASE, limit=limit)
     await uow.commit()
     return mine
 

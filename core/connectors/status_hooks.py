@@ -28,7 +28,7 @@ from core.connectors.config import ConnectorConfig
 from core.connectors.crypto import Unreadable
 from core.connectors.kicker import worker_name
 from core.connectors.models import StatusHook, StatusPost, StatusPostStatus
-from core.db.sql import insert_ignoring_duplicates
+from core.db.sql import insert_ignoring_duplicates, lease_due
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import InvalidInput
 from core.members.actor import Actor
@@ -202,22 +202,7 @@ async def _claim(uow: UnitOfWork, owner: str) -> list[int]:
         t.not_before <= now,
         or_(t.lease_until.is_(None), t.lease_until < now),
     )
-    candidates = select(t.id).where(due).order_by(t.id).limit(BATCH)
-    if uow.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await uow.session.scalars(candidates))
-    if ids:
-        await uow.session.execute(
-            update(t)
-            .where(t.id.in_(ids), due)
-            .values(lease_owner=owner, lease_until=now + LEASE)
-            .execution_options(synchronize_session=False)
-        )
-        ids = list(
-            await uow.session.scalars(
-                select(t.id).where(t.id.in_(ids), t.lease_owner == owner).order_by(t.id)
-            )
-        )
+    ids = await lease_due(uow, t, t.id, due, owner=owner, until=now + LEASE, limit=BATCH)
     await uow.commit()
     return ids
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -18,6 +19,47 @@ def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base]) -> Insert:
     dialect = uow.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing()
+
+
+async def lease_due(
+    uow: UnitOfWork,
+    model: type[Base],
+    key: Any,
+    due: ColumnElement[bool],
+    *,
+    owner: str,
+    until: datetime,
+    limit: int,
+    also: dict[str, Any] | None = None,
+    held_if: ColumnElement[bool] | None = None,
+    rows: bool = False,
+) -> list[Any]:
+    """Leases up to `limit` rows matching `due` (lowest `key` first) to `owner` until `until`
+    and returns what this owner got: their keys, or the rows themselves (`rows=True`, loaded
+    fresh). The queues' one claim (outbox, inbox, shop deliveries, status posts): PostgreSQL picks
+    disjoint batches with FOR UPDATE SKIP LOCKED; the UPDATE re-checks `due`, so a row another
+    process took meanwhile (SQLite's single writer, or a lapsed lease taken twice) is not
+    taken again. `also`: more columns the UPDATE sets; `held_if`: what a row this owner holds
+must still be (e.g. pending, where the owner may have finished one meanwhile). Does not
+commit."""
+    candidates = select(key).where(due).order_by(key).limit(limit)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(await uow.session.scalars(candidates))
+    if not ids:
+        return []
+    await uow.session.execute(
+        update(model)
+        .where(key.in_(ids), due)
+        .values(lease_owner=owner, lease_until=until, **(also or {}))
+        .execution_options(synchronize_session=False)
+    )
+    held = select(model if rows else key).where(key.in_(ids), model.lease_owner == owner)
+    if held_if is not None:
+        held = held.where(held_if)
+    if rows:
+        held = held.execution_options(populate_existing=True)
+    return list(await uow.session.scalars(held.order_by(key)))
 
 
 def json_object(uow: UnitOfWork, *keys_and_values: Any) -> ColumnElement:

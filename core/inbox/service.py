@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, null, or_, select, update
 
-from core.db.sql import insert_ignoring_duplicates
+from core.db.sql import insert_ignoring_duplicates, lease_due
 from core.db.uow import UnitOfWork
 from core.inbox.models import InboxStatus, InboxUpdate
 
@@ -95,32 +95,17 @@ async def claim_due(
     if limit <= 0:
         return []
     now = uow.clock.now()
-    candidates = (
-        select(InboxUpdate.update_id).where(_due(now)).order_by(InboxUpdate.update_id).limit(limit)
-    )
-    if uow.session.bind.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await uow.session.scalars(candidates))
-    if not ids:
-        await uow.commit()
-        return []
-    await uow.session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id.in_(ids), _due(now))
-        .values(lease_owner=owner, lease_until=now + lease, attempts=InboxUpdate.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(
-        await uow.session.scalars(
-            select(InboxUpdate)
-            .where(
-                InboxUpdate.update_id.in_(ids),
-                InboxUpdate.lease_owner == owner,
-                InboxUpdate.status == InboxStatus.PENDING,
-            )
-            .order_by(InboxUpdate.update_id)
-            .execution_options(populate_existing=True)
-        )
+    claimed = await lease_due(
+        uow,
+        InboxUpdate,
+        InboxUpdate.update_id,
+        _due(now),
+        owner=owner,
+        until=now + lease,
+        limit=limit,
+        also={"attempts": InboxUpdate.attempts + 1},
+        held_if=InboxUpdate.status == InboxStatus.PENDING,
+        rows=True,
     )
     worn = [row.update_id for row in claimed if row.attempts > MAX_ATTEMPTS]
     if worn:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.sql.dml import Update
 
 from core.accounts.models import Account
-from core.db.sql import insert_ignoring_duplicates
+from core.db.sql import insert_ignoring_duplicates, lease_due
 from core.db.uow import UnitOfWork
 from core.members.models import Member, MemberStatus
 from core.members.permissions import OWNER, Perm, parse_perms
@@ -258,26 +258,15 @@ async def claim_due(
         OutboxMessage.not_before <= now,
         or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
     )
-    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
-    if uow.session.bind.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await uow.session.scalars(candidates))
-    if not ids:
-        await uow.commit()
-        return []
-    await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), due)
-        .values(lease_owner=owner, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(
-        await uow.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
-            .order_by(OutboxMessage.id)
-            .execution_options(populate_existing=True)
-        )
+    claimed = await lease_due(
+        uow,
+        OutboxMessage,
+        OutboxMessage.id,
+        due,
+        owner=owner,
+        until=now + lease,
+        limit=limit,
+        rows=True,
     )
     await uow.commit()
     return claimed
