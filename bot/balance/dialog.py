@@ -15,10 +15,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.balance import render
 from bot.balance.callbacks import FormAction, TopUpFormCb
-from bot.invoices.router import send_invoice_pdf
+from bot.invoices.router import invoice_instead
 from bot.routing import FeatureRouter
 from core.db.uow import UnitOfWork
-from core.invoices import service as invoices
 from core.invoices.models import InvoiceKind
 from core.invoices.operator import Operator
 from core.journal import billing
@@ -112,15 +111,7 @@ async def on_invoice(
     catalog: Catalog,
     operator: Operator,
 ) -> None:
-    """Not paid yet: an invoice for the amount (docs/invoices.md) instead of a recorded payment;
-    the bank statement's import credits it once paid."""
-    data = await state.get_data()
-    await state.clear()
-    row = await invoices.issue_invoice(
-        uow, actor, InvoiceKind.TOPUP, operator=operator, catalog=catalog, amount=data["amount"]
-    )
-    await query.message.edit_reply_markup(reply_markup=None)
-    await send_invoice_pdf(query.message, row)
+    await invoice_instead(query, state, uow, actor, catalog, operator, InvoiceKind.TOPUP)
 
 
 async def on_stale_confirm(query: CallbackQuery) -> None:

@@ -7,6 +7,7 @@ import asyncio
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, Filter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.invoices import render
@@ -53,6 +54,33 @@ async def send_invoice_pdf(message: Message, row: Invoice) -> None:
     doc = service.document(row)
     data = await asyncio.to_thread(render_pdf, doc)
     await message.answer_document(render.pdf_file(row.number, data), caption=render.caption(doc))
+
+
+async def invoice_instead(
+    query: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    catalog: Catalog,
+    operator: Operator,
+    kind: InvoiceKind,
+) -> None:
+    """A payment dialog's 📄 Invoice (/topup, /prepay): not paid yet, so the invoice for what the
+    dialog holds (its `amount` or `months`) instead of a recorded payment; the dialog ends. The
+    bank statement's import applies it once paid."""
+    data = await state.get_data()
+    await state.clear()
+    row = await service.issue_invoice(
+        uow,
+        actor,
+        kind,
+        operator=operator,
+        catalog=catalog,
+        months=data.get("months"),
+        amount=data.get("amount"),
+    )
+    await query.message.edit_reply_markup(reply_markup=None)
+    await send_invoice_pdf(query.message, row)
 
 
 async def cmd_invoices(

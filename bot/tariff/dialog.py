@@ -13,12 +13,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.invoices.router import send_invoice_pdf
+from bot.invoices.router import invoice_instead
 from bot.routing import FeatureRouter
 from bot.tariff import render
 from bot.tariff.callbacks import PrepayFormCb
 from core.db.uow import UnitOfWork
-from core.invoices import service as invoices
 from core.invoices.models import InvoiceKind
 from core.invoices.operator import Operator
 from core.ledger.service import clean_reference
@@ -137,15 +136,7 @@ async def on_invoice(
     catalog: Catalog,
     operator: Operator,
 ) -> None:
-    """Not paid yet: the period's invoice (docs/invoices.md) instead of a recorded payment; the
-    bank statement's import applies it once paid."""
-    data = await state.get_data()
-    await state.clear()
-    row = await invoices.issue_invoice(
-        uow, actor, InvoiceKind.PREPAY, operator=operator, catalog=catalog, months=data["months"]
-    )
-    await query.message.edit_reply_markup(reply_markup=None)
-    await send_invoice_pdf(query.message, row)
+    await invoice_instead(query, state, uow, actor, catalog, operator, InvoiceKind.PREPAY)
 
 
 async def on_stale(query: CallbackQuery) -> None:
