@@ -46,8 +46,8 @@ def retained(settings: Settings) -> list[Retained]:
             settings.retention_outbox_days or settings.retention_days,
             outbox.purge_finished,
         ),
-        # Telegram redelivers for up to a day: a purged update id would be new again.
-        Retained("inbox", max(settings.retention_days, 2), inbox.purge_handled),
+        # RETENTION_DAYS is at least 15: far past the day Telegram may redeliver an update for.
+        Retained("inbox", settings.retention_days, inbox.purge_handled),
     ]
 
 
