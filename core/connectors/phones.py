@@ -6,10 +6,8 @@ from typing import Any
 
 import phonenumbers
 
-from core.accounts.service import DEFAULT_REGION, phone_region
+from core.accounts.service import DEFAULT_REGION
 from core.orders import fields
-
-__all__ = ["normalize_phone", "phone_region"]
 
 
 def normalize_phone(raw: Any, region: str | None, field: str = "phone") -> str | None:

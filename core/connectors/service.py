@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from core.accounts.models import Account
+from core.accounts.service import phone_region
 from core.audit.service import audit
 from core.connectors.config import ConnectorConfig
 from core.connectors.crypto import Unreadable
@@ -22,7 +23,6 @@ from core.connectors.models import (
     ConnectorStatus,
     DeliveryStatus,
 )
-from core.connectors.phones import phone_region
 from core.connectors.platforms import PLATFORMS, platform
 from core.connectors.platforms.base import Context, Inbound, Received
 from core.db.sql import insert_ignoring_duplicates
