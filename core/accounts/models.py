@@ -36,3 +36,8 @@ class Account(Base):
     # The quiet-hours window (local hours): alerts wait from quiet_start until quiet_end.
     quiet_start: Mapped[int] = mapped_column(SmallInteger, default=22, server_default="22")
     quiet_end: Mapped[int] = mapped_column(SmallInteger, default=8, server_default="8")
+    # Working hours (local, start inclusive, end exclusive) and days ("12345" = Monday–Friday,
+    # ISO weekday digits): claim timers run and digests go out only then (core.accounts.hours).
+    work_start: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")
+    work_end: Mapped[int] = mapped_column(SmallInteger, default=18, server_default="18")
+    work_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")

@@ -77,6 +77,8 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the order was first taken into work (claimed or assigned): time-to-claim figures.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why it was cancelled: a code of core.orders.service.CANCEL_REASONS or the member's words.
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
 

@@ -558,6 +558,7 @@ async def claim_order(
         )
         .values(
             assignee_id=actor.member_id,
+            claimed_at=func.coalesce(Order.claimed_at, uow.clock.now()),
             status=case(
                 (Order.status == OrderStatus.NEW, OrderStatus.IN_PROGRESS.value),
                 else_=Order.status,
@@ -649,10 +650,16 @@ async def assign_order(
         if order.assignee_id is None
         else Order.assignee_id == order.assignee_id
     )
+    now = uow.clock.now()
     result = await uow.session.execute(
         update(Order)
         .where(Order.id == order.id, seen, Order.status.in_(OPEN_STATUSES))
-        .values(assignee_id=target.id if target else None, updated_at=uow.clock.now())
+        .values(
+            assignee_id=target.id if target else None,
+            # The first time it is taken into work counts; unassigning keeps it.
+            claimed_at=func.coalesce(Order.claimed_at, now) if target else Order.claimed_at,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -271,6 +271,22 @@ async def test_claim_takes_into_work_and_loser_learns_holder(uows, team):
     assert await order_actions(uows, order_id) == ["order.created", "order.claimed"]
 
 
+async def test_the_first_claim_or_assignment_is_kept_as_claimed_at(uows, team, clock):
+    claimed = await add_order(uows, team["owner"].account_id, "A")
+    assigned = await add_order(uows, team["owner"].account_id, "B")
+    first = clock.now()
+    await claim(uows, team["petya"], claimed)
+    async with uows() as uow:
+        await orders.assign_order(uow, team["admin"], assigned, team["petya"].member_id)
+    clock.advance(timedelta(minutes=10))
+    async with uows() as uow:
+        await orders.assign_order(uow, team["admin"], claimed, team["vasya"].member_id)
+    async with uows() as uow:
+        await orders.assign_order(uow, team["admin"], assigned, None)
+    assert (await order_row(uows, claimed)).claimed_at == first
+    assert (await order_row(uows, assigned)).claimed_at == first
+
+
 async def test_blocked_member_cannot_claim(uows, team):
     order_id = await add_order(uows, team["owner"].account_id, "A")
     petya = team["petya"]  # resolved before the block, as a racing update would be

@@ -1,0 +1,67 @@
+"""The account's working hours: when claim timers run and digests go out.
+
+Hours are local to the account's zone; `work_start` is inclusive and `work_end` exclusive, and
+`work_days` holds ISO weekday digits ("12345" = Monday to Friday).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from core.accounts.models import Account
+
+
+def working_day(account: Account, day: date) -> bool:
+    return str(day.isoweekday()) in account.work_days
+
+
+def is_open(account: Account, moment: datetime) -> bool:
+    """Whether `moment` (aware) falls in the account's working hours."""
+    local = moment.astimezone(ZoneInfo(account.timezone))
+    return working_day(account, local.date()) and account.work_start <= local.hour < (
+        account.work_end
+    )
+
+
+def _opening(account: Account, day: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(account.timezone)
+    start = datetime.combine(day, time(account.work_start), zone)
+    end = datetime.combine(day, time(account.work_end), zone)
+    return start, end
+
+
+def working_time_between(account: Account, start: datetime, end: datetime) -> timedelta:
+    """How much of [start, end) falls in working hours: the claim clock stops outside them."""
+    if end <= start:
+        return timedelta(0)
+    zone = ZoneInfo(account.timezone)
+    total = timedelta(0)
+    day = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
+    while day <= last:
+        if working_day(account, day):
+            opens, closes = _opening(account, day)
+            total += max(timedelta(0), min(closes, end) - max(opens, start))
+        day += timedelta(days=1)
+    return total
+
+
+def after_working_time(account: Account, start: datetime, span: timedelta) -> datetime | None:
+    """The moment `span` of working time has passed since `start` (None: no working days)."""
+    if not account.work_days or account.work_start >= account.work_end:
+        return None
+    zone = ZoneInfo(account.timezone)
+    weekly = timedelta(hours=account.work_end - account.work_start) * len(set(account.work_days))
+    left = span
+    day = start.astimezone(zone).date()
+    for _ in range(7 * (span // weekly + 2)):
+        if working_day(account, day):
+            opens, closes = _opening(account, day)
+            begin = max(opens, start)
+            if begin < closes:
+                if begin + left <= closes:
+                    return begin + left
+                left -= closes - begin
+        day += timedelta(days=1)
+    return None
