@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -21,7 +20,14 @@ async def _snapshot(uows, account_id):
         s = uow.session
         orders = (
             await s.execute(
-                select(Order.number, Order.status, Order.assignee_id, Order.created_at, Order.total)
+                select(
+                    Order.number,
+                    Order.status,
+                    Order.assignee_id,
+                    Order.created_at,
+                    Order.total,
+                    Order.claimed_at,
+                )
                 .where(Order.account_id == account_id)
                 .order_by(Order.number)
             )
@@ -42,9 +48,7 @@ async def _snapshot(uows, account_id):
 
 
 async def test_demo_holds_orders_tasks_and_services_in_every_state(uows):
-    started = time.monotonic()
     demo = await ensure_demo(uows)
-    assert time.monotonic() - started < 5
     orders, tasks, services, _, balance = await _snapshot(uows, demo.account_id)
 
     assert len(orders) == ORDER_COUNT
@@ -55,6 +59,12 @@ async def test_demo_holds_orders_tasks_and_services_in_every_state(uows):
     assert all(o.status != OrderStatus.IN_PROGRESS for o in unassigned)
     managers = {demo.actors[f"manager{i}"].member_id for i in (1, 2, 3)}
     assert {o.assignee_id for o in orders} - {None} == managers
+    # Every order in work says when it was taken, minutes after it came in.
+    assert all(
+        o.created_at < o.claimed_at <= o.created_at + timedelta(minutes=40)
+        for o in orders
+        if o.assignee_id is not None
+    )
     async with uows() as uow:
         completed = (
             await uow.session.execute(
