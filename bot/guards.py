@@ -178,7 +178,7 @@ class RedisUpdateMemory:
         ttl: int = 3600,
         busy_ttl: int = 60,
         wait_step: float = 0.25,
-        prefix: str = "shopdesk:update",
+        prefix: str,
     ) -> None:
         self.redis, self.ttl, self.busy_ttl, self.prefix = redis, ttl, busy_ttl, prefix
         self.wait_step = wait_step
@@ -210,7 +210,7 @@ class RedisFloodMemory:
         redis,
         *,
         per_second: int = 20,
-        prefix: str = "shopdesk:flood",
+        prefix: str,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.redis, self.per_second, self.prefix, self._now = redis, per_second, prefix, now

@@ -138,16 +138,21 @@ def build_shared_state(settings: Settings) -> SharedState:
             MemoryUpdateMemory(),
             MemoryFloodMemory(per_second=settings.flood_per_second),
         )
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
     from redis.asyncio import Redis
 
     redis = Redis.from_url(settings.redis_url)
+    prefix = settings.redis_prefix
+    keys = DefaultKeyBuilder(prefix=f"{prefix}:fsm")
     return SharedState(
         # Dialog state outlives a process restart; two updates of one member never interleave.
-        RedisStorage(redis, state_ttl=timedelta(days=7), data_ttl=timedelta(days=7)),
-        RedisEventIsolation(redis),
-        RedisUpdateMemory(redis),
-        RedisFloodMemory(redis, per_second=settings.flood_per_second),
+        RedisStorage(
+            redis, key_builder=keys, state_ttl=timedelta(days=7), data_ttl=timedelta(days=7)
+        ),
+        RedisEventIsolation(redis, key_builder=keys),
+        RedisUpdateMemory(redis, prefix=f"{prefix}:update"),
+        RedisFloodMemory(redis, per_second=settings.flood_per_second, prefix=f"{prefix}:flood"),
         redis,
     )
 

@@ -103,8 +103,11 @@ class Settings(BaseSettings):
     intake_per_minute: int = Field(default=120, ge=1, le=100_000)
     intake_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
     http_trusted_proxies: str = ""
-    # Where the rate limits live in Redis (REDIS_URL): deployments sharing one Redis differ here.
-    rate_limits_prefix: str = Field(default="shopdesk:limits", min_length=1, max_length=100)
+    # What this deployment keeps in Redis (dialogs, their locks, update marks, flood counters,
+    # rate limits) lives under REDIS_PREFIX: deployments sharing one Redis set different ones.
+    redis_prefix: str = Field(default="shopdesk", min_length=1, max_length=80)
+    # The rate limits' own prefix; empty: REDIS_PREFIX + ":limits".
+    rate_limits_prefix: str | None = Field(default=None, min_length=1, max_length=100)
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
     # Store connectors (docs/connectors.md). PUBLIC_URL: the address shops post to (the URLs
     # /connect shows); empty: WEBHOOK_URL's origin, else http://HTTP_HOST:HTTP_PORT.

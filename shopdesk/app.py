@@ -276,7 +276,8 @@ def build_limiters(settings: Settings) -> tuple[Limiter, Limiter]:
     if settings.redis_url is None:
         memory = MemoryStorage()
         return Limiter(memory), Limiter(memory)
-    storage = redis_storage(settings.redis_url, settings.rate_limits_prefix)
+    prefix = settings.rate_limits_prefix or f"{settings.redis_prefix}:limits"
+    storage = redis_storage(settings.redis_url, prefix)
     return Limiter(storage), Limiter(storage, fallback=MemoryStorage())
 
 

@@ -99,3 +99,35 @@ async def test_seen_means_handled_and_a_crashed_process_s_mark_lapses_quickly():
     finally:
         await redis.delete(*[f"{prefix}:{n}" for n in (1, 2, 3)])
         await redis.aclose()
+
+
+async def test_deployments_sharing_one_redis_keep_apart_by_prefix(sqlite_url, clock):
+    """REDIS_PREFIX: two shops' bots on one Redis see neither each other's dialogs, nor
+    update marks, nor flood counters."""
+    apps = [
+        build_app(
+            Settings(_env_file=None, database_url=sqlite_url, redis_url=REDIS_URL, redis_prefix=p),
+            session=OfflineSession(),
+            clock=clock,
+        )
+        for p in (f"shop-a-{random.random()}", f"shop-b-{random.random()}")
+    ]
+    try:
+        first, second = apps
+        user = random.randint(10**9, 2 * 10**9)
+        key = StorageKey(bot_id=first.bot.id, chat_id=user, user_id=user)
+        await first.dp.storage.set_state(key, "NewOrder:total")
+        assert await second.dp.storage.get_state(key) is None
+        update_id = random.randint(10**9, 2 * 10**9)
+        assert await first.update_memory.begin(update_id)
+        await first.update_memory.finish(update_id, ok=True)
+        assert await second.update_memory.begin(update_id)
+        first.flood_memory._now = second.flood_memory._now = lambda: 1_000_000.0
+        for _ in range(20):
+            await first.flood_memory.hit(user)
+        assert (await second.flood_memory.hit(user))[0] is True
+        assert (await first.flood_memory.hit(user))[0] is False
+    finally:
+        for app in apps:
+            await app.dp.storage.close()
+            await app.engine.dispose()
