@@ -31,6 +31,7 @@ from core.clock import SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.uow import UnitOfWorkFactory
 from core.inbox.models import InboxStatus, InboxUpdate
+from core.settings import Settings
 from tests.support.botprocess import BotProcess, bot_env
 from tests.support.factories import join, new_account
 from tests.support.tcp_proxy import TcpProxy
@@ -200,8 +201,9 @@ class Fleet:
         return total
 
     def lock_name(self, user_id: int) -> str:
-        """The member's event lock (aiogram's RedisEventIsolation, private chat)."""
-        return f"fsm:{user_id}:{user_id}:lock"
+        """The member's event lock (aiogram's RedisEventIsolation, private chat), under the
+        default REDIS_PREFIX."""
+        return f"{Settings.model_fields['redis_prefix'].default}:fsm:{user_id}:{user_id}:lock"
 
     def logs(self) -> str:
         return "\n".join(p.log() for p in self.processes)
