@@ -1,0 +1,47 @@
+"""What a member sees of a customer: built by core/customers, rendered by the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # core.orders.views shows a CustomerHistory on the order card
+    from core.orders.views import OrderSummary
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory:
+    """The one line on an order card: every order of the customer, this one included."""
+
+    customer_id: int
+    orders: int
+    spent: int  # kopecks: completed orders in the account's currency
+    currency: str
+    first_at: datetime  # the first and last orders' times (the shop's, else intake's)
+    last_at: datetime
+    usual_manager: str | None  # who handled most of their orders (ties: the latest)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """A customer in /find."""
+
+    id: int
+    name: str
+    phone: str | None
+    email: str | None
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCard:
+    id: int
+    name: str
+    phone: str | None
+    email: str | None
+    created_at: datetime
+    history: CustomerHistory
+    orders: tuple[OrderSummary, ...]  # newest first, as the member may see each
+    more: int  # orders not listed
+    may_merge: bool
