@@ -49,6 +49,7 @@ ACTIONS = {
     "service.cancelled": __("service order cancelled"),
     "service.auto_renew_changed": __("auto-renew changed"),
     "order.created": __("order created"),
+    "customer.merged": __("customers merged"),
     "order.claimed": __("order claimed"),
     "order.assigned": __("order assigned"),
     "order.unassigned": __("order unassigned"),

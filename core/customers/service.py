@@ -7,6 +7,9 @@ colleagues' ones in brief."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import func, or_, select
 
 from core.accounts.models import Account
@@ -14,7 +17,7 @@ from core.accounts.service import phone_region
 from core.customers.history import customer_history
 from core.customers.intake import merge_into
 from core.customers.models import Customer
-from core.customers.views import CustomerCard, CustomerRow
+from core.customers.views import CustomerHistory, CustomerRow
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -23,10 +26,24 @@ from core.orders import fields
 from core.orders.models import Order
 from core.orders.search import MAX_QUERY, like_prefix, name_starts, phone_digits, visible_orders
 from core.orders.service import summary_columns, summary_row
+from core.orders.views import OrderSummary
 
 CARD_ORDERS = 15
 MERGE_PERMS = (Perm.ORDERS_VIEW_ALL, Perm.ORDERS_ASSIGN)
 _MAX_HOPS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCard:
+    id: int
+    name: str
+    phone: str | None
+    email: str | None
+    created_at: datetime
+    history: CustomerHistory | None  # None: no orders (never so for a customer in use)
+    orders: tuple[OrderSummary, ...]  # newest first, as the member may see each
+    more: int  # orders not listed
+    may_merge: bool
 
 
 async def _current(uow: UnitOfWork, account_id: int, customer_id: int) -> Customer:

@@ -1,13 +1,9 @@
-"""What a member sees of a customer: built by core/customers, rendered by the adapters."""
+"""What a member sees of a customer in a line: on an order card (core.orders.views) and in /find."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # core.orders.views shows a CustomerHistory on the order card
-    from core.orders.views import OrderSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +28,3 @@ class CustomerRow:
     phone: str | None
     email: str | None
     orders: int
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerCard:
-    id: int
-    name: str
-    phone: str | None
-    email: str | None
-    created_at: datetime
-    history: CustomerHistory
-    orders: tuple[OrderSummary, ...]  # newest first, as the member may see each
-    more: int  # orders not listed
-    may_merge: bool
