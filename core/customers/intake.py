@@ -34,13 +34,16 @@ async def find_or_create(
     name: str,
     phone: str | None,
     email: str | None,
+    *,
+    at: datetime | None = None,
 ) -> Customer:
-    """The customer an order of `name`, `phone`, `email` belongs to (see the module)."""
+    """The customer an order of `name`, `phone`, `email` belongs to (see the module); a new
+    one is created `at` (default: now)."""
     phone_key, mail_key = e164(phone, region), email_key(email)
     for attempt in range(ATTEMPTS):
         try:
             async with uow.session.begin_nested():
-                return await _match(uow, account_id, name, phone_key, mail_key)
+                return await _match(uow, account_id, name, phone_key, mail_key, at)
         except IntegrityError:
             if attempt == ATTEMPTS - 1:
                 raise
@@ -48,9 +51,14 @@ async def find_or_create(
 
 
 async def _match(
-    uow: UnitOfWork, account_id: int, name: str, phone: str | None, email: str | None
+    uow: UnitOfWork,
+    account_id: int,
+    name: str,
+    phone: str | None,
+    email: str | None,
+    at: datetime | None,
 ) -> Customer:
-    now = uow.clock.now()
+    now = at or uow.clock.now()
     by_phone = by_email = None
     keys = []
     if phone is not None:
@@ -92,6 +100,21 @@ async def _match(
             customer.updated_at = now
     await uow.session.flush()
     return customer
+
+
+async def link_orders(uow: UnitOfWork, region: str, orders: list[Order]) -> None:
+    """Links orders inserted directly (the demo's past) to their customers, oldest first."""
+    for order in sorted(orders, key=lambda o: (o.created_at, o.id)):
+        customer = await find_or_create(
+            uow,
+            order.account_id,
+            region,
+            order.customer_name,
+            order.customer_phone,
+            order.customer_email,
+            at=order.created_at,
+        )
+        order.customer_id = customer.id
 
 
 async def merge_into(

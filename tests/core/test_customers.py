@@ -287,3 +287,24 @@ async def test_previous_manager_is_who_handled_the_customers_latest_order(uows, 
         newest = await uow.session.get(Order, team["ids"][2])
         assert (await previous_manager(uow, newest)).id == team["dima"].member_id
     assert none_before is None
+
+
+async def test_the_demo_has_repeat_customers_with_a_history(uows):
+    from core.demo import ORDER_COUNT, ensure_demo
+
+    demo = await ensure_demo(uows)
+    async with uows() as uow:
+        per_customer = dict(
+            (
+                await uow.session.execute(
+                    select(Order.customer_id, func.count()).group_by(Order.customer_id)
+                )
+            ).all()
+        )
+    assert None not in per_customer and sum(per_customer.values()) == ORDER_COUNT
+    repeat = [c for c, n in per_customer.items() if n > 1]
+    assert len(repeat) >= 10
+    async with uows() as uow:
+        card = await customer_card(uow, demo.actors["owner"], repeat[0])
+    assert card.history.orders == per_customer[repeat[0]] == len(card.orders)
+    assert card.phone.startswith("+79")
