@@ -44,7 +44,11 @@ async def customer_history(
                 .join(Order, Order.assignee_id == Member.id)
                 .where(Order.customer_id == customer_id)
                 .group_by(Member.id, Member.username, Member.full_name)
-                .order_by(func.count().desc(), func.max(Order.created_at).desc(), Member.id)
+                .order_by(
+                    func.count().desc(),
+                    func.max(Order.created_at).desc(),
+                    func.max(Order.id).desc(),
+                )
                 .limit(1)
             )
         ).first()
