@@ -65,6 +65,7 @@ TEXTS = {
     "comment": __("Comment"),
     "total": __("Total"),
     "customer_history": __("{orders}, {spent} spent; first {first}, last {last}"),
+    "customer_history_unpaid": __("{orders}; first {first}, last {last}"),
     "customer_usual": __("usually with {manager}"),
     "customer_first": __("👤 A new customer: this is their first order."),
     "limited_unassigned": __("Claim the order to see the customer."),

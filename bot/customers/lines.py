@@ -16,13 +16,18 @@ def orders_count(n: int) -> str:
 
 
 def history(h: CustomerHistory, timezone: str) -> str:
-    """'3 orders, 4 500,00 ₽ spent; first 02.11.2026, last 22.11.2026; usually with @anna'."""
-    text = _("{orders}, {spent} spent; first {first}, last {last}").format(
-        orders=orders_count(h.orders),
-        spent=money(h.spent, h.currency),
-        first=day(local(h.first_at, timezone).date()),
-        last=day(local(h.last_at, timezone).date()),
-    )
+    """'3 orders, 4 500,00 ₽ spent; first 02.11.2026, last 22.11.2026; usually with @anna'
+    (nothing completed yet: no money part)."""
+    values = {
+        "orders": orders_count(h.orders),
+        "spent": money(h.spent, h.currency),
+        "first": day(local(h.first_at, timezone).date()),
+        "last": day(local(h.last_at, timezone).date()),
+    }
+    if h.spent:
+        text = _("{orders}, {spent} spent; first {first}, last {last}").format(**values)
+    else:
+        text = _("{orders}; first {first}, last {last}").format(**values)
     if h.usual_manager:
         text += "; " + _("usually with {manager}").format(manager=q(h.usual_manager))
     return text

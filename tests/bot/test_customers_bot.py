@@ -128,3 +128,11 @@ async def test_only_admins_merge_customers(client, shop, uows):
         assert set(await uow.session.scalars(select(Order.customer_id))) == {first}
     history = await admin.send("/history")
     assert "покупатели объединены" in history.text
+
+
+async def test_nothing_bought_yet_leaves_the_money_out(client, shop, uows):
+    account = shop["owner"].account_id
+    await add_order(uows, account, "501", **IVAN)
+    await add_order(uows, account, "502", **IVAN)
+    card = await client(ADMIN, username="admin").send("/order 502")
+    assert card.text.endswith("👤 Покупатель: 2 заказа; первый 22.11.2026, последний 22.11.2026")

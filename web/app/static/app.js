@@ -239,8 +239,8 @@ function customerLine(c) {
   if (c.orders === 1) return t("customer_first");
   const category = new Intl.PluralRules(state.me.locale).select(c.orders);
   const orders = (state.t[`orders_${category}`] || state.t.orders_many || "{n}").replace("{n}", c.orders);
-  let line = "👤 " + t("customer_history", { orders, spent: money(c.spent, c.currency),
-    first: day(c.first_on), last: day(c.last_on) });
+  let line = "👤 " + t(c.spent ? "customer_history" : "customer_history_unpaid", {
+    orders, spent: money(c.spent, c.currency), first: day(c.first_on), last: day(c.last_on) });
   if (c.usual_manager) line += "; " + t("customer_usual", { manager: c.usual_manager });
   return line;
 }
