@@ -8,6 +8,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.customers.callbacks import CustomerCb
 from bot.format import day, local, money, q
+from core.customers.keys import readable
 from core.customers.views import CustomerHistory, CustomerRow
 
 
@@ -48,7 +49,8 @@ def card_button(customer_id: int, order_id: int = 0) -> InlineKeyboardButton:
 
 
 def row_label(row: CustomerRow) -> str:
-    parts = ["👤 " + row.name, *((row.phone,) if row.phone else ()), orders_count(row.orders)]
+    phone = (readable(row.phone),) if row.phone else ()
+    parts = ["👤 " + row.name, *phone, orders_count(row.orders)]
     return " · ".join(parts)
 
 

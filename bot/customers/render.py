@@ -11,6 +11,7 @@ from bot.customers.lines import history
 from bot.format import q
 from bot.orders.render import age_units, card_data
 from bot.orders.render import row_label as order_row
+from core.customers.keys import readable
 from core.customers.service import CustomerCard
 
 
@@ -22,7 +23,7 @@ def customer_card(
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         _("<b>👤 {name}</b> · customer #{id}").format(name=q(card.name), id=card.id),
-        _("Phone: {phone}").format(phone=q(card.phone or "—")),
+        _("Phone: {phone}").format(phone=q(readable(card.phone) if card.phone else "—")),
         _("Email: {email}").format(email=q(card.email or "—")),
     ]
     if card.history is not None:

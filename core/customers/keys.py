@@ -27,3 +27,12 @@ def email_key(raw: str | None) -> str | None:
     """The email stripped and in lower case; None when it is not one."""
     value = (raw or "").strip().lower()
     return value if "@" in value else None
+
+
+def readable(phone: str) -> str:
+    """+79001234567 → '+7 900 123-45-67' for people to read; anything else as it is."""
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
