@@ -308,3 +308,33 @@ async def test_the_demo_has_repeat_customers_with_a_history(uows):
         card = await customer_card(uow, demo.actors["owner"], repeat[0])
     assert card.history.orders == per_customer[repeat[0]] == len(card.orders)
     assert card.phone.startswith("+79")
+
+
+async def test_a_store_changing_the_phone_moves_the_order_to_that_customer(uows):
+    from core.orders.models import OrderSource
+    from core.orders.sync import ExternalOrder, sync_order
+
+    owner = await new_account(uows)
+    account = owner.account_id
+    anna = await add_order(
+        uows, account, "1", customer_phone="+7 900 111-11-11", customer_email=None
+    )
+    cmd = new_order(
+        "2", external_id="shop-2", customer_phone="+7 900 222-22-22", customer_email=None
+    )
+    async with uows() as uow:
+        result = await sync_order(uow, account, ExternalOrder(cmd), OrderSource.TILDA)
+        await uow.commit()
+    moved = result.order.id
+    wrong = (await customer_of(uows, moved)).id
+    assert wrong != (await customer_of(uows, anna)).id
+    # The shop corrects the phone: it was Anna's order.
+    fixed = new_order("2", external_id="shop-2", customer_phone="89001111111", customer_email=None)
+    async with uows() as uow:
+        await sync_order(uow, account, ExternalOrder(fixed), OrderSource.TILDA)
+        await uow.commit()
+    assert (await customer_of(uows, moved)).id == (await customer_of(uows, anna)).id
+    # The record the wrong phone made has no orders left: /find does not offer it.
+    async with uows() as uow:
+        assert [r.phone for r in await find_customers(uow, owner, "+7 900 222-22-22")] == []
+        assert [r.orders for r in await find_customers(uow, owner, "+7 900 111-11-11")] == [2]
