@@ -17,7 +17,7 @@ from core.audit.models import AuditEntry
 from core.audit.service import HistoryRow, audit
 from core.connectors import status_hooks
 from core.customers.history import customer_history
-from core.customers.intake import find_or_create
+from core.customers.intake import Person, find_or_create_many
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -267,15 +267,11 @@ async def add_orders(
     duplicates and commits. The one place orders are created: each is linked to its customer
     (found by phone, else email, or created)."""
     now = uow.clock.now()
-    region = phone_region(account)
-    orders = []
-    for cmd in commands:
-        customer = await find_or_create(
-            uow, account.id, region, cmd.customer_name, cmd.customer_phone, cmd.customer_email
-        )
-        order = _build(account, cmd, source, actor_id, now)
+    people = [Person(c.customer_name, c.customer_phone, c.customer_email) for c in commands]
+    customers = await find_or_create_many(uow, account.id, phone_region(account), people)
+    orders = [_build(account, cmd, source, actor_id, now) for cmd in commands]
+    for order, customer in zip(orders, customers, strict=True):
         order.customer_id = customer.id
-        orders.append(order)
     uow.session.add_all(orders)
     await uow.session.flush()
     for order in orders:

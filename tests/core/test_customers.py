@@ -338,3 +338,30 @@ async def test_a_store_changing_the_phone_moves_the_order_to_that_customer(uows)
     async with uows() as uow:
         assert [r.phone for r in await find_customers(uow, owner, "+7 900 222-22-22")] == []
         assert [r.orders for r in await find_customers(uow, owner, "+7 900 111-11-11")] == [2]
+
+
+async def test_a_batch_of_orders_finds_its_own_new_customers(uows):
+    """A CSV file's rows are resolved with one lookup: a later row finds the customer an
+    earlier row created, a row with both keys joins two records made earlier in the file."""
+    from core.accounts.models import Account
+    from core.orders.models import OrderSource
+    from core.orders.service import add_orders
+
+    owner = await new_account(uows)
+    rows = [
+        ("1", "+7 900 123-45-67", None),
+        ("2", None, "ivan@x.ru"),
+        ("3", "89001234567", "IVAN@x.ru"),  # both: rows 1 and 2 are one person
+        ("4", "8 (900) 123 45 67", None),
+        ("5", "+7 901 000-00-00", None),
+    ]
+    cmds = [new_order(n, customer_phone=p, customer_email=e) for n, p, e in rows]
+    async with uows() as uow:
+        account = await uow.session.get(Account, owner.account_id)
+        stored = await add_orders(uow, account, cmds, OrderSource.CSV, owner.member_id)
+        await uow.commit()
+    ids = [o.customer_id for o in stored]
+    assert ids[0] == ids[1] == ids[2] == ids[3] != ids[4]
+    [ivan, other] = await customers(uows, owner.account_id)
+    assert (ivan.phone, ivan.email) == (E164, "ivan@x.ru")
+    assert other.phone == "+79010000000"
