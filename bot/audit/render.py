@@ -101,6 +101,7 @@ FIELD_NAMES = {
     "role": __("role"),
     "base": __("based on"),
     "name": __("name"),
+    "customer": __("customer"),
     "permissions": __("permissions"),
     "balance": __("balance"),
     "amount": __("amount"),

@@ -184,7 +184,7 @@ async def merge_into(
     """`drop`'s orders go to `keep`, which takes the phone and email it lacks; `drop` stays as
     a pointer to `keep`. Audited as "customer.merged" (by the actor, or the system)."""
     await uow.session.flush()  # both have their ids (either may be new in this batch)
-    before = {"customer": drop.id, "name": drop.name}
+    before = {"customer_id": drop.id, "customer": drop.name}
     phone, email = drop.phone, drop.email
     drop.phone = drop.email = None
     drop.merged_into = keep.id
@@ -209,5 +209,5 @@ async def merge_into(
         "customer.merged",
         keep,
         before=before,
-        after={"customer": keep.id, "name": keep.name},
+        after={"customer_id": keep.id, "customer": keep.name},
     )

@@ -127,7 +127,7 @@ async def test_only_admins_merge_customers(client, shop, uows):
     async with uows() as uow:
         assert set(await uow.session.scalars(select(Order.customer_id))) == {first}
     history = await admin.send("/history")
-    assert "покупатели объединены" in history.text
+    assert "покупатели объединены\n    покупатель: И. Петров → Иван Петров" in history.text
 
 
 async def test_nothing_bought_yet_leaves_the_money_out(client, shop, uows):
