@@ -4,7 +4,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -42,6 +50,8 @@ class Order(Base):
         Index("ix_orders_feed", "account_id", "created_at", "id"),
         Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
         Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
+        # The claim-timer job: open unassigned orders whose timer has steps left.
+        Index("ix_orders_unclaimed", "account_id", "assignee_id", "claim_step", "created_at"),
         # Sales reports: completed orders by completion time, covering the summed columns.
         Index(
             "ix_orders_completed",
@@ -81,6 +91,9 @@ class Order(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why it was cancelled: a code of core.orders.service.CANCEL_REASONS or the member's words.
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    # How far the claim timer went while it waited unclaimed (core.orders.claims.Step): each step
+    # is taken once, by a compare-and-set on this column.
+    claim_step: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
 
 class OrderSubscription(Base):

@@ -29,6 +29,9 @@ ASSIGNED_TO_YOU = "order_assigned_to_you"
 TAKEN_FROM_YOU = "order_taken_from_you"
 CLAIMED = "order_claimed"
 CHANGED_BY_STORE = "order_changed_by_store"
+AUTO_ASSIGNED = "order_auto_assigned"
+UNCLAIMED = "order_unclaimed"  # re-announced to the managers on shift
+ESCALATED = "order_escalated"  # to the owner and admins who opted in to alerts
 
 
 def announcement_key(order_id: int) -> str:

@@ -20,7 +20,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
-from core.orders import fields, notices
+from core.orders import distribution, fields, notices
 from core.orders.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -270,6 +270,7 @@ async def add_orders(
         _audit(
             uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
         )
+    await distribution.assign_new(uow, account, orders)
     await notices.announce_new(uow, account, orders)
     return orders
 
