@@ -41,8 +41,10 @@ async def set_shift(uow: UnitOfWork, actor: Actor, on: bool) -> ShiftState:
     if member.on_shift != on:
         member.on_shift = on
         member.shift_started_at = uow.clock.now() if on else None
-        action = "member.shift_started" if on else "member.shift_ended"
-        audit(uow, actor, action, member)
+        if on:
+            audit(uow, actor, "member.shift_started", member)
+        else:
+            audit(uow, actor, "member.shift_ended", member)
         await uow.commit()
     return ShiftState(member.on_shift, member.shift_started_at if on else None)
 
