@@ -57,7 +57,7 @@ def users_list(page: MembersPage) -> tuple[str, InlineKeyboardMarkup]:
             icon=STATUS_ICONS.get(member.status, ""),
             name=member.display_name,
             role=role_name(member.role.code),
-            shift=" · 🟢" if member.on_shift and member.status == "active" else "",
+            shift=" · 💼" if member.on_shift and member.status == "active" else "",
         )
         builder.button(
             text=label[:64], callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id)
@@ -79,7 +79,7 @@ def users_list(page: MembersPage) -> tuple[str, InlineKeyboardMarkup]:
     )
     if page.on_shift:
         names = ", ".join(q(name) for name in page.on_shift)
-        text += "\n" + _("🟢 On shift now: {names}").format(names=names)
+        text += "\n" + _("💼 On shift now: {names}").format(names=names)
     else:
         text += "\n" + _("Nobody is on shift now.")
     return text, builder.as_markup()
