@@ -184,3 +184,25 @@ async def test_owner_sets_distribution_and_new_orders_go_to_the_shift(
     await client(VASYA).click("Открыть")
     log = await client(VASYA).click("📜 История")
     assert "назначен автоматически: меньше всего открытых заказов" in log.text
+
+
+async def test_the_report_shows_the_speed_in_each_language(app, shop, client, clock, uows):
+    from core.orders.service import change_status, claim_order
+
+    order = await add_order(uows, shop["owner"].account_id, "1")
+    clock.set(msk(7, 10, 12))
+    async with uows() as uow:
+        await claim_order(uow, shop["m1"], order)
+    clock.set(msk(7, 13, 12))
+    async with uows() as uow:
+        await change_status(uow, shop["m1"], order, "completed")
+    admin = client(ADMIN)
+    ru = await admin.send("/report")
+    assert "<b>Скорость</b> (медианы): время до взятия (рабочее) · от взятия до выполнения" in (
+        ru.text
+    )
+    assert "@petya: 12 мин · 3 ч" in ru.text
+    assert "@vasya" not in ru.text.split("Скорость")[1]  # nothing to measure: no line
+    await admin.send("/lang en")
+    en = await admin.send("/report")
+    assert "@petya: 12 min · 3 h" in en.text
