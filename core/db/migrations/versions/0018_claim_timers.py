@@ -56,6 +56,20 @@ def upgrade() -> None:
         # The report's speed: orders first taken into work in a period.
         batch_op.create_index("ix_orders_claimed", ["account_id", "claimed_at"])
 
+    # Orders waiting from before the upgrade are not re-announced and escalated all at once:
+    # their timers count as run (they show as overdue in /orders all the same).
+    orders = sa.table(
+        "orders",
+        sa.column("claim_step", sa.SmallInteger()),
+        sa.column("assignee_id", sa.BigInteger()),
+        sa.column("status", sa.String()),
+    )
+    op.execute(
+        orders.update()
+        .where(orders.c.assignee_id.is_(None), orders.c.status.in_(("new", "in_progress")))
+        .values(claim_step=2)
+    )
+
 
 def downgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
