@@ -229,7 +229,7 @@ async def set_work_hours(uow: UnitOfWork, actor: Actor, text: str) -> AccountSet
     if match is None:
         raise InvalidInput("work_hours", value=(text or "").strip()[:20])
     start, end = int(match[1]), int(match[2])
-    if not 0 <= start < end <= 24:
+    if not 0 <= start < end <= 23:
         raise InvalidInput("work_hours", value=(text or "").strip()[:20])
     values = {"work_start": start, "work_end": end}
     if days.strip():
