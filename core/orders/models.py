@@ -50,8 +50,8 @@ class Order(Base):
         Index("ix_orders_feed", "account_id", "created_at", "id"),
         Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
         Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
-        # The claim-timer job: open unassigned orders whose timer has steps left.
-        Index("ix_orders_unclaimed", "account_id", "assignee_id", "claim_step", "created_at"),
+        # The claim-timer job, across accounts: open unassigned orders whose timer has steps left.
+        Index("ix_orders_unclaimed", "assignee_id", "status", "claim_step", "created_at"),
         # The report's speed: orders first taken into work in a period.
         Index("ix_orders_claimed", "account_id", "claimed_at"),
         # Sales reports: completed orders by completion time, covering the summed columns.

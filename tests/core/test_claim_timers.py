@@ -159,3 +159,32 @@ async def test_overdue_counts_unclaimed_orders_past_their_time(uows, clock, team
     async with uows() as uow:
         account = await uow.session.get(Account, account_id)
         assert await claims.count_overdue(uow, account) == 2
+
+
+async def test_the_jobs_queries_search_an_index(uows, clock, team, engine):
+    """Every minute the job looks for waiting orders across all accounts: an index search,
+    never a walk over the orders table."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    from sqlalchemy import event
+
+    await add_order(uows, team["owner"].account_id, "1")
+    statements = []
+
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:
+        if "FROM orders" in statement and "claim_step" in statement:
+            statements.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await at(uows, clock, msk(7, 10, 15))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) >= 2
+    async with engine.connect() as conn:
+        for statement, params in statements:
+            if statement.lstrip().upper().startswith("UPDATE"):
+                continue
+            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            steps = [row[-1] for row in plan if "orders" in row[-1]]
+            assert steps and all(step.startswith("SEARCH") for step in steps), steps

@@ -49,9 +49,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("claim_step", sa.SmallInteger(), server_default="0", nullable=False)
         )
-        # The claim-timer job reads open unassigned orders whose timer has not run out.
+        # The claim-timer job, across accounts: open unassigned orders whose timer has steps left.
         batch_op.create_index(
-            "ix_orders_unclaimed", ["account_id", "assignee_id", "claim_step", "created_at"]
+            "ix_orders_unclaimed", ["assignee_id", "status", "claim_step", "created_at"]
         )
         # The report's speed: orders first taken into work in a period.
         batch_op.create_index("ix_orders_claimed", ["account_id", "claimed_at"])
