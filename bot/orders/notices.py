@@ -117,6 +117,33 @@ def escalated(params: dict[str, Any]) -> Rendered:
     return text, InlineKeyboardMarkup(inline_keyboard=[[claim, assign]])
 
 
+def _working_minutes(minutes: int) -> str:
+    return ngettext("{n} working minute", "{n} working minutes", minutes).format(n=minutes)
+
+
+def many_unclaimed(params: dict[str, Any]) -> Rendered:
+    """The first step for many orders at once: a count, no buttons."""
+    count = params["count"]
+    text = ngettext(
+        "⏰ {count} order has waited {waited} and nobody has claimed it yet. "
+        "See /orders → Unassigned.",
+        "⏰ {count} orders have waited {waited} and nobody has claimed them yet. "
+        "See /orders → Unassigned.",
+        count,
+    )
+    return text.format(count=count, waited=_working_minutes(params["minutes"])), None
+
+
+def many_escalated(params: dict[str, Any]) -> Rendered:
+    count = params["count"]
+    text = ngettext(
+        "🚨 {count} order is still unclaimed after {waited}. See /orders → Unassigned.",
+        "🚨 {count} orders are still unclaimed after {waited}. See /orders → Unassigned.",
+        count,
+    )
+    return text.format(count=count, waited=_working_minutes(params["minutes"])), None
+
+
 def auto_assigned(params: dict[str, Any]) -> Rendered:
     """To the manager an order went to automatically, saying why."""
     summary = _summary(params)
@@ -141,4 +168,6 @@ def order_renderers() -> dict[str, Any]:
         notices.UNCLAIMED: unclaimed,
         notices.ESCALATED: escalated,
         notices.AUTO_ASSIGNED: auto_assigned,
+        notices.UNCLAIMED_MANY: many_unclaimed,
+        notices.ESCALATED_MANY: many_escalated,
     }

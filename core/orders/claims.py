@@ -117,45 +117,81 @@ async def _reannounce_to(uow: UnitOfWork, account: Account) -> list[Recipient]:
     return [Recipient(m.telegram_id, m.locale or account.locale, m.id) for m in members]
 
 
+async def _recipients(uow: UnitOfWork, account: Account, step: Step) -> list[Recipient]:
+    if step == Step.REANNOUNCED:
+        return await _reannounce_to(uow, account)
+    return await outbox.alert_recipients(uow, account)
+
+
 async def _tell(uow: UnitOfWork, account: Account, order: Order, step: Step) -> int:
     params = notices.order_params(order, None, account.timezone)
     params["minutes"] = account.claim_minutes * int(step)
-    if step == Step.REANNOUNCED:
-        recipients, kind = await _reannounce_to(uow, account), notices.UNCLAIMED
-    else:
-        recipients, kind = await outbox.alert_recipients(uow, account), notices.ESCALATED
+    kind = notices.UNCLAIMED if step == Step.REANNOUNCED else notices.ESCALATED
     return await outbox.enqueue(
         uow,
         account=account,
         event_key=f"order:{order.id}:claim_step:{int(step)}",
         kind=kind,
         params=params,
-        recipients=recipients,
+        recipients=await _recipients(uow, account, step),
         respect_quiet_hours=False,
     )
 
 
-async def advance(uow: UnitOfWork, account: Account, order_id: int, seen: int) -> bool:
-    """Moves one order's timer from the step `seen` to where it is due now, with the messages
-    of each step passed; False when another run (or a claim) got there first."""
-    now = uow.clock.now()
+async def _move(uow: UnitOfWork, account: Account, order_id: int, seen: int) -> Step | None:
+    """The compare-and-set of one order's step (None: another run or a claim came first)."""
     order = await uow.session.get(Order, order_id)
-    target = due_step(account, order.created_at, now)
+    target = due_step(account, order.created_at, uow.clock.now())
     if target <= seen:
-        return False
+        return None
     result = await uow.session.execute(
         update(Order)
         .where(Order.id == order_id, Order.claim_step == seen, *_unclaimed(account.id))
         .values(claim_step=int(target))
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    return target if result.rowcount == 1 else None
+
+
+async def advance(uow: UnitOfWork, account: Account, order_id: int, seen: int) -> bool:
+    """Moves one order's timer from the step `seen` to where it is due now, with the messages
+    of each step passed; False when another run (or a claim) got there first."""
+    target = await _move(uow, account, order_id, seen)
+    if target is None:
         await uow.rollback()
         return False
+    order = await uow.session.get(Order, order_id)
     for step in range(seen + 1, target + 1):
         await _tell(uow, account, order, Step(step))
     await uow.commit()
     return True
+
+
+async def advance_many(uow: UnitOfWork, account: Account, due: list[tuple[int, int]]) -> int:
+    """More orders due at once than ANNOUNCE_EACH_LIMIT (a CSV import nobody took): every
+    order's step moves as in `advance`, and each step is told once, as a count, in the same
+    transaction."""
+    passed: dict[Step, list[int]] = {Step.REANNOUNCED: [], Step.ESCALATED: []}
+    for order_id, seen in due:
+        target = await _move(uow, account, order_id, seen)
+        for step in range(seen + 1, (target or seen) + 1):
+            passed[Step(step)].append(order_id)
+    for step, ids in passed.items():
+        if not ids:
+            continue
+        kind = notices.UNCLAIMED_MANY if step == Step.REANNOUNCED else notices.ESCALATED_MANY
+        params = {"count": len(ids), "minutes": account.claim_minutes * int(step)}
+        await outbox.enqueue(
+            uow,
+            account=account,
+            event_key=f"orders:{account.id}:claim_step:{int(step)}:{min(ids)}-{max(ids)}",
+            kind=kind,
+            params=params,
+            recipients=await _recipients(uow, account, step),
+            respect_quiet_hours=False,
+        )
+    await uow.commit()
+    return len({i for ids in passed.values() for i in ids})
 
 
 async def run_claim_timers(uows: UnitOfWorkFactory) -> int:
@@ -167,6 +203,11 @@ async def run_claim_timers(uows: UnitOfWorkFactory) -> int:
         async with uows() as uow:
             account = await uow.session.get(Account, account_id)
             due = await _due_orders(uow, account, uow.clock.now())
+        if len(due) > notices.ANNOUNCE_EACH_LIMIT:
+            async with uows() as uow:
+                account = await uow.session.get(Account, account_id)
+                moved += await advance_many(uow, account, due)
+            continue
         for order_id, seen in due:
             async with uows() as uow:
                 account = await uow.session.get(Account, account_id)

@@ -32,6 +32,8 @@ CHANGED_BY_STORE = "order_changed_by_store"
 AUTO_ASSIGNED = "order_auto_assigned"
 UNCLAIMED = "order_unclaimed"  # re-announced to the managers on shift
 ESCALATED = "order_escalated"  # to the owner and admins who opted in to alerts
+UNCLAIMED_MANY = "orders_unclaimed"  # the same for many orders at once, as a count
+ESCALATED_MANY = "orders_escalated"
 
 
 def announcement_key(order_id: int) -> str:

@@ -206,3 +206,30 @@ async def test_the_report_shows_the_speed_in_each_language(app, shop, client, cl
     await admin.send("/lang en")
     en = await admin.send("/report")
     assert "@petya: 12 min · 3 h" in en.text
+
+
+async def test_many_waiting_orders_come_as_one_message(app, shop, client, clock, deliver, uows):
+    await client(PETYA).send("/shift on")
+    for n in range(12):
+        await add_order(uows, shop["owner"].account_id, f"M{n}")
+    clock.set(msk(7, 10, 22))  # a 22-minute claim time: "рабочие минуты"
+    from sqlalchemy import update
+
+    from core.accounts.models import Account
+
+    async with uows() as uow:
+        await uow.session.execute(update(Account).values(claim_minutes=22))
+        await uow.commit()
+    await tick(app, deliver)
+    [one] = sent(app, PETYA, "⏰")
+    assert one.text == (
+        "⏰ 12 заказов ждут уже 22 рабочие минуты, и их никто не взял. Смотрите /orders → "
+        "Свободные."
+    )
+    await client(OWNER).send("/lang en")
+    clock.set(msk(7, 10, 44))
+    await tick(app, deliver)
+    [escalated] = sent(app, OWNER, "🚨")
+    assert escalated.text == (
+        "🚨 12 orders are still unclaimed after 44 working minutes. See /orders → Unassigned."
+    )

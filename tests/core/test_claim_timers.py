@@ -188,3 +188,29 @@ async def test_the_jobs_queries_search_an_index(uows, clock, team, engine):
             plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
             steps = [row[-1] for row in plan if "orders" in row[-1]]
             assert steps and all(step.startswith("SEARCH") for step in steps), steps
+
+
+async def test_many_orders_at_once_are_told_as_one_count_per_step(uows, clock, team):
+    limit = notices.ANNOUNCE_EACH_LIMIT
+    ids = [await add_order(uows, team["owner"].account_id, f"M{n}") for n in range(limit + 2)]
+    assert await at(uows, clock, msk(7, 10, 15)) == limit + 2
+    async with uows() as uow:
+        many = list(
+            await uow.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == notices.UNCLAIMED_MANY)
+            )
+        )
+    assert [(m.member_id, m.params) for m in many] == [
+        (team["petya"].member_id, {"count": limit + 2, "minutes": 15})
+    ]
+    assert await messages(uows, notices.UNCLAIMED) == []  # no message per order
+    assert {await step_of(uows, i) for i in ids} == {claims.Step.REANNOUNCED}
+    assert await at(uows, clock, msk(7, 10, 20)) == 0
+    assert await at(uows, clock, msk(7, 10, 30)) == limit + 2
+    async with uows() as uow:
+        escalated = list(
+            await uow.session.scalars(
+                select(OutboxMessage.member_id).where(OutboxMessage.kind == notices.ESCALATED_MANY)
+            )
+        )
+    assert sorted(escalated) == sorted([team["owner"].member_id, team["admin"].member_id])
