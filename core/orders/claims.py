@@ -130,7 +130,7 @@ async def _tell(uow: UnitOfWork, account: Account, order: Order, step: Step) -> 
     return await outbox.enqueue(
         uow,
         account=account,
-        event_key=f"order:{order.id}:claim_step:{int(step)}",
+        event_key=notices.claim_step_key(order.id, int(step)),
         kind=kind,
         params=params,
         recipients=await _recipients(uow, account, step),

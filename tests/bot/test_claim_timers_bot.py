@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from aiogram.methods import SendMessage
+from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import select
 
 from core.jobs import run_all
@@ -93,6 +93,16 @@ async def test_an_unclaimed_order_is_reannounced_then_escalated_in_each_language
     assert "@petya" in picker.buttons
     card = await owner.click("@petya")
     assert card.alert == "Done."
+    await deliver()
+    # The re-announcements are edited to say who took the order, each in its own language.
+    edits = {
+        int(r.chat_id): r.text
+        for r in app.bot.session.requests
+        if isinstance(r, EditMessageText) and r.chat_id is not None
+    }
+    assert "@petya" in edits[PETYA] and edits[PETYA].startswith("✅ Заказ №1")
+    assert "@petya" in edits[VASYA] and edits[VASYA].startswith("✅ Order №1")
+    assert edits[OWNER].startswith("<b>Order №1</b>")  # the owner's card stays as it is
     async with uows() as uow:
         order = (await uow.session.scalars(select(Order))).one()
         petya_id = await uow.session.scalar(select(Member.id).where(Member.telegram_id == PETYA))
