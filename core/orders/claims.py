@@ -10,12 +10,13 @@ together with its outbox rows, so it happens once per order across restarts and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import IntEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from core.accounts.hours import after_working_time, working_time_between
+from core.accounts.hours import after_working_time, working_day, working_time_between
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.notifications import outbox
@@ -63,16 +64,34 @@ def _unclaimed(account_id: int):
     )
 
 
+def overdue_since(account: Account, now: datetime) -> datetime | None:
+    """The latest creation time of an order that is past its claim time at `now` (every older
+    one is too: working time only grows with age); None: none can be yet."""
+    zone = ZoneInfo(account.timezone)
+    left = claim_span(account)
+    day = now.astimezone(zone).date()
+    for _ in range(7 * (left // timedelta(hours=1) + 2)):
+        if working_day(account, day):
+            opens = datetime.combine(day, time(account.work_start), zone)
+            end = min(datetime.combine(day, time(account.work_end), zone), now)
+            if end > opens:
+                if end - left >= opens:
+                    return end - left
+                left -= end - opens
+        day -= timedelta(days=1)
+    return None
+
+
 async def count_overdue(uow: UnitOfWork, account: Account) -> int:
-    """Unclaimed open orders past their time. Working time never exceeds wall time, so only
-    orders older than the span in wall time are read and checked."""
-    now = uow.clock.now()
-    created = await uow.session.scalars(
-        select(Order.created_at).where(
-            *_unclaimed(account.id), Order.created_at <= now - claim_span(account)
-        )
+    """Unclaimed open orders past their time: one count up to `overdue_since`."""
+    since = overdue_since(account, uow.clock.now())
+    if since is None:
+        return 0
+    return await uow.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(*_unclaimed(account.id), Order.created_at <= since)
     )
-    return sum(1 for at in created if overdue(account, at, now))
 
 
 async def _accounts_waiting(uow: UnitOfWork, now: datetime) -> list[int]:

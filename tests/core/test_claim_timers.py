@@ -5,7 +5,7 @@ race or the job was down)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -214,3 +214,18 @@ async def test_many_orders_at_once_are_told_as_one_count_per_step(uows, clock, t
             )
         )
     assert sorted(escalated) == sorted([team["owner"].member_id, team["admin"].member_id])
+
+
+@pytest.mark.parametrize("minutes", [1, 15, 45, 600])
+@pytest.mark.parametrize("now", [msk(7, 9, 20), msk(7, 12), msk(8, 9, 5), msk(12, 12), msk(14, 9)])
+def test_overdue_since_agrees_with_the_rule_for_every_creation_time(minutes, now):
+    """The count's bound and the per-order rule say the same for creation times every 5
+    minutes over the preceding ten days."""
+    hours = dict(work_start=9, work_end=18, work_days="12345")
+    account = Account(timezone="Europe/Moscow", claim_minutes=minutes, **hours)
+    since = claims.overdue_since(account, now)
+    moment = now - timedelta(days=10)
+    while moment <= now:
+        expected = claims.overdue(account, moment, now)
+        assert (since is not None and moment <= since) == expected, (moment, since)
+        moment += timedelta(minutes=5)
