@@ -58,13 +58,13 @@ from core.notifications import outbox
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import OutboxMessage
 from core.orders.models import Order, OrderStatus
-from core.orders.service import OrderTab, claim_order, list_orders
+from core.orders.service import OrderTab, claim_order, intake_order, list_orders
 from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
 from tests.support.fleetsend import send_across_processes
-from tests.support.orders import many_managers
+from tests.support.orders import many_managers, new_order
 from tests.support.telegram_standin import TelegramStandIn
 from tests.support.webapp import sign_init_data, webapp_settings
 from web.server import build_web_app
@@ -82,6 +82,8 @@ FULL = {
     "orders_large": 1_000_000,
     "claim_orders": 200,
     "claimers": 20,
+    "auto_orders": 1_000,
+    "auto_managers": 20,
     "services_small": 10_000,
     "services_large": 100_000,
     "report_orders": 100_000,
@@ -98,6 +100,8 @@ QUICK = {
     "orders_large": 10_000,
     "claim_orders": 50,
     "claimers": 20,
+    "auto_orders": 200,
+    "auto_managers": 20,
     "services_small": 100,
     "services_large": 300,
     "report_orders": 5_000,
@@ -113,6 +117,7 @@ TARGETS = {
     "list scaling, first page": "≤ 1.5×",
     "list scaling, page 50": "≤ 1.5×",
     "claim": "1 winner per order, 0 errors",
+    "auto-assignment": "≤ 2×; none above the cap, spread within 1 of even",
     "renewal sweep": "≤ 10×",
     "renewal per-service growth": "≤ 1.3×",
     "report": "≤ 3×",
@@ -567,6 +572,81 @@ async def bench_claim(report: Report, dbs: Databases, sizes: dict, kind: str) ->
         )
 
 
+async def _arrivals(
+    uows: UnitOfWorkFactory, account_id: int, count: int, tag: str, at_once: int
+) -> float:
+    """`count` orders arriving at once through the intake (each a customer of its own), as
+    many in flight as the pool has connections (a server's workers would queue the rest)."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def arrive(n: int) -> None:
+        cmd = new_order(f"{tag}{n}", external_id=f"{tag}-{n}", customer_phone=f"+7902{n:07}")
+        async with gate, uows() as uow:
+            await intake_order(uow, account_id, cmd)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(arrive(n) for n in range(count)))
+    return time.perf_counter() - began
+
+
+async def bench_auto_assign(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
+    """Orders arriving at once, given to managers on shift (distribution auto), against the
+    same arrivals announced and each taken by a plain claim: time per order."""
+    count, managers = sizes["auto_orders"], sizes["auto_managers"]
+    cap = -(-count // managers)  # just room for all: the cap binds, the spread must be even
+    async with dbs.fresh(kind, "auto", pool_size=managers) as engine:
+        uows, owner, crew = await shop(engine, managers)
+        async with uows() as uow:
+            await uow.session.execute(update(Account).values(distribution="auto", open_cap=cap))
+            await uow.session.execute(
+                update(Member)
+                .where(Member.id.in_([a.member_id for a in crew]))
+                .values(on_shift=True)
+            )
+            await uow.commit()
+        auto = await _arrivals(uows, owner.account_id, count, "A", managers)
+        async with engine.connect() as conn:
+            load = dict(
+                (
+                    await conn.execute(
+                        select(Order.assignee_id, func.count())
+                        .where(Order.number.like("A%"))
+                        .group_by(Order.assignee_id)
+                    )
+                ).all()
+            )
+    async with dbs.fresh(kind, "plainclaim", pool_size=managers) as engine:
+        uows, owner, crew = await shop(engine, managers)
+        plain = await _arrivals(uows, owner.account_id, count, "P", managers)
+        async with engine.connect() as conn:
+            ids = list(await conn.scalars(select(Order.id).order_by(Order.id)))
+
+        async def claimer(i: int, actor) -> None:
+            for order_id in ids[i::managers]:
+                async with uows() as uow:
+                    await claim_order(uow, actor, order_id)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(claimer(i, a) for i, a in enumerate(crew)))
+        plain += time.perf_counter() - began
+    even = count / managers
+    spread_ok = None not in load and all(abs(n - even) <= 1 for n in load.values())
+    ok = spread_ok and len(load) == managers and max(load.values()) <= cap
+    if not ok:
+        report.fail(f"auto-assignment [{kind}]: cap {cap}, load {sorted(load.values())}")
+    report.add(
+        Figure(
+            f"auto-assignment [{kind}]",
+            auto / plain,
+            "x",
+            f"{auto / count * 1000:.2f} ms per order auto-assigned vs {plain / count * 1000:.2f} "
+            f"ms arriving + claimed; {count} orders at once, {managers} managers, cap {cap}, "
+            f"{min(load.values(), default=0)}–{max(load.values(), default=0)} each",
+            ok and auto / plain <= 2,
+        )
+    )
+
+
 async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
     uows, owner, _ = await shop(engine, 1)
     async with uows() as uow:
@@ -883,6 +963,7 @@ async def main(args: argparse.Namespace) -> int:
         for kind in dbs.kinds():
             steps += [
                 (f"claim {kind}", bench_claim(report, dbs, sizes, kind)),
+                (f"auto-assignment {kind}", bench_auto_assign(report, dbs, sizes, kind)),
                 (f"report {kind}", bench_report(report, dbs, sizes, kind)),
                 (f"renewals {kind}", bench_renewals(report, dbs, sizes, kind)),
                 (f"lists {kind}", bench_lists(report, dbs, sizes, kind)),
@@ -932,7 +1013,7 @@ def table(report: Report, sizes: dict, quick: bool, took: float) -> None:
         base = f.name.split(" [")[0]
         target = TARGETS.get(base, "—")
         met = "—" if f.ok is None else ("yes" if f.ok else "NO")
-        if quick and f.ok is not None and base not in ("claim",):
+        if quick and f.ok is not None and base not in ("claim", "auto-assignment"):
             met = f"({met})"  # quick sizes: speed is not judged
         print(f"| {f.name} | {fmt(f)} | {target} | {met} | {f.detail} |")
     if quick:

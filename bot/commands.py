@@ -49,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
+    Command("shift", __("your shift: /shift on|off"), (Perm.ORDERS_CLAIM,)),
     Command("tasks", __("tasks: mine, overdue, all"), (Perm.TASKS_MANAGE,)),
     Command(
         "task", __("add a task: /task 1042 Call the customer tomorrow 15:00"), (Perm.TASKS_MANAGE,)
@@ -64,7 +65,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("alerts", __("account alerts: /alerts on|off"), (Perm.USERS_MANAGE,)),
     Command("quiet", __("quiet hours for alerts: /quiet on|off"), owner_only=True),
     Command(
-        "settings", __("time zone, quiet hours, morning/evening hours, country"), owner_only=True
+        "settings",
+        __("time zone, hours, country, claim time and distribution of orders"),
+        owner_only=True,
     ),
     Command("tariff", __("tariff, seats and paid-through date"), TARIFF_VIEW),
     Command("invoice", __("invoice preview: /invoice [1|3|6|12]"), TARIFF_VIEW),

@@ -251,6 +251,13 @@ MESSAGES = {
     "quiet_window": __("Write quiet hours like 22-8 (from 22:00 to 08:00), or off."),
     "day_hours": __("Write the morning and evening hours like 9 19 (morning before evening)."),
     "hour_format": __("“{value}” is not an hour: write a number from 0 to 23."),
+    "work_hours": __(
+        "Write working hours like 9-18 (from 09:00 to 18:00), days optional: 9-18 1-5."
+    ),
+    "work_days": __("Write working days as weekday numbers, Monday = 1: 1-5 or 123456."),
+    "claim_minutes": __("Write the minutes as a whole number from {low} to {high}."),
+    "open_cap": __("Write the cap as a whole number from {low} to {high}."),
+    "distribution": __("Write claim (whoever claims first) or auto (to a manager on shift)."),
     "country_code": __("“{value}” is not a country code: write two letters, e.g. RU, KZ, BY."),
     "role_assign_needs_view": __(
         "A role that may reassign colleagues' orders must see them: add orders.view_team "

@@ -58,6 +58,7 @@ from bot.reports.sent_charts import SentCharts
 from bot.requests import ResilientRequests
 from bot.routing import FeatureRouter, seal
 from bot.settings import router as settings_router
+from bot.shifts import router as shifts_router
 from bot.start import router as start_router
 from bot.tariff import dialog as tariff_dialog
 from bot.tariff import router as tariff_router
@@ -107,6 +108,7 @@ def build_routers() -> list[Router]:
         orders_router.build_router(),
         orders_router.build_reason_router(),
         announce_router.build_router(),
+        shifts_router.build_router(),
         task_dialog.build_router(),  # before neworder: /cancel inside a task dialog
         tasks_router.build_router(),
         neworder.build_router(),

@@ -83,6 +83,7 @@ TEXTS = {
     "log_order.created": __("Order received"),
     "log_order.claimed": __("Claimed"),
     "log_order.assigned": __("Assigned"),
+    "log_order.auto_assigned": __("Assigned automatically"),
     "log_order.unassigned": __("Unassigned"),
     "log_order.status_changed": __("Status changed"),
     "log_order.reopened": __("Reopened"),

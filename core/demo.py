@@ -308,6 +308,8 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 assignee_id=manager.member_id if manager else None,
                 # Taken within 3–39 minutes (not drawn from rng: the demo's data stays as it was).
                 claimed_at=created + timedelta(minutes=3 + n * 7 % 37) if manager else None,
+                # The claim timers of the demo's past have run (no flood at the first /clock).
+                claim_step=2,
                 placed_at=created,
                 created_at=created,
                 updated_at=created,

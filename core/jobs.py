@@ -15,6 +15,7 @@ from core.db.uow import UnitOfWorkFactory
 from core.invoices.operator import load_operator
 from core.invoices.renewal import issue_renewal_invoices
 from core.journal.renewals import run_renewals
+from core.orders import claims, shifts
 from core.retention import EVERY as RETENTION_EVERY
 from core.retention import retained, run_retention
 from core.settings import Settings
@@ -53,6 +54,8 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
             ),
         ),
         Job("task_reminders", task_reminders.EVERY, task_reminders.send_due_reminders),
+        Job("claim_timers", claims.EVERY, claims.run_claim_timers),
+        Job("shift_auto_off", shifts.EVERY, shifts.end_shifts),
         Job(
             "retention",
             RETENTION_EVERY,

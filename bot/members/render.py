@@ -53,10 +53,11 @@ def welcome(member: Member, account_name: str) -> str:
 def users_list(page: MembersPage) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for member in page.members:
-        label = "{icon} {name} · {role}".format(
+        label = "{icon} {name} · {role}{shift}".format(
             icon=STATUS_ICONS.get(member.status, ""),
             name=member.display_name,
             role=role_name(member.role.code),
+            shift=" · 💼" if member.on_shift and member.status == "active" else "",
         )
         builder.button(
             text=label[:64], callback_data=MemberCb(op=MemberOp.CARD, member_id=member.id)
@@ -76,6 +77,11 @@ def users_list(page: MembersPage) -> tuple[str, InlineKeyboardMarkup]:
     text = _("<b>Members</b> (page {page}). Tap a member to open their card.").format(
         page=page.page + 1
     )
+    if page.on_shift:
+        names = ", ".join(q(name) for name in page.on_shift)
+        text += "\n" + _("💼 On shift now: {names}").format(names=names)
+    else:
+        text += "\n" + _("Nobody is on shift now.")
     return text, builder.as_markup()
 
 
@@ -177,6 +183,8 @@ def removed(removal: Removal) -> str:
     text = done("remove", removal.member)
     dated = _paid_until(removal)
     return text + "\n" + dated if dated else text
+
+
 def transfer_confirm(member: Member) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     builder.button(

@@ -144,7 +144,16 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
     )
     units = age_units()
     rows = [tabs]
-    rows += [[_order_button(row_label(summary, now, units), summary.id)] for summary in page.rows]
+    rows += [
+        [_order_button(_late(summary, page) + row_label(summary, now, units), summary.id)]
+        for summary in page.rows
+    ]
+    if page.overdue:
+        head += "\n" + ngettext(
+            "⏰ {n} unclaimed order is past its claim time.",
+            "⏰ {n} unclaimed orders are past their claim time.",
+            page.overdue,
+        ).format(n=page.overdue)
     nav = []
     back, forward = (_("◀ Older"), _("Newer ▶")) if page.open_only else (_("◀ Newer"), _("Older ▶"))
     if page.newer is not None:
@@ -157,6 +166,11 @@ def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMar
         rows.append(nav)
     rows.append(statuses)
     return head, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _late(summary: OrderSummary, page: OrdersPage) -> str:
+    """The mark of an unclaimed order past its claim time."""
+    return "⏰ " if summary.id in page.late else ""
 
 
 @lru_cache(maxsize=512)
@@ -468,6 +482,13 @@ STORES = {
 }
 
 
+# Why an order was assigned automatically (core.orders.distribution.Reason).
+AUTO_REASONS = {
+    "fewest_open": __("assigned automatically: fewest open orders"),
+    "repeat_customer": __("assigned automatically: repeat customer"),
+}
+
+
 def log_row(entry: HistoryRow, timezone: str) -> str:
     who = q(entry.actor_name) if entry.actor_name else _("system")
     if entry.action == "order.changed_by_store" and entry.reason:
@@ -486,6 +507,8 @@ def log_row(entry: HistoryRow, timezone: str) -> str:
     changes = [c for c in changes if c]
     if changes:
         line += "\n    " + "; ".join(changes)
+    if entry.action == "order.auto_assigned" and entry.reason in AUTO_REASONS:
+        line += "\n    " + str(AUTO_REASONS[entry.reason])
     if entry.reason and after.get("status") == OrderStatus.CANCELLED:
         line += "\n    " + _("Reason: {reason}").format(reason=q(reason_name(entry.reason)))
     return line

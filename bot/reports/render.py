@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,13 +11,21 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.format import currency_sign, number, q, when, whole_money
-from bot.orders.render import status_name
+from bot.orders.render import age_units, status_name
 from bot.reports import export
 from bot.reports.callbacks import ReportCb, ReportOp
 from bot.reports.chart import ChartData
 from bot.reports.periods import PERIOD_NAMES, period_text
 from core.reports.periods import Period
-from core.reports.service import Figures, ReportMember, ReportOrder, ReportRow, SalesReport, Scope
+from core.reports.service import (
+    Figures,
+    ReportMember,
+    ReportOrder,
+    ReportRow,
+    SalesReport,
+    Scope,
+    Speed,
+)
 
 NAME_WIDTH = 16
 CHART_BARS = 20  # more members than this: the smallest are drawn as one "others" bar
@@ -90,8 +99,36 @@ def report_text(report: SalesReport) -> str:
                 count=report.other_currency
             )
         )
+    lines += speed_lines(report)
     lines.append(_("Another period: /report 01.11.2026-15.11.2026"))
     return "\n".join(lines)
+
+
+def duration(span: timedelta | None, units: tuple[str, str, str]) -> str:
+    """12 min, 5 h, 3 d (as order ages are shown); — for none."""
+    if span is None:
+        return "—"
+    minutes_, hours, days = units
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return minutes_.format(n=minutes)
+    if minutes < 48 * 60:
+        return hours.format(n=minutes // 60)
+    return days.format(n=minutes // (24 * 60))
+
+
+def speed_lines(report: SalesReport) -> list[str]:
+    """Per member: the median time to claim and from claim to completion in the period."""
+    rows = [r for r in report.rows if r.member_id is not None and r.speed != Speed()]
+    if not rows:
+        return []
+    units = age_units()
+    lines = [_("<b>Speed</b> (medians): time to claim (working time) · from claim to completion")]
+    for row in rows:
+        claim = duration(row.speed.to_claim, units)
+        complete = duration(row.speed.to_complete, units)
+        lines.append(f"{q(member_label(row))}: {claim} · {complete}")
+    return lines
 
 
 def report_keyboard(report: SalesReport) -> InlineKeyboardMarkup:

@@ -18,6 +18,12 @@ SETTERS = {
     "quiet": service.set_quiet_window,
     "hours": service.set_day_hours,
     "country": service.set_country,
+    # Working hours, claim timers and the distribution of new orders.
+    "work": service.set_work_hours,
+    "claim": service.set_claim_minutes,
+    "distribution": service.set_distribution,
+    "cap": service.set_open_cap,
+    "shiftoff": service.set_shift_auto_off,
 }
 
 

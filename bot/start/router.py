@@ -11,9 +11,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.format import q
 from bot.members import render
 from bot.routing import FeatureRouter
+from bot.shifts import render as shifts_render
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.members.invites import accept_invite
+from core.members.permissions import Perm
+from core.orders.shifts import my_shift
 from core.tariff.catalog import Catalog
 
 
@@ -34,14 +37,19 @@ async def cmd_start_invite(
         await message.answer(render.welcome(joined.member, joined.account.name))
 
 
-async def cmd_start(message: Message, actor: Actor | None) -> None:
+async def cmd_start(message: Message, actor: Actor | None, uow: UnitOfWork) -> None:
     if actor is None:
         await message.answer(render.stranger_notice())
         return
+    # Those who claim orders get their shift button here.
+    markup = None
+    if actor.can(Perm.ORDERS_CLAIM):
+        markup = shifts_render.button(await my_shift(uow, actor))
     await message.answer(
         _("Hello, {name}! See /help for what you can do.").format(
             name=q(message.from_user.first_name)
-        )
+        ),
+        reply_markup=markup,
     )
 
 

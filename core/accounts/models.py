@@ -41,3 +41,11 @@ class Account(Base):
     work_start: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")
     work_end: Mapped[int] = mapped_column(SmallInteger, default=18, server_default="18")
     work_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
+    # Claim timers (core.orders.claims): minutes of working time an order may wait unclaimed.
+    claim_minutes: Mapped[int] = mapped_column(SmallInteger, default=15, server_default="15")
+    # How new orders find a manager: "claim" (announced, someone claims) or "auto"
+    # (core.orders.distribution), never giving a manager more than open_cap open orders.
+    distribution: Mapped[str] = mapped_column(String(8), default="claim", server_default="claim")
+    open_cap: Mapped[int] = mapped_column(SmallInteger, default=20, server_default="20")
+    # Managers go off shift at the end of working hours (core.orders.shifts).
+    shift_auto_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

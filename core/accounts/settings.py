@@ -52,6 +52,14 @@ class AccountSettings:
     morning_hour: int
     evening_hour: int
     country: str  # the phone region in effect (RU when unset)
+    # Working hours, claim timers and the distribution of new orders (docs/guide.md).
+    work_start: int = 9
+    work_end: int = 18
+    work_days: str = "12345"
+    claim_minutes: int = 15
+    distribution: str = "claim"
+    open_cap: int = 20
+    shift_auto_off: bool = False
 
 
 def _settings(account: Account) -> AccountSettings:
@@ -63,6 +71,13 @@ def _settings(account: Account) -> AccountSettings:
         morning_hour=account.morning_hour,
         evening_hour=account.evening_hour,
         country=phone_region(account),
+        work_start=account.work_start,
+        work_end=account.work_end,
+        work_days=account.work_days,
+        claim_minutes=account.claim_minutes,
+        distribution=account.distribution,
+        open_cap=account.open_cap,
+        shift_auto_off=account.shift_auto_off,
     )
 
 
@@ -172,3 +187,80 @@ async def set_country(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettin
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput("country_code", value=code[:10])
     return await _change(uow, actor, country=code)
+
+
+# ---- working hours, claim timers and the distribution of new orders ---------------------------
+
+CLAIM_MINUTES = (1, 24 * 60)
+OPEN_CAP = (1, 1000)
+_DAYS = re.compile(r"^([1-7])\s*[-–—]\s*([1-7])$")
+DISTRIBUTIONS = {
+    "claim": "claim",
+    "заявка": "claim",
+    "вручную": "claim",
+    "auto": "auto",
+    "авто": "auto",
+    "автоматически": "auto",
+}
+
+
+def _whole(text: str, bounds: tuple[int, int], code: str) -> int:
+    text = (text or "").strip()
+    if not text.isdigit() or not bounds[0] <= int(text) <= bounds[1]:
+        raise InvalidInput(code, value=text[:20], low=bounds[0], high=bounds[1])
+    return int(text)
+
+
+def read_days(text: str) -> str:
+    """'1-5' or '12345' (ISO weekdays, Monday = 1) → '12345'."""
+    text = text.strip()
+    match = _DAYS.match(text)
+    if match is not None and int(match[1]) <= int(match[2]):
+        return "".join(str(d) for d in range(int(match[1]), int(match[2]) + 1))
+    if text and all(c in "1234567" for c in text):
+        return "".join(sorted(set(text)))
+    raise InvalidInput("work_days", value=text[:20])
+
+
+async def set_work_hours(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """'9-18' (local hours, the end exclusive) and optionally the days: '9-18 1-5'."""
+    hours, _sep, days = (text or "").strip().partition(" ")
+    match = _WINDOW.match(hours)
+    if match is None:
+        raise InvalidInput("work_hours", value=(text or "").strip()[:20])
+    start, end = int(match[1]), int(match[2])
+    if not 0 <= start < end <= 23:
+        raise InvalidInput("work_hours", value=(text or "").strip()[:20])
+    values = {"work_start": start, "work_end": end}
+    if days.strip():
+        values["work_days"] = read_days(days)
+    return await _change(uow, actor, **values)
+
+
+async def set_claim_minutes(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """How many working minutes an order may wait unclaimed (re-announced after, escalated
+    after twice as long)."""
+    return await _change(uow, actor, claim_minutes=_whole(text, CLAIM_MINUTES, "claim_minutes"))
+
+
+async def set_distribution(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """'claim' (announced, someone claims) or 'auto' (to a manager on shift)."""
+    mode = DISTRIBUTIONS.get((text or "").strip().lower())
+    if mode is None:
+        raise InvalidInput("distribution", value=(text or "").strip()[:20])
+    return await _change(uow, actor, distribution=mode)
+
+
+async def set_open_cap(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """The most open orders auto-assignment gives one manager."""
+    return await _change(uow, actor, open_cap=_whole(text, OPEN_CAP, "open_cap"))
+
+
+async def set_shift_auto_off(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """'on': every shift ends at the close of working hours."""
+    word = (text or "").strip().lower()
+    if word in ("on", "вкл", "да", "yes"):
+        return await _change(uow, actor, shift_auto_off=True)
+    if word in ("off", "выкл", "нет", "no"):
+        return await _change(uow, actor, shift_auto_off=False)
+    raise InvalidInput("switch_word", value=word[:20])

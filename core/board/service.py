@@ -6,14 +6,16 @@ Rows are summaries, as in /orders: a card with customer details comes from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from enum import StrEnum
-from functools import cache
+from functools import cache, partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, func, select
 
+from core.accounts.models import Account
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, PermissionDenied
 from core.journal.billing import BalanceOverview, balance_overview
@@ -21,6 +23,7 @@ from core.journal.service import Journal, journal
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
+from core.orders import claims
 from core.orders.models import CLOSED_STATUSES, OPEN_STATUSES, Order, OrderStatus
 from core.orders.search import find_orders
 from core.orders.service import OrderLog, order_card, order_log
@@ -31,8 +34,6 @@ from core.tasks.service import order_tasks
 from core.tasks.views import TaskRow
 
 COLUMN_SIZE = 50
-# A new order nobody has claimed for this long is marked on the board.
-UNCLAIMED_TOO_LONG = timedelta(hours=2)
 
 
 class Column(StrEnum):
@@ -49,7 +50,7 @@ class Scope(StrEnum):
 @dataclass(frozen=True, slots=True)
 class BoardRow:
     order: OrderSummary
-    stale: bool  # unclaimed for longer than UNCLAIMED_TOO_LONG
+    stale: bool  # unclaimed past the account's claim time (core.orders.claims.overdue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +147,12 @@ def _summary(r) -> OrderSummary:
     )
 
 
-def _row(order: OrderSummary, now: datetime) -> BoardRow:
+Late = Callable[[datetime], bool]  # whether an unclaimed order created then is past its time
+
+
+def _row(order: OrderSummary, late: Late) -> BoardRow:
     stale = order.assignee_id is None and order.status in OPEN_STATUSES
-    return BoardRow(order, stale and now - order.created_at > UNCLAIMED_TOO_LONG)
+    return BoardRow(order, stale and late(order.created_at))
 
 
 async def _managers(uow: UnitOfWork, actor: Actor) -> tuple[Manager, ...]:
@@ -190,10 +194,12 @@ async def board(
     limit = max(1, min(limit, 200))
     now = uow.clock.now()
     query = (query or "").strip() or None
+    account = await uow.session.get(Account, actor.account_id)
+    late = partial(claims.overdue, account, now=now)
     if query is not None:
-        columns = await _searched(uow, actor, query, assignee, limit, now)
+        columns = await _searched(uow, actor, query, assignee, limit, late)
     else:
-        columns = await _columns(uow, actor, assignee, limit, now)
+        columns = await _columns(uow, actor, assignee, limit, now, late)
     return Board(
         scope=scope,
         scopes=scopes,
@@ -206,7 +212,7 @@ async def board(
 
 
 async def _columns(
-    uow: UnitOfWork, actor: Actor, assignee: int | None, limit: int, now: datetime
+    uow: UnitOfWork, actor: Actor, assignee: int | None, limit: int, now: datetime, late: Late
 ) -> tuple[BoardColumn, ...]:
     params = {
         "account_id": actor.account_id,
@@ -227,25 +233,25 @@ async def _columns(
             else:
                 count = await conn.scalar(_column_query(column, by_assignee, True), params)
             summaries = [_summary(r) for r in rows]
-            columns.append(BoardColumn(column, count, [_row(s, now) for s in summaries]))
+            columns.append(BoardColumn(column, count, [_row(s, late) for s in summaries]))
     return tuple(columns)
 
 
 async def _searched(
-    uow: UnitOfWork, actor: Actor, query: str, assignee: int | None, limit: int, now: datetime
+    uow: UnitOfWork, actor: Actor, query: str, assignee: int | None, limit: int, late: Late
 ) -> tuple[BoardColumn, ...]:
     found = await find_orders(uow, actor, query, limit=limit)
     buckets: dict[Column, list[BoardRow]] = {column: [] for column in Column}
     for order in found:
         if order.assignee_id is None and order.status in OPEN_STATUSES:
             if _sees_unassigned(actor):
-                buckets[Column.NEW].append(_row(order, now))
+                buckets[Column.NEW].append(_row(order, late))
         elif assignee is not None and order.assignee_id != assignee:
             continue
         elif order.status in CLOSED_STATUSES:
-            buckets[Column.DONE_TODAY].append(_row(order, now))
+            buckets[Column.DONE_TODAY].append(_row(order, late))
         else:
-            buckets[Column.IN_PROGRESS].append(_row(order, now))
+            buckets[Column.IN_PROGRESS].append(_row(order, late))
     return tuple(BoardColumn(c, len(rows), rows) for c, rows in buckets.items())
 
 

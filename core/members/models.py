@@ -63,6 +63,11 @@ class Member(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Admins opt in to account alerts (the owner always gets them).
     alerts_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # On shift: gets re-announced unclaimed orders and, with auto distribution, new orders.
+    on_shift: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    shift_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last automatic assignment: ties between equally loaded managers go to the longest idle.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role: Mapped[Role] = relationship(lazy="joined", innerjoin=True)
 

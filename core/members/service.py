@@ -34,6 +34,7 @@ class MembersPage:
     members: list[Member]
     page: int
     has_next: bool
+    on_shift: tuple[str, ...] = ()  # everyone on shift now (all pages), by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,17 @@ async def list_members(uow: UnitOfWork, actor: Actor, page: int = 0) -> MembersP
     )
     if page > 0 and not rows:
         raise InvalidInput("page_gone")
-    return MembersPage(rows[:USERS_PAGE_SIZE], page, len(rows) > USERS_PAGE_SIZE)
+    on_shift = await uow.session.scalars(
+        select(Member)
+        .where(
+            Member.account_id == actor.account_id,
+            Member.status == MemberStatus.ACTIVE,
+            Member.on_shift.is_(True),
+        )
+        .order_by(Member.full_name, Member.id)
+    )
+    names = tuple(m.display_name for m in on_shift)
+    return MembersPage(rows[:USERS_PAGE_SIZE], page, len(rows) > USERS_PAGE_SIZE, names)
 
 
 def _check_can_act(actor: Actor, target: Member) -> None:

@@ -4,7 +4,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, BigId, UTCDateTime
@@ -42,6 +50,10 @@ class Order(Base):
         Index("ix_orders_feed", "account_id", "created_at", "id"),
         Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
         Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
+        # The claim-timer job, across accounts: open unassigned orders whose timer has steps left.
+        Index("ix_orders_unclaimed", "assignee_id", "status", "claim_step", "created_at"),
+        # The report's speed: orders first taken into work in a period.
+        Index("ix_orders_claimed", "account_id", "claimed_at"),
         # Sales reports: completed orders by completion time, covering the summed columns.
         Index(
             "ix_orders_completed",
@@ -85,6 +97,9 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     # Who ordered (core/customers): set at intake from the phone, else the email.
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    # How far the claim timer went while it waited unclaimed (core.orders.claims.Step): each step
+    # is taken once, by a compare-and-set on this column.
+    claim_step: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
 
 class OrderSubscription(Base):

@@ -29,10 +29,20 @@ ASSIGNED_TO_YOU = "order_assigned_to_you"
 TAKEN_FROM_YOU = "order_taken_from_you"
 CLAIMED = "order_claimed"
 CHANGED_BY_STORE = "order_changed_by_store"
+AUTO_ASSIGNED = "order_auto_assigned"
+UNCLAIMED = "order_unclaimed"  # re-announced to the managers on shift
+ESCALATED = "order_escalated"  # to the owner and admins who opted in to alerts
+UNCLAIMED_MANY = "orders_unclaimed"  # the same for many orders at once, as a count
+ESCALATED_MANY = "orders_escalated"
 
 
 def announcement_key(order_id: int) -> str:
     return f"order:{order_id}:announced"
+
+
+def claim_step_key(order_id: int, step: int) -> str:
+    """The event of a claim timer's step (core.orders.claims): re-announced, escalated."""
+    return f"order:{order_id}:claim_step:{step}"
 
 
 def order_params(order: Order, holder: str | None, timezone: str) -> dict[str, Any]:
@@ -85,17 +95,21 @@ async def show_change(
     before: tuple[str, ...],
     entry: AuditEntry,
 ) -> int:
-    """Edits the order's announcements when the change alters how they look (`before`)."""
+    """Edits the order's announcements when the change alters how they look (`before`), and
+    the claim timer's re-announcement of it if one went out. (Not the escalation: its buttons
+    turn that very message into the picker and the card, which an edit would overwrite.)"""
     if shown_as(order.status, holder) == before:
         return 0
     await uow.session.flush()  # the audit entry's id makes the event key
-    event = Event(
-        f"order:{order.id}:shown:{entry.id}",
-        ANNOUNCEMENT_EDIT,
-        order_params(order, holder, account.timezone),
-        edit_of=announcement_key(order.id),
-    )
-    return await outbox.enqueue_edit(uow, account=account, event=event)
+    params = order_params(order, holder, account.timezone)
+    key = f"order:{order.id}:shown:{entry.id}"
+    event = Event(key, ANNOUNCEMENT_EDIT, params, edit_of=announcement_key(order.id))
+    added = await outbox.enqueue_edit(uow, account=account, event=event)
+    if order.claim_step:
+        edit_of = claim_step_key(order.id, 1)
+        event = Event(f"{key}:1", ANNOUNCEMENT_EDIT, params, edit_of=edit_of)
+        added += await outbox.enqueue_edit(uow, account=account, event=event)
+    return added
 
 
 async def _tell(

@@ -23,7 +23,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
 from core.members.models import Member, MemberStatus
 from core.members.permissions import Perm, parse_perms
-from core.orders import fields, notices
+from core.orders import claims, distribution, fields, notices
 from core.orders.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -135,6 +135,8 @@ class OrdersPage:
     tabs: tuple[OrderTab, ...] = field(default=())
     full_view: bool = False  # the actor holds orders.view_all
     open_only: bool = False  # new and in-progress orders only, oldest first
+    overdue: int = 0  # the account's unclaimed orders past their claim time (core.orders.claims)
+    late: frozenset[int] = frozenset()  # the rows of this page among them
 
 
 # ---- loading ---------------------------------------------------------------------------------
@@ -278,6 +280,7 @@ async def add_orders(
         _audit(
             uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
         )
+    await distribution.assign_new(uow, account, orders)
     await notices.announce_new(uow, account, orders)
     return orders
 
@@ -425,6 +428,7 @@ async def list_orders(
     last = Cursor(rows[-1].created_at, rows[-1].id) if rows else None
     newer = first if (more if backwards else after is not None) else None
     older = last if (True if backwards else more) else None
+    overdue, late = await _overdue(uow, actor, rows, first_page=cursor is None)
     return OrdersPage(
         tab,
         status,
@@ -434,7 +438,30 @@ async def list_orders(
         tabs,
         full_view=actor.can(Perm.ORDERS_VIEW_ALL),
         open_only=open_only,
+        overdue=overdue,
+        late=frozenset(late),
     )
+
+
+async def _overdue(
+    uow: UnitOfWork, actor: Actor, rows: list[OrderSummary], *, first_page: bool
+) -> tuple[int, list[int]]:
+    """Which of `rows` are unclaimed past their claim time, and (counted on a list's first
+    page, for members who see unassigned orders) how many of the account's orders are."""
+    if OrderTab.UNASSIGNED not in tabs_for(actor):
+        return 0, []
+    account = await uow.session.get(Account, actor.account_id)
+    if account is None:
+        return 0, []
+    now = uow.clock.now()
+    late = [
+        r.id
+        for r in rows
+        if r.assignee_id is None
+        and r.status in OPEN_STATUSES
+        and claims.overdue(account, r.created_at, now)
+    ]
+    return (await claims.count_overdue(uow, account) if first_page else 0), late
 
 
 def summary_row(actor: Actor, r: Any) -> OrderSummary:

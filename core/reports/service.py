@@ -10,16 +10,21 @@ Attribution rules (docs/guide.md, Sales reports):
 - "Open" counts orders created in the period that are still new or in progress now.
 - Completed orders with no assignee (an admin closed them) form an "unassigned" row in team
   reports; money is summed in the account's currency, other currencies are only counted.
+- Speed, per member: the median time to claim of orders first taken into work in the period
+  (working time, as the claim timer counts it: core.accounts.hours), and the median time from
+  that to completion of orders completed in the period (wall time), credited to the assignee.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from statistics import median_low
 
 from sqlalchemy import and_, func, literal_column, or_, select
 
+from core.accounts.hours import working_time_between
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
 from core.errors import NotFound, PermissionDenied
@@ -58,12 +63,21 @@ class Figures:
 
 
 @dataclass(frozen=True, slots=True)
+class Speed:
+    """Medians over the period (None: no such order)."""
+
+    to_claim: timedelta | None = None  # created → first taken into work, in working time
+    to_complete: timedelta | None = None  # taken into work → completed
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     member_id: int | None  # None: orders without an assignee
     name: str | None
     figures: Figures
     share: int  # tenths of a percent of the total revenue
     full_name: str | None = None  # the member's name as people call them (the chart's label)
+    speed: Speed = Speed()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +195,40 @@ async def _figures(
     return by_member, other
 
 
+def _median(values: list[timedelta]) -> timedelta | None:
+    return median_low(values) if values else None
+
+
+async def _speeds(
+    uow: UnitOfWork, actor: Actor, member_id: int | None, account: Account, start, end
+) -> dict[int, Speed]:
+    """Per assignee: the median time to claim of orders claimed in the period (working time)
+    and the median claim → completion of orders completed in it."""
+    claimed = await uow.session.execute(
+        _scoped(
+            select(Order.assignee_id, Order.created_at, Order.claimed_at), actor, member_id
+        ).where(Order.assignee_id.is_not(None), Order.claimed_at >= start, Order.claimed_at < end)
+    )
+    to_claim: dict[int, list[timedelta]] = {}
+    for assignee, created_at, claimed_at in claimed:
+        waited = working_time_between(account, created_at, claimed_at)
+        to_claim.setdefault(assignee, []).append(waited)
+    completed = await uow.session.execute(
+        _scoped(
+            select(Order.assignee_id, Order.claimed_at, Order.completed_at), actor, member_id
+        ).where(
+            _completed_in(start, end), Order.assignee_id.is_not(None), Order.claimed_at.is_not(None)
+        )
+    )
+    to_complete: dict[int, list[timedelta]] = {}
+    for assignee, claimed_at, completed_at in completed:
+        to_complete.setdefault(assignee, []).append(max(timedelta(0), completed_at - claimed_at))
+    return {
+        m: Speed(_median(to_claim.get(m, [])), _median(to_complete.get(m, [])))
+        for m in to_claim.keys() | to_complete.keys()
+    }
+
+
 async def _team(uow: UnitOfWork, actor: Actor, ids: set[int]) -> dict[int, Member]:
     """Members with figures, and every active member who works orders (zero rows too)."""
     members = await uow.session.scalars(
@@ -225,6 +273,7 @@ async def sales_report(
         revenue=sum(f.revenue for f in by_member.values()),
         open=sum(f.open for f in by_member.values()),
     )
+    speeds = await _speeds(uow, actor, member_id, account, start, end)
     rows = sorted(
         (
             ReportRow(
@@ -233,6 +282,7 @@ async def sales_report(
                 f,
                 f.share_of(totals.revenue),
                 full_names.get(m) if m is not None else None,
+                speeds.get(m, Speed()),
             )
             for m, f in by_member.items()
         ),

@@ -260,6 +260,8 @@ async def test_three_days_down_replays_each_missed_day_once(uows, clock):
         "platform_reminders": 0,
         "renewal_invoices": 0,
         "task_reminders": 0,
+        "claim_timers": 0,
+        "shift_auto_off": 0,
         "retention": 0,  # the messages are still pending (no sender here): nothing is old
         "connector_deliveries": 0,
         "status_webhooks": 0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -64,12 +64,19 @@ async def test_search_and_the_stale_mark(uows, world, clock):
     async with uows() as uow:
         found = await board(uow, world["m2"], Scope.TEAM, query="00-00-04")
     assert _numbers(found, Column.DONE_TODAY) == ["A-04"]
+    # The mark follows the account's claim time (15 minutes) in working time: on a Sunday the
+    # clock stands still; on Monday it runs from 09:00.
     clock.advance(timedelta(hours=3))
     async with uows() as uow:
         later = await board(uow, world["m2"], Scope.TEAM)
     [new] = [c for c in later.columns if c.column is Column.NEW]
-    assert [row.stale for row in new.rows] == [True]
+    assert [row.stale for row in new.rows] == [False]
     assert _numbers(later, Column.DONE_TODAY) == ["A-04"]  # same local day in Moscow
+    clock.set(datetime(2026, 11, 23, 6, 15, tzinfo=UTC))  # Monday 09:15 in Moscow
+    async with uows() as uow:
+        monday = await board(uow, world["m2"], Scope.TEAM)
+    [new] = [c for c in monday.columns if c.column is Column.NEW]
+    assert [row.stale for row in new.rows] == [True]
 
 
 async def test_the_view_and_the_report(uows, world):

@@ -6,13 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import MetaData, Table, insert, text
 
-from core.accounts.service import NewAccount, create_account
-from core.clock import FrozenClock
-from core.db.engine import session_factory
+from core.accounts.models import Account
 from core.db.migrate import upgrade
-from core.db.uow import UnitOfWorkFactory
 from core.orders.models import Order
 from tests.conftest import T0
 from tests.support.db import PostgresSchema, create_engine, postgres_url, sqlite_url
@@ -58,12 +55,36 @@ async def old_engine(request, tmp_path):
     await admin.dispose()
 
 
+async def insert_as_it_was(conn, model, row: dict) -> int:
+    """Inserts `row` into the table of `model` as the old database has it (columns added by
+    later migrations left out; the model's scalar defaults fill the others); returns the id."""
+    table = await conn.run_sync(
+        lambda sync: Table(model.__tablename__, MetaData(), autoload_with=sync)
+    )
+    values = {}
+    for column in table.c:
+        if column.name in row:
+            values[column.name] = row[column.name]
+            continue
+        default = model.__table__.c[column.name].default
+        if default is not None and default.is_scalar:
+            values[column.name] = default.arg
+    return (await conn.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
+
+
 async def test_stored_orders_are_linked_to_deduplicated_customers(old_engine):
-    uows = UnitOfWorkFactory(session_factory(old_engine), FrozenClock(T0))
-    async with uows() as uow:
-        account = await create_account(uow, NewAccount(name="Old shop", owner_telegram_id=1))
-    account_id = account.id
-    columns = [c for c in Order.__table__.c if c.name != "customer_id"]  # not there yet
+    async with old_engine.begin() as conn:
+        account_id = await insert_as_it_was(
+            conn,
+            Account,
+            {
+                "name": "Old shop",
+                "tariff_code": "standard",
+                "created_at": T0,
+                "timezone": "UTC",
+                "locale": "ru",
+            },
+        )
     rows = [
         {
             "account_id": account_id,
@@ -82,10 +103,8 @@ async def test_stored_orders_are_linked_to_deduplicated_customers(old_engine):
         for number, phone, email in STORED
     ]
     async with old_engine.begin() as conn:
-        table = Order.__table__
         for row in rows:
-            values = {c.name: row.get(c.name) for c in columns if c.name in row}
-            await conn.execute(insert(table).values(values))
+            await insert_as_it_was(conn, Order, row)
 
     await upgrade(old_engine)
 

@@ -4,7 +4,7 @@ same answer for "missing" and "not yours", bad bodies refused with nothing writt
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -209,7 +209,12 @@ async def test_search_by_phone_digits_number_and_name(api, shop, orders, signed)
 async def test_unclaimed_too_long_is_marked(api, shop, orders, signed, clock):
     board = await (await api.get("/app/api/board", headers=signed(3001))).json()
     assert _column(board, "new")["rows"][0]["stale"] is False
+    # The account's claim time (15 minutes) in working time: Sunday does not count, Monday
+    # from 09:00 in Moscow does.
     clock.advance(timedelta(hours=3))
+    board = await (await api.get("/app/api/board", headers=signed(3001))).json()
+    assert _column(board, "new")["rows"][0]["stale"] is False
+    clock.set(datetime(2026, 11, 23, 6, 15, tzinfo=UTC))
     board = await (await api.get("/app/api/board", headers=signed(3001))).json()
     assert _column(board, "new")["rows"][0]["stale"] is True
 

@@ -1,0 +1,57 @@
+"""The report's speed per member: the median time to claim (working time) and from claim to
+completion, over the period, on a frozen clock (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from core.orders.models import OrderStatus
+from core.orders.service import change_status, claim_order
+from core.reports.periods import custom_period
+from core.reports.service import Speed, sales_report
+from tests.support.factories import join, new_account
+from tests.support.orders import add_order
+
+
+def msk(day: int, hour: int, minute: int = 0) -> datetime:
+    # December 2026: the 7th is a Monday; Moscow is UTC+3; work 9–18, Monday to Friday.
+    return datetime(2026, 12, day, hour - 3, minute, tzinfo=UTC)
+
+
+async def test_medians_of_time_to_claim_and_to_completion(uows, clock):
+    clock.set(msk(7, 9))
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    petya = await join(uows, owner, 3001, username="petya")
+    await join(uows, owner, 3002, username="vasya")
+    account = owner.account_id
+
+    async def at(moment, action, actor, order_id, status=None):
+        clock.set(moment)
+        async with uows() as uow:
+            if action == "claim":
+                await claim_order(uow, actor, order_id)
+            else:
+                await change_status(uow, actor, order_id, status)
+
+    clock.set(msk(7, 10))
+    a = await add_order(uows, account, "A")
+    c = await add_order(uows, account, "C")
+    clock.set(msk(7, 17, 50))
+    b = await add_order(uows, account, "B")
+    await at(msk(7, 10, 10), "claim", petya, a)  # 10 minutes
+    await at(msk(7, 10, 30), "claim", petya, c)  # 30 minutes, still open
+    await at(msk(7, 12, 10), "status", petya, a, OrderStatus.COMPLETED)  # 2 h after the claim
+    await at(msk(8, 9, 10), "claim", petya, b)  # 10 + 10 working minutes: the night is not counted
+    await at(msk(8, 9, 40), "status", petya, b, OrderStatus.COMPLETED)  # 30 minutes
+    async with uows() as uow:
+        result = await sales_report(uow, admin, custom_period(date(2026, 12, 7), date(2026, 12, 8)))
+    speeds = {row.name: row.speed for row in result.rows}
+    assert speeds["@petya"] == Speed(timedelta(minutes=20), timedelta(minutes=30))
+    assert speeds["@vasya"] == Speed()
+    async with uows() as uow:
+        monday = await sales_report(uow, admin, custom_period(date(2026, 12, 7), date(2026, 12, 7)))
+    # Monday alone: A and C claimed (10, 30 → the lower median 10), A completed (2 h).
+    assert {r.name: r.speed for r in monday.rows}["@petya"] == Speed(
+        timedelta(minutes=10), timedelta(hours=2)
+    )
