@@ -14,6 +14,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.alerts.callbacks import TopUpCb
@@ -37,7 +38,9 @@ def _day(iso: str) -> str:
 def _when(days: int, iso: str) -> str:
     if days <= 1:
         return _("tomorrow ({date})").format(date=_day(iso))
-    return _("on {date} (in {days} days)").format(days=days, date=_day(iso))
+    return ngettext("on {date} (in {days} day)", "on {date} (in {days} days)", days).format(
+        days=days, date=_day(iso)
+    )
 
 
 def rubles(kopecks: int) -> str:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -426,7 +426,9 @@ def history_csv(
 
 def export_caption(count: int, truncated: bool) -> str:
     if truncated:
-        return _("The newest {count} entries; narrow the filters for older ones.").format(
-            count=count
-        )
+        return ngettext(
+            "The newest {count} entry; narrow the filters for older ones.",
+            "The newest {count} entries; narrow the filters for older ones.",
+            count,
+        ).format(count=count)
     return _("Entries: {count}").format(count=count)
