@@ -1,38 +1,49 @@
-"""Texts of /settings."""
+"""Texts and buttons of /settings, built from the one table in bot/settings/registry.py."""
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.format import q
+from bot.settings import registry
+from bot.settings.callbacks import SettingCb
+from bot.settings.registry import Entry
 from core.accounts.settings import AccountSettings
 
 
-def settings(s: AccountSettings) -> str:
-    quiet = (
-        _("{start}:00–{end}:00").format(start=s.quiet_start, end=f"{s.quiet_end:02}")
-        if s.quiet_hours
-        else _("off")
-    )
-    lines = [
-        _("<b>Account settings</b>"),
-        _("Time zone: {zone}").format(zone=q(s.timezone)),
-        _("Quiet hours for alerts: {window}").format(window=quiet),
-        _("“In the morning” / “in the evening” in due times: {morning}:00 / {evening}:00").format(
-            morning=f"{s.morning_hour:02}", evening=s.evening_hour
-        ),
-        _("Country for phone numbers without a +code: {country}").format(country=s.country),
-        "",
-        _(
-            "Change:\n"
-            "/settings tz Novosibirsk — the time zone, by city\n"
-            "/settings quiet 23-7 — quiet hours (or: /settings quiet off)\n"
-            "/settings hours 9 19 — what morning and evening mean\n"
-            "/settings country KZ — the country (two letters)"
-        ),
+def settings(s: AccountSettings) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Account settings</b>")]
+    lines += [
+        _("{label}: {value}").format(label=entry.label, value=entry.shown(s))
+        for entry in registry.ENTRIES
     ]
-    return "\n".join(lines)
+    lines += ["", _("Tap a setting to change it (or: /settings tz Novosibirsk).")]
+    builder = InlineKeyboardBuilder()
+    for entry in registry.ENTRIES:
+        builder.button(text="✏️ " + str(entry.label), callback_data=SettingCb(key=entry.key))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
 
 
-def saved(s: AccountSettings) -> str:
-    return _("✅ Saved.") + "\n\n" + settings(s)
+def saved(s: AccountSettings) -> tuple[str, InlineKeyboardMarkup]:
+    text, markup = settings(s)
+    return _("✅ Saved.") + "\n\n" + text, markup
+
+
+def ask(entry: Entry, s: AccountSettings) -> str:
+    return "\n".join(
+        [
+            _("<b>{label}</b> now: {value}").format(label=entry.label, value=entry.shown(s)),
+            str(entry.prompt),
+            _("/cancel — leave it as it is."),
+        ]
+    )
+
+
+def cancelled() -> str:
+    return _("Nothing changed.")
+
+
+def gone() -> str:
+    return _("This setting no longer exists. See /settings.")
