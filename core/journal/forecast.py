@@ -146,6 +146,11 @@ def scheduled(
     return found
 
 
+def _working(ahead: list[Renewal]) -> list[Renewal]:
+    """Without suspended services: they wait for money and hold up no one else's renewal."""
+    return [r for r in ahead if not r.overdue]
+
+
 @dataclass(frozen=True, slots=True)
 class Impact:
     """What a charge (ordering or returning a service) does to the renewals ahead, shown before
@@ -156,7 +161,8 @@ class Impact:
     after: int
     period_ends: date | None  # the end of the period the charge pays; None: starts at set-up
     auto_renew: bool  # whether the service renews at `period_ends`
-    covered_before: date | None  # the first day the balance falls short now (None: a year+)
+    # The first day the balance falls short of working services' renewals (None: a year+).
+    covered_before: date | None
     covered_after: date | None  # the same after the charge
     newly_short: tuple[Renewal, ...]  # covered now, not after the charge (the next 30 days)
 
@@ -191,7 +197,7 @@ def impact(
         after=after,
         period_ends=period_ends,
         auto_renew=bool(own),
-        covered_before=runway(balance, ahead).short_on,
-        covered_after=runway(after, then).short_on,
+        covered_before=runway(balance, _working(ahead)).short_on,
+        covered_after=runway(after, _working(then)).short_on,
         newly_short=newly_short,
     )

@@ -579,3 +579,20 @@ async def test_return_quote_shows_the_new_period_and_the_reach_of_the_balance(uo
     assert (impact.period_ends, impact.auto_renew) == (date(2027, 1, 22), False)
     assert (impact.covered_before, impact.covered_after) == (date(2027, 3, 22), date(2027, 1, 22))
     assert impact.newly_short == ()  # 22 Jan is 31 days away: beyond the list, in the reach
+
+
+def test_a_suspended_service_does_not_pull_the_reach_of_the_balance_to_today():
+    from core.journal.forecast import Renewal, impact
+
+    today = date(2026, 12, 7)
+    ahead = [
+        Renewal(today, 1, "analytics_export", 3_000_00, overdue=True),  # waits for money
+        Renewal(date(2026, 12, 8), 2, "chat_widget", 790_00),
+        Renewal(date(2026, 12, 26), 3, "call_tracking", 1_490_00),
+        Renewal(date(2027, 1, 8), 2, "chat_widget", 790_00),
+    ]
+    seen = impact(2_720_00, ahead, 590_00, today, [], replaces=4)
+    assert (seen.covered_before, seen.covered_after) == (date(2027, 1, 8), date(2026, 12, 26))
+    assert [(r.on, r.catalog_code) for r in seen.newly_short] == [
+        (date(2026, 12, 26), "call_tracking")
+    ]
