@@ -52,3 +52,20 @@ def test_cancelled_orders(ru):
 
 def test_cancelled_orders_in_english(en):
     assert cancelled_lines((CancelledCount("out_of_stock", 1),))[0] == "Cancelled: 1 order"
+
+
+def test_the_days_of_the_week_ahead(ru):
+    from bot.balance.render import week_cover
+
+    assert week_cover(7, 100_00) == "Чтобы покрыть все продления ближайших 7 дней: 100,00\u00a0₽."
+    assert week_cover(3, 100_00).startswith("Чтобы покрыть все продления ближайших 3 дней")
+    assert week_cover(1, 100_00).startswith("Чтобы покрыть все продления ближайшего 1 дня")
+
+
+def test_the_low_balance_alert_counts_its_days(ru):
+    from bot.alerts.render import low_balance
+
+    params = {"balance": 100_00, "days": 3, "due": 500_00, "shortfall": 400_00}
+    params["covered_until"] = None
+    text = low_balance(params)[0]
+    assert "продления на ближайшие 3 дня стоят" in text and "ближайших 3 дней:" in text
