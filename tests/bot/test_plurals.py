@@ -66,6 +66,6 @@ def test_the_low_balance_alert_counts_its_days(ru):
     from bot.alerts.render import low_balance
 
     params = {"balance": 100_00, "days": 3, "due": 500_00, "shortfall": 400_00}
-    params["covered_until"] = None
+    params.update(covered_until=None, at_risk=[], more=0)
     text = low_balance(params)[0]
     assert "продления на ближайшие 3 дня стоят" in text and "ближайших 3 дней:" in text
