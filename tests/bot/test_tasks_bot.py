@@ -115,7 +115,7 @@ async def test_cancel_and_bad_answers_change_nothing(client, orders, uows):
     )  # fmt: skip
     assert "Ответьте текстом" in (await petya.send(sticker=sticker)).text
     too_long = await petya.send("я" * 1001)
-    assert too_long.text == "Задача слишком длинная: 1001 символов, можно не больше 1000."
+    assert too_long.text == "Задача слишком длинная (символов: 1001), можно не больше 1000."
     await petya.send("Позвонить")
     bad = await petya.send("когда-нибудь")
     assert bad.text == (
