@@ -146,3 +146,26 @@ async def test_stale_confirm_and_reason_buttons_say_whose_order_it_is_now(client
     await petya.send("/order A")
     stale = await petya.press(confirm, message_id=confirm_at)
     assert stale.alert == "Order №A is now @vasya's."
+
+
+async def test_a_stale_task_button_says_whose_task_it_is_now(client, shop, uows):
+    from core.tasks import service as tasks
+
+    order_id = await add_order(uows, shop["owner"].account_id, "A")
+    async with uows() as uow:
+        await orders.claim_order(uow, shop["m1"], order_id)
+    async with uows() as uow:
+        task = await tasks.add_task(
+            uow, shop["admin"], order_id, "Позвонить", None, shop["m1"].member_id
+        )
+    petya = client(PETYA, username="petya")
+    listed = await petya.send("/tasks")
+    assert "Позвонить" in listed.text and task.id
+    message_id, done = petya.find_button("Готово")
+    async with uows() as uow:  # the task moves with its order
+        await orders.assign_order(uow, shop["owner"], order_id, shop["m2"].member_id)
+    stale = await petya.press(done, message_id=message_id)
+    assert stale.alert.startswith("Эта задача теперь у @vasya:")
+    await petya.send("/lang en")
+    stale = await petya.press(done, message_id=message_id)
+    assert stale.alert.startswith("This task is now @vasya's:")
