@@ -126,6 +126,13 @@ FIELD_NAMES = {
     "hint": __("token"),
     "alerts": __("alerts"),
     "quiet_hours": __("quiet hours"),
+    # /settings (core.accounts.settings): each setting's columns
+    "timezone": __("time zone"),
+    "quiet_start": __("quiet hours from"),
+    "quiet_end": __("quiet hours until"),
+    "morning_hour": __("“in the morning” hour"),
+    "evening_hour": __("“in the evening” hour"),
+    "country": __("phone country"),
     "expires_at": __("expires"),
     "owner_telegram_id": __("owner's Telegram id"),
     "number": __("number"),

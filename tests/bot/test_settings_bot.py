@@ -83,3 +83,15 @@ async def test_an_admin_gets_no_settings_buttons(client, shop):
     admin = client(2000)
     refused = await admin.press("cfg:tz")
     assert "владел" in (refused.alert or refused.text).lower()
+
+
+async def test_settings_changes_read_in_words_in_the_history(client, shop):
+    owner = client(1000)
+    await owner.send("/settings quiet 23-7")
+    await owner.send("/settings tz Новосибирск")
+    text = (await owner.send("/history settings")).text
+    assert "тихие часы с: 22 → 23; тихие часы до: 8 → 7" in text
+    assert "часовой пояс: Europe/Moscow → Asia/Novosibirsk" in text
+    await owner.send("/lang en")
+    english = (await owner.send("/history settings")).text
+    assert "quiet hours from: 22 → 23; quiet hours until: 8 → 7" in english
