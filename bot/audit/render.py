@@ -292,9 +292,15 @@ def row(entry: HistoryRow, timezone: str, catalog: Catalog | None = None) -> str
     )
     if changes:
         line += f"\n    {changes}"
-    if entry.reason:
+    if entry.reason and entry.action in REFERENCE_ACTIONS:
+        line += "\n    " + _("payment reference: {reference}").format(reference=q(entry.reason))
+    elif entry.reason:
         line += "\n    " + _("reason: {reason}").format(reason=q(reason_text(entry.reason)))
     return line
+
+
+# Actions whose `reason` is the payment's reference, not a why.
+REFERENCE_ACTIONS = {"balance.topped_up"}
 
 
 # Reasons the system writes (a member's reason is their own words, shown as written).
