@@ -104,15 +104,20 @@ def found(
         return _(
             "Nothing found for “{query}”. Search by order number, phone or customer name."
         ).format(query=shown), None
-    head = ngettext(
-        "Found {count} order for “{query}”:",
-        "Found {count} orders for “{query}”:",
-        len(rows),
-    ).format(count=len(rows), query=shown)
-    if len(rows) >= FOUND_SHOWN:
-        head += "\n" + _("Only the newest {count} are shown: make the search more exact.").format(
-            count=FOUND_SHOWN
-        )
+    if len(rows) >= FOUND_SHOWN:  # there may be more than the list holds
+        head = ngettext(
+            "The newest {count} order for “{query}” (there may be more: make the search more "
+            "exact):",
+            "The newest {count} orders for “{query}” (there may be more: make the search more "
+            "exact):",
+            len(rows),
+        ).format(count=len(rows), query=shown)
+    else:
+        head = ngettext(
+            "Found {count} order for “{query}”:",
+            "Found {count} orders for “{query}”:",
+            len(rows),
+        ).format(count=len(rows), query=shown)
     units = age_units()
     buttons = [[_order_button(row_label(s, now, units), s.id)] for s in rows]
     return head, InlineKeyboardMarkup(inline_keyboard=buttons)
