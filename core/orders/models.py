@@ -42,6 +42,9 @@ class Order(Base):
         Index("ix_orders_feed", "account_id", "created_at", "id"),
         Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
         Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
+        # Reports: cancelled orders by the time of their cancellation (their last change), per
+        # reason, without reading the rows.
+        Index("ix_orders_status_changed", "account_id", "status", "updated_at", "cancel_reason"),
         # Sales reports: completed orders by completion time, covering the summed columns.
         Index(
             "ix_orders_completed",
