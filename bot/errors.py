@@ -271,6 +271,10 @@ MESSAGES = {
     ),
     "cannot_do_tasks": __("{name}'s role can't work on tasks."),
     "already_task_assignee": __("{name} already has this task."),
+    "task_now_theirs": __(
+        "This task is now {holder}'s: only its assignee, its author or an admin closes or "
+        "postpones it."
+    ),
     "task_not_yours": __(
         "This task isn't yours: only its assignee, its author or an admin closes or postpones it."
     ),

@@ -1,7 +1,7 @@
 """Formatting at the edge: money from kopecks, UTC times in the account's zone.
 
-Numbers follow the language of the message (Babel's number patterns): Russian groups digits
-with a no-break space and writes a decimal comma (3 380,00 ₽), English writes 3,380.00 ₽.
+Numbers follow the language of the message through core.money's one formatter: Russian groups
+digits with a no-break space and writes a decimal comma (3 380,00 ₽), English 3,380.00 ₽.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
+from core import money as core_money
 
 NBSP = "\u00a0"
 # Set by `numbers_as`: the notation of numbers regardless of the language of the words.
 _NUMBERS: ContextVar[str | None] = ContextVar("numbers", default=None)
-SIGNS = {"RUB": "₽"}
 DEFAULT_LOCALE = "ru"
 
 
@@ -49,26 +48,22 @@ def current_locale() -> str:
 
 
 def currency_sign(currency: str = "RUB") -> str:
-    return SIGNS.get(currency, currency)
+    return core_money.currency_sign(currency)
 
 
 def number(value: int | Decimal, pattern: str = "#,##0") -> str:
     """A number grouped as the current language writes it."""
-    return format_decimal(value, format=pattern, locale=current_locale())
+    return core_money.format_number(value, current_locale(), pattern)
 
 
 def whole_money(kopecks: int, currency: str = "RUB") -> str:
     """Whole rubles, rounded half-up: 4_500_050 → '45 001 ₽' (for charts and narrow tables)."""
-    sign = "−" if kopecks < 0 else ""
-    whole = (abs(kopecks) + 50) // 100
-    return f"{sign}{number(whole)}{NBSP}{currency_sign(currency)}"
+    return core_money.format_whole_money(kopecks, current_locale(), currency)
 
 
 def money(kopecks: int, currency: str = "RUB") -> str:
     """3380_00 → '3 380,00 ₽' in Russian, '3,380.00 ₽' in English (exact: no float)."""
-    sign = "−" if kopecks < 0 else ""
-    amount = Decimal(abs(kopecks)).scaleb(-2)
-    return f"{sign}{number(amount, '#,##0.00')}{NBSP}{currency_sign(currency)}"
+    return core_money.format_money(kopecks, current_locale(), currency)
 
 
 def local(moment: datetime, timezone: str) -> datetime:

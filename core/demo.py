@@ -23,6 +23,7 @@ from core.members.access import actor_from, load_member
 from core.members.actor import Actor
 from core.members.invites import accept_invite, create_invite
 from core.orders.models import Order, OrderSource, OrderStatus
+from core.orders.service import CANCEL_REASONS
 from core.tasks.models import Task, TaskStatus
 
 DEMO_NAME = "Демо-магазин"
@@ -207,6 +208,7 @@ _JOURNAL = (
 )
 
 
+_WOMEN = frozenset(("Анна", "Ольга", "Наталья", "Ирина", "Юлия"))
 _FIRST = ("Анна", "Иван", "Сергей", "Ольга", "Павел", "Наталья", "Алексей", "Ирина", "Юлия")
 _LAST = ("Кузнецов", "Попов", "Соколов", "Лебедев", "Морозов", "Волков", "Зайцев", "Орлов")
 _GOODS = (
@@ -229,6 +231,11 @@ _TASKS = (
 )
 ORDER_COUNT = 200
 DAYS = 60
+
+
+def _customer(first: str, last: str) -> str:
+    """'Анна Орлова', 'Иван Орлов': the surname agrees with the first name."""
+    return f"{first} {last}а" if first in _WOMEN else f"{first} {last}"
 
 
 def _entry(order: Order, at: datetime, action: str, actor, before, after) -> AuditEntry:
@@ -295,7 +302,7 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 number=str(10_001 + n),
                 external_id=f"demo-{10_001 + n}",
                 source=OrderSource.API if rng.random() < 0.85 else OrderSource.CSV,
-                customer_name=f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+                customer_name=_customer(rng.choice(_FIRST), rng.choice(_LAST)),
                 customer_phone=f"+7 9{rng.randrange(10, 99)} {rng.randrange(100, 999)}-"
                 f"{rng.randrange(10, 99)}-{rng.randrange(10, 99)}",
                 customer_email=None,
@@ -353,16 +360,19 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 closer = manager.member_id if manager else admin.member_id
                 before = "in_progress" if manager else "new"
                 at += min(age / 2, timedelta(hours=rng.randrange(2, 72)))
-                entries.append(
-                    _entry(
-                        order,
-                        at,
-                        "order.status_changed",
-                        closer,
-                        {"status": before},
-                        {"status": str(order.status)},
-                    )
+                closed = _entry(
+                    order,
+                    at,
+                    "order.status_changed",
+                    closer,
+                    {"status": before},
+                    {"status": str(order.status)},
                 )
+                if order.status == OrderStatus.CANCELLED:
+                    # Not drawn from rng (the rest of the demo stays as it was): by the number.
+                    order.cancel_reason = CANCEL_REASONS[int(order.number) % len(CANCEL_REASONS)]
+                    closed.reason = order.cancel_reason
+                entries.append(closed)
                 if order.status == OrderStatus.COMPLETED:
                     order.completed_at = at
             order.updated_at = at

@@ -1,4 +1,10 @@
-"""Money is integer kopecks everywhere; the one amount parser and the rounding helper live here.
+"""Money is integer kopecks everywhere; the one amount parser, the one amount formatter and the
+rounding helper live here.
+
+How an amount is written (`format_money`, `format_number`): as the language of the text writes
+numbers (Babel's CLDR patterns): Russian groups digits with a no-break space and writes a decimal
+comma (``3 380,00 ₽``), English ``3,380.00 ₽``. The sign is the currency's (``₽`` for RUB) after a
+no-break space, a minus is ``−``. The bot, the CLI, the invoices' PDF and the charts all call these.
 
 How an amount may be written (the bot, the CLI and the intake API all read it here):
 
@@ -23,6 +29,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
 
 from core.errors import InvalidInput
 
@@ -136,12 +144,36 @@ def _separator(space: str) -> bool:
     return len(space) == 1 and space in GROUP_SEPARATORS
 
 
-def grouped(kopecks: int) -> str:
-    """1250050 → '12 500,50': rubles grouped by three with no-break spaces, kopecks after a
-    comma (no currency sign; the bot's `money` adds it)."""
+NBSP = "\u00a0"
+CURRENCY_SIGNS = {"RUB": "₽"}
+MONEY_PATTERN = "#,##0.00"
+
+
+def currency_sign(currency: str = "RUB") -> str:
+    return CURRENCY_SIGNS.get(currency, currency)
+
+
+def format_number(value: int | Decimal, locale: str, pattern: str = "#,##0") -> str:
+    """A number grouped as `locale` writes it: 12500 → '12 500' (ru), '12,500' (en)."""
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def grouped(kopecks: int, locale: str = "ru") -> str:
+    """1250050 → '12 500,50' in Russian, '12,500.50' in English (no currency sign)."""
     sign = "−" if kopecks < 0 else ""
-    rubles, kop = divmod(abs(kopecks), 100)
-    return f"{sign}{rubles:,}".replace(",", "\u00a0") + f",{kop:02d}"
+    return sign + format_number(Decimal(abs(kopecks)).scaleb(-2), locale, MONEY_PATTERN)
+
+
+def format_money(kopecks: int, locale: str, currency: str = "RUB") -> str:
+    """3380_00 → '3 380,00 ₽' in Russian, '3,380.00 ₽' in English (exact: no float)."""
+    return f"{grouped(kopecks, locale)}{NBSP}{currency_sign(currency)}"
+
+
+def format_whole_money(kopecks: int, locale: str, currency: str = "RUB") -> str:
+    """Whole rubles, rounded half-up: 4_500_050 → '45 001 ₽' (for charts and narrow tables)."""
+    sign = "−" if kopecks < 0 else ""
+    whole = (abs(kopecks) + 50) // 100
+    return f"{sign}{format_number(whole, locale)}{NBSP}{currency_sign(currency)}"
 
 
 def percent_of(kopecks: int, percent: int | Decimal) -> int:

@@ -258,9 +258,9 @@ async def billing_prepay(settings: Settings, args: argparse.Namespace) -> int:
             f"{payment.created_at:%Y-%m-%d}; nothing changed. Paid through:"
         )
     else:
+        months = "1 month" if payment.months == 1 else f"{payment.months} months"
         print(
-            f"Recorded {payment.months} month(s), {money(payment.amount)}, for account "
-            f"{args.account}. Paid through:"
+            f"Recorded {months}, {money(payment.amount)}, for account {args.account}. Paid through:"
         )
     print(result.paid_through.isoformat())
     return 0

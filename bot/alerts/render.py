@@ -14,9 +14,11 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.alerts.callbacks import TopUpCb
+from bot.balance.render import week_cover
 from bot.format import day, money, q
 from bot.journal.callbacks import SvcCb, SvcOp
 from bot.journal.render import locale, service_name
@@ -37,7 +39,9 @@ def _day(iso: str) -> str:
 def _when(days: int, iso: str) -> str:
     if days <= 1:
         return _("tomorrow ({date})").format(date=_day(iso))
-    return _("on {date} (in {days} days)").format(days=days, date=_day(iso))
+    return ngettext("on {date} (in {days} day)", "on {date} (in {days} days)", days).format(
+        days=days, date=_day(iso)
+    )
 
 
 def rubles(kopecks: int) -> str:
@@ -94,9 +98,7 @@ def renewal_warning(p: Params) -> Rendered:
         )
         week = p.get("week", 0)
         if week > p["shortfall"]:
-            text += "\n" + _("To cover every renewal of the next {days} days: {amount}.").format(
-                days=p.get("week_days", 7), amount=money(week)
-            )
+            text += "\n" + week_cover(p.get("week_days", 7), week)
         buttons = [_top_up(p["shortfall"]), _journal()]
     else:
         text = _(
@@ -201,10 +203,14 @@ def _as_of(p: Params) -> str:
 
 def low_balance(p: Params) -> Rendered:
     lines = [
-        _(
+        ngettext(
+            "⚠️ <b>The balance is running low.</b> It holds {balance}{as_of}; the renewals of "
+            "the next {days} day come to {due}. To cover every renewal of the next {days} day: "
+            "{shortfall}.",
             "⚠️ <b>The balance is running low.</b> It holds {balance}{as_of}; the renewals of "
             "the next {days} days come to {due}. To cover every renewal of the next {days} days: "
-            "{shortfall}."
+            "{shortfall}.",
+            p["days"],
         ).format(
             balance=money(p["balance"]),
             as_of=_as_of(p),

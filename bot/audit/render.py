@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -131,6 +131,13 @@ FIELD_NAMES = {
     "hint": __("token"),
     "alerts": __("alerts"),
     "quiet_hours": __("quiet hours"),
+    # /settings (core.accounts.settings): each setting's columns
+    "timezone": __("time zone"),
+    "quiet_start": __("quiet hours from"),
+    "quiet_end": __("quiet hours until"),
+    "morning_hour": __("“in the morning” hour"),
+    "evening_hour": __("“in the evening” hour"),
+    "country": __("phone country"),
     "expires_at": __("expires"),
     "owner_telegram_id": __("owner's Telegram id"),
     "number": __("number"),
@@ -290,9 +297,15 @@ def row(entry: HistoryRow, timezone: str, catalog: Catalog | None = None) -> str
     )
     if changes:
         line += f"\n    {changes}"
-    if entry.reason:
+    if entry.reason and entry.action in REFERENCE_ACTIONS:
+        line += "\n    " + _("payment reference: {reference}").format(reference=q(entry.reason))
+    elif entry.reason:
         line += "\n    " + _("reason: {reason}").format(reason=q(reason_text(entry.reason)))
     return line
+
+
+# Actions whose `reason` is the payment's reference, not a why.
+REFERENCE_ACTIONS = {"balance.topped_up"}
 
 
 # Reasons the system writes (a member's reason is their own words, shown as written).
@@ -431,7 +444,9 @@ def history_csv(
 
 def export_caption(count: int, truncated: bool) -> str:
     if truncated:
-        return _("The newest {count} entries; narrow the filters for older ones.").format(
-            count=count
-        )
+        return ngettext(
+            "The newest {count} entry; narrow the filters for older ones.",
+            "The newest {count} entries; narrow the filters for older ones.",
+            count,
+        ).format(count=count)
     return _("Entries: {count}").format(count=count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.balance.callbacks import FormAction, TopUpFormCb
@@ -49,6 +50,14 @@ def renewal_line(renewal: Renewal) -> str:
     return f"{day(renewal.on)} · {name} · {money(renewal.price)}"
 
 
+def week_cover(days: int, amount: int) -> str:
+    return ngettext(
+        "To cover every renewal of the next {days} day: {amount}.",
+        "To cover every renewal of the next {days} days: {amount}.",
+        days,
+    ).format(days=days, amount=money(amount))
+
+
 def needs_lines(needs: Needs) -> list[str]:
     """The two top-ups to choose between — the same figures as the alerts."""
     lines = []
@@ -62,11 +71,7 @@ def needs_lines(needs: Needs) -> list[str]:
             )
         )
     if needs.week > 0:
-        lines.append(
-            _("To cover every renewal of the next {days} days: {amount}.").format(
-                days=WEEK_DAYS, amount=money(needs.week)
-            )
-        )
+        lines.append(week_cover(WEEK_DAYS, needs.week))
     return lines
 
 
@@ -90,13 +95,21 @@ def overview(view: BalanceOverview, timezone: str) -> str:
     lines = [_("<b>Balance: {balance}</b>").format(balance=money(view.balance)), ""]
     if view.renewals:
         lines.append(
-            _("<b>Renewals in the next {days} days</b>: {total}").format(
-                days=FORECAST_DAYS, total=money(view.total)
-            )
+            ngettext(
+                "<b>Renewals in the next {days} day</b>: {total}",
+                "<b>Renewals in the next {days} days</b>: {total}",
+                FORECAST_DAYS,
+            ).format(days=FORECAST_DAYS, total=money(view.total))
         )
         lines += [renewal_line(r) for r in view.renewals]
     else:
-        lines.append(_("No renewals in the next {days} days.").format(days=FORECAST_DAYS))
+        lines.append(
+            ngettext(
+                "No renewals in the next {days} day.",
+                "No renewals in the next {days} days.",
+                FORECAST_DAYS,
+            ).format(days=FORECAST_DAYS)
+        )
     lines += ["", runway_line(view), "", _("<b>Last operations</b>")]
     lines += [entry_line(e, timezone) for e in view.entries] or [_("No operations yet.")]
     return "\n".join(lines)
@@ -189,7 +202,11 @@ def confirm_top_up(preview: TopUpPreview, reference: str) -> tuple[str, InlineKe
         ),
     ]
     lines += needs_lines(preview.needs_after) or [
-        _("✅ It covers every renewal of the next {days} days.").format(days=WEEK_DAYS)
+        ngettext(
+            "✅ It covers every renewal of the next {days} day.",
+            "✅ It covers every renewal of the next {days} days.",
+            WEEK_DAYS,
+        ).format(days=WEEK_DAYS)
     ]
     return "\n".join(lines), _form_keyboard(confirm=True)
 

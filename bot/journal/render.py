@@ -15,7 +15,7 @@ from bot.format import day, money, q, when
 from bot.journal.callbacks import CatalogCb, CatalogOp, SvcCb, SvcOp
 from core.audit.service import HistoryRow
 from core.journal.catalog import CatalogItem, default_catalog
-from core.journal.forecast import Color
+from core.journal.forecast import Color, Impact
 from core.journal.models import LAPSED, PENDING, ServiceStatus
 from core.journal.service import CardAction, Journal, Outcome, Quote, ServiceCard, ServiceRow
 
@@ -233,6 +233,44 @@ def _balance_after(balance: int, charge: int) -> str:
     )
 
 
+def _reach(short_on: date | None) -> str:
+    if short_on is None:
+        return _("every renewal of the next 12 months")
+    return _("renewals until {date}").format(date=day(short_on))
+
+
+def impact_lines(impact: Impact, setup_needed: bool = False) -> list[str]:
+    """What the charge does to the renewals ahead, before it is confirmed."""
+    lines = [_balance_after(impact.balance, impact.balance - impact.after)]
+    if impact.period_ends is not None and impact.auto_renew:
+        lines.append(_("It renews on {date}.").format(date=day(impact.period_ends)))
+    elif impact.period_ends is not None:
+        lines.append(
+            _("Auto-renew is off: it ends on {date}.").format(date=day(impact.period_ends))
+        )
+    elif setup_needed:
+        lines.append(_("Its period starts once it is set up; it renews a period after that."))
+    if impact.covered_after != impact.covered_before:
+        lines.append(
+            _("The balance will cover {after} (now: {before}).").format(
+                after=_reach(impact.covered_after), before=_reach(impact.covered_before)
+            )
+        )
+    else:
+        lines.append(
+            _("The balance still covers {reach}.").format(reach=_reach(impact.covered_after))
+        )
+    if impact.newly_short:
+        lines.append(_("⚠️ After this charge the balance will not cover:"))
+        lines += [
+            _("• {date}: {name}, {price}").format(
+                date=day(r.on), name=service_name(r.catalog_code), price=money(r.price)
+            )
+            for r in impact.newly_short
+        ]
+    return lines
+
+
 def catalog(items: tuple[CatalogItem, ...], balance: int) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("<b>Order a service</b> · balance {balance}").format(balance=money(balance)), ""]
     builder = InlineKeyboardBuilder()
@@ -269,7 +307,7 @@ def quote(view: Quote, nonce: str) -> tuple[str, InlineKeyboardMarkup]:
     if view.shortfall:
         lines += ["", _short(view.balance, item.price)]
     else:
-        lines += ["", _balance_after(view.balance, item.price)]
+        lines += ["", *impact_lines(view.impact, item.setup_needed)]
         builder.button(
             text=_("✅ Order for {price}").format(price=money(item.price)),
             callback_data=CatalogCb(op=CatalogOp.BUY, code=item.code, nonce=nonce),
@@ -297,7 +335,9 @@ def return_confirm(view: ServiceCard) -> tuple[str, InlineKeyboardMarkup]:
     if view.balance < s.price:
         lines.append(_short(view.balance, s.price))
     else:
-        lines.append(_balance_after(view.balance, s.price))
+        lines += (
+            impact_lines(view.impact) if view.impact else [_balance_after(view.balance, s.price)]
+        )
         builder.button(
             text=_("↩️ Return for {price}").format(price=money(s.price)),
             callback_data=SvcCb(op=SvcOp.RETURN_YES, service_id=s.id, version=s.version),

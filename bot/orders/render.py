@@ -119,16 +119,22 @@ def found(
                 len(people),
             ).format(count=len(people), query=shown)
         )
-    if rows:
+    if rows and len(rows) >= FOUND_SHOWN:  # there may be more than the list holds
+        heads.append(
+            ngettext(
+                "The newest {count} order for “{query}” (there may be more: make the search more "
+                "exact):",
+                "The newest {count} orders for “{query}” (there may be more: make the search more "
+                "exact):",
+                len(rows),
+            ).format(count=len(rows), query=shown)
+        )
+    elif rows:
         head = ngettext(
             "Found {count} order for “{query}”:",
             "Found {count} orders for “{query}”:",
             len(rows),
         ).format(count=len(rows), query=shown)
-        if len(rows) >= FOUND_SHOWN:
-            head += "\n" + _(
-                "Only the newest {count} are shown: make the search more exact."
-            ).format(count=FOUND_SHOWN)
         heads.append(head)
     units = age_units()
     buttons = customers.found_buttons(people)

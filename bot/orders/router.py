@@ -190,6 +190,26 @@ async def on_statuses(
     await replace(query.message, text, markup)
 
 
+async def _stale(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    actor: Actor,
+    order_id: int,
+    callback_answer: CallbackAnswer,
+) -> bool:
+    """A status button from an old message that leads nowhere now (the order changed hands or
+    closed meanwhile): says why and shows the order as it is. A move the member may make in
+    general but not this one (new → completed) is left to the service, which names it."""
+    card = await service.order_card(uow, actor, order_id)
+    if card.next_statuses:
+        return False
+    text, markup = render.order_card(card, actor.timezone)
+    await replace(query.message, text, markup)
+    callback_answer.text = render.why_no_status(card, actor.member_id)
+    callback_answer.show_alert = True
+    return True
+
+
 async def on_set_status(
     query: CallbackQuery,
     callback_data: OrderCb,
@@ -198,6 +218,8 @@ async def on_set_status(
     callback_answer: CallbackAnswer,
 ) -> None:
     cb = callback_data
+    if await _stale(query, uow, actor, cb.order_id, callback_answer):
+        return
     card = await service.change_status(uow, actor, cb.order_id, cb.status)
     text, markup = render.order_card(card, actor.timezone)
     await replace(query.message, text, markup)
@@ -212,6 +234,8 @@ async def on_cancel_for(
     callback_answer: CallbackAnswer,
 ) -> None:
     cb = callback_data
+    if await _stale(query, uow, actor, cb.order_id, callback_answer):
+        return
     card = await service.change_status(uow, actor, cb.order_id, OrderStatus.CANCELLED, cb.reason)
     text, markup = render.order_card(card, actor.timezone)
     await replace(query.message, text, markup)

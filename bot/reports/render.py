@@ -11,13 +11,14 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.format import currency_sign, number, q, when, whole_money
-from bot.orders.render import age_units, status_name
+from bot.orders.render import age_units, reason_name, status_name
 from bot.reports import export
 from bot.reports.callbacks import ReportCb, ReportOp
 from bot.reports.chart import ChartData
 from bot.reports.periods import PERIOD_NAMES, period_text
 from core.reports.periods import Period
 from core.reports.service import (
+    CancelledCount,
     Figures,
     ReportMember,
     ReportOrder,
@@ -94,12 +95,16 @@ def report_text(report: SalesReport) -> str:
         ).format(currency=q(report.currency))
     )
     if report.other_currency:
+        count = report.other_currency
         lines.append(
-            _("{count} completed orders in other currencies are not in the sums.").format(
-                count=report.other_currency
-            )
+            ngettext(
+                "{count} completed order in another currency is not in the sums.",
+                "{count} completed orders in other currencies are not in the sums.",
+                count,
+            ).format(count=count)
         )
     lines += speed_lines(report)
+    lines += cancelled_lines(report.cancelled)
     lines.append(_("Another period: /report 01.11.2026-15.11.2026"))
     return "\n".join(lines)
 
@@ -128,6 +133,29 @@ def speed_lines(report: SalesReport) -> list[str]:
         claim = duration(row.speed.to_claim, units)
         complete = duration(row.speed.to_complete, units)
         lines.append(f"{q(member_label(row))}: {claim} · {complete}")
+    return lines
+
+
+CANCEL_REASON_LINES = 5  # more reasons than this: the rarest are summed as "other reasons"
+
+
+def cancelled_lines(cancelled: tuple[CancelledCount, ...]) -> list[str]:
+    """'Cancelled: 4 orders' and how many for each reason, most frequent first."""
+    total = sum(c.count for c in cancelled)
+    if not total:
+        return []
+    lines = [
+        ngettext("Cancelled: {count} order", "Cancelled: {count} orders", total).format(count=total)
+    ]
+    shown = (
+        cancelled[:CANCEL_REASON_LINES] if len(cancelled) > CANCEL_REASON_LINES + 1 else cancelled
+    )
+    for c in shown:
+        reason = reason_name(c.reason) if c.reason else _("no reason given")
+        lines.append(_("• {reason}: {count}").format(reason=q(reason), count=c.count))
+    rest = sum(c.count for c in cancelled[len(shown) :])
+    if rest:
+        lines.append(_("• other reasons: {count}").format(count=rest))
     return lines
 
 

@@ -170,10 +170,10 @@ async def subject_log(
 # Action types for the /history filter: a group name or one exact action ("order.claimed").
 ACTION_GROUPS: dict[str, tuple[str, ...]] = {
     "orders": ("order.",),
-    "members": ("member.", "invite.", "role.", "account."),
+    "members": ("member.", "invite.", "role.", "account.created", "account.ownership_"),
     "services": ("service.", "balance."),
-    "billing": ("tariff.",),
-    "settings": ("group.", "api_token."),
+    "billing": ("tariff.", "account.requisites_"),
+    "settings": ("group.", "api_token.", "account.settings_", "account.quiet_hours_"),
 }
 _ACTION = re.compile(r"^[a-z_]{1,30}\.[a-z_]{1,30}$")
 HISTORY_EXPORT_LIMIT = 20_000

@@ -130,3 +130,74 @@ def end_marked(service: ConnectedService, run: Runway, today: date) -> bool:
     if service.status != ServiceStatus.ACTIVE:
         return False
     return not service.auto_renew or at_risk(service, run, today)
+
+
+def scheduled(
+    service_id: int, code: str, price: int, months: int, today: date, days: int
+) -> list[Renewal]:
+    """The renewals of a service whose period starts `today` (being ordered or returned: it has
+    no such row yet), through `today + days`."""
+    last = today + timedelta(days=days)
+    on = add_months(today, months, today.day)
+    found: list[Renewal] = []
+    while on <= last:
+        found.append(Renewal(on, service_id, code, price))
+        on = add_months(on, months, today.day)
+    return found
+
+
+def _working(ahead: list[Renewal]) -> list[Renewal]:
+    """Without suspended services: they wait for money and hold up no one else's renewal."""
+    return [r for r in ahead if not r.overdue]
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """What a charge (ordering or returning a service) does to the renewals ahead, shown before
+    it is confirmed: the balance after it, the service's own next renewal, how far the balance
+    then reaches, and which renewals of the next FORECAST_DAYS days it leaves uncovered."""
+
+    balance: int
+    after: int
+    period_ends: date | None  # the end of the period the charge pays; None: starts at set-up
+    auto_renew: bool  # whether the service renews at `period_ends`
+    # The first day the balance falls short of working services' renewals (None: a year+).
+    covered_before: date | None
+    covered_after: date | None  # the same after the charge
+    newly_short: tuple[Renewal, ...]  # covered now, not after the charge (the next 30 days)
+
+
+def impact(
+    balance: int,
+    ahead: list[Renewal],
+    charge: int,
+    today: date,
+    own: list[Renewal],
+    replaces: int | None = None,
+    period_ends: date | None = None,
+) -> Impact:
+    """`ahead`: the renewals as they stand (RUNWAY_HORIZON_DAYS); `own`: the charged service's
+    renewals after the charge (none with auto-renew off); `replaces`: its id when it is already
+    among `ahead` (a return); `period_ends`: the end of the period the charge pays for."""
+    after = balance - charge
+    then = sorted(
+        [*(r for r in ahead if r.service_id != replaces), *own], key=lambda r: (r.on, r.service_id)
+    )
+    soon = today + timedelta(days=FORECAST_DAYS)
+    before = set(ahead)
+    newly_short = tuple(
+        r
+        for r in then
+        if r.on <= soon
+        and to_keep(after, then, r) > 0
+        and (r not in before or to_keep(balance, ahead, r) == 0)
+    )
+    return Impact(
+        balance=balance,
+        after=after,
+        period_ends=period_ends,
+        auto_renew=bool(own),
+        covered_before=runway(balance, _working(ahead)).short_on,
+        covered_after=runway(after, _working(then)).short_on,
+        newly_short=newly_short,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from core.audit.service import HistoryRow, subject_log
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.journal import forecast, lifecycle, notices, rule
-from core.journal.calendar import local_today
+from core.journal.calendar import add_months, local_today
 from core.journal.catalog import CatalogItem, default_catalog
 from core.journal.models import LAPSED, OPEN, PENDING, ConnectedService, ServiceStatus
 from core.journal.resources import allocate, held_by
@@ -24,6 +25,8 @@ from core.members.actor import Actor
 from core.members.models import Member
 from core.members.permissions import Perm
 
+# The service being ordered has no id yet: on a day it shares with others it is charged last.
+NEW_SERVICE_ID = 2**62
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 LOG_SIZE = 15
 # Marking a service set up is an admin's job: managing services alone is not enough.
@@ -62,12 +65,14 @@ class ServiceCard:
     actions: tuple[CardAction, ...]
     return_deadline: datetime | None  # UTC; shown in the account's zone
     balance: int
+    impact: forecast.Impact | None = None  # what returning it would do (return_quote only)
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
     item: CatalogItem
     balance: int
+    impact: forecast.Impact  # what ordering it would do to the renewals ahead
 
     @property
     def after(self) -> int:
@@ -210,10 +215,40 @@ async def catalog(uow: UnitOfWork, actor: Actor) -> tuple[tuple[CatalogItem, ...
     return default_catalog().items, await balance_of(uow, actor.account_id)
 
 
+async def _impact(
+    uow: UnitOfWork,
+    actor: Actor,
+    balance: int,
+    charged: ConnectedService | CatalogItem,
+    service_id: int,
+    starts_now: bool,
+) -> forecast.Impact:
+    """The renewals ahead with `charged` paid for and (when `starts_now`) its period started
+    today, against the renewals as they stand; changes nothing."""
+    today = _today(uow, actor)
+    services = await open_of(uow, actor.account_id)
+    ahead = forecast.renewals(services, today, forecast.RUNWAY_HORIZON_DAYS)
+    ordered = isinstance(charged, CatalogItem)
+    code = charged.code if ordered else charged.catalog_code
+    months = charged.period_months
+    own, ends = [], None
+    if starts_now:
+        ends = add_months(today, months, today.day)
+        if ordered or charged.auto_renew:  # an order starts with auto-renew on
+            horizon = forecast.RUNWAY_HORIZON_DAYS
+            own = forecast.scheduled(service_id, code, charged.price, months, today, horizon)
+    return forecast.impact(balance, ahead, charged.price, today, own, service_id, ends)
+
+
 async def order_quote(uow: UnitOfWork, actor: Actor, code: str) -> Quote:
+    """The order's confirmation: the price, the balance after it and what it does to the
+    renewals ahead (a service without setup starts today; one that needs it, once set up)."""
     actor.require(Perm.SERVICES_MANAGE)
     actor.require_writable()
-    return Quote(catalog_item(code), await balance_of(uow, actor.account_id))
+    item = catalog_item(code)
+    balance = await balance_of(uow, actor.account_id)
+    starts = not item.setup_needed
+    return Quote(item, balance, await _impact(uow, actor, balance, item, NEW_SERVICE_ID, starts))
 
 
 async def order_service(uow: UnitOfWork, actor: Actor, code: str, request_key: str) -> Outcome:
@@ -313,7 +348,9 @@ async def return_quote(uow: UnitOfWork, actor: Actor, service_id: int) -> Servic
     card = await service_card(uow, actor, service_id)
     if CardAction.RETURN not in card.actions:
         raise InvalidInput("not_returnable")
-    return card
+    service = card.row.service
+    impact = await _impact(uow, actor, card.balance, service, service.id, starts_now=True)
+    return dataclasses.replace(card, impact=impact)
 
 
 async def return_service(

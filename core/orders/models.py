@@ -54,6 +54,9 @@ class Order(Base):
         Index("ix_orders_unclaimed", "assignee_id", "status", "claim_step", "created_at"),
         # The report's speed: orders first taken into work in a period.
         Index("ix_orders_claimed", "account_id", "claimed_at"),
+        # Reports: cancelled orders by the time of their cancellation (their last change), per
+        # reason, without reading the rows.
+        Index("ix_orders_status_changed", "account_id", "status", "updated_at", "cancel_reason"),
         # Sales reports: completed orders by completion time, covering the summed columns.
         Index(
             "ix_orders_completed",

@@ -6,7 +6,9 @@ Attribution rules (docs/guide.md, Sales reports):
   refuses closed orders) and reopening clears its completion time, so the assignee stored on a
   completed order is the one who held it at completion: a reassigned order counts once, for
   whoever completed it, never for the member who had it before.
-- Cancelled orders count nowhere: no revenue, not completed, not open.
+- Cancelled orders count nowhere: no revenue, not completed, not open. They are counted apart,
+  per reason (`CancelledCount`), when cancelled in the period: an order's last change is its
+  cancellation, as a cancelled order is not edited until an admin reopens it.
 - "Open" counts orders created in the period that are still new or in progress now.
 - Completed orders with no assignee (an admin closed them) form an "unassigned" row in team
   reports; money is summed in the account's currency, other currencies are only counted.
@@ -81,6 +83,12 @@ class ReportRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelledCount:
+    reason: str | None  # a code of core.orders.service.CANCEL_REASONS or a member's own words
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SalesReport:
     period: Period
     timezone: str
@@ -91,6 +99,7 @@ class SalesReport:
     rows: list[ReportRow]
     totals: Figures
     other_currency: int  # completed orders in other currencies, left out of the money
+    cancelled: tuple[CancelledCount, ...] = ()  # cancelled in the period, most frequent first
 
     @property
     def empty(self) -> bool:
@@ -227,6 +236,21 @@ async def _speeds(
         m: Speed(_median(to_claim.get(m, [])), _median(to_complete.get(m, [])))
         for m in to_claim.keys() | to_complete.keys()
     }
+async def _cancelled(
+    uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
+) -> tuple[CancelledCount, ...]:
+    """Orders cancelled in the period (by their last change) per reason, most frequent first."""
+    rows = await uow.session.execute(
+        _scoped(select(Order.cancel_reason, func.count()), actor, member_id)
+        .where(
+            Order.status == OrderStatus.CANCELLED,
+            Order.updated_at >= start,
+            Order.updated_at < end,
+        )
+        .group_by(Order.cancel_reason)
+    )
+    counts = [CancelledCount(reason, count) for reason, count in rows]
+    return tuple(sorted(counts, key=lambda c: (-c.count, c.reason or "")))
 
 
 async def _team(uow: UnitOfWork, actor: Actor, ids: set[int]) -> dict[int, Member]:
@@ -298,6 +322,7 @@ async def sales_report(
         rows=rows,
         totals=totals,
         other_currency=other,
+        cancelled=await _cancelled(uow, actor, member_id, start, end),
     )
 
 

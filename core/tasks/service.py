@@ -368,13 +368,22 @@ async def _change(uow: UnitOfWork, task: Task, seen, **values: Any) -> None:
         raise Conflict("task_changed")
 
 
+async def _not_yours(uow: UnitOfWork, task: Task) -> PermissionDenied:
+    """Why a member may not close or postpone a task: whose it is now (a button on an old
+    reminder, after the task moved with its order), or that it was never theirs."""
+    holder = await uow.session.get(Member, task.assignee_id) if task.assignee_id else None
+    if holder is None:
+        return PermissionDenied("task_not_yours")
+    return PermissionDenied("task_now_theirs", holder=holder.display_name)
+
+
 async def close_task(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskRow:
     """Done: by the assignee, the author or an admin. A closed task never reminds."""
     actor.require(Perm.TASKS_MANAGE)
     actor.require_writable()
     task = await _load(uow, actor, task_id)
     if not may_work(actor, task):
-        raise PermissionDenied("task_not_yours")
+        raise await _not_yours(uow, task)
     if task.status == TaskStatus.DONE:
         raise InvalidInput("task_already_done")
     now = uow.clock.now()
@@ -437,7 +446,7 @@ async def postpone_task(uow: UnitOfWork, actor: Actor, task_id: int, step: Postp
     actor.require_writable()
     task = await _load(uow, actor, task_id)
     if not may_work(actor, task):
-        raise PermissionDenied("task_not_yours")
+        raise await _not_yours(uow, task)
     if task.status == TaskStatus.DONE:
         raise InvalidInput("task_already_done")
     due = postponed(task.due_at, uow.clock.now(), Postpone(step), actor.timezone)

@@ -177,8 +177,8 @@ async def test_owner_sets_distribution_and_new_orders_go_to_the_shift(
     assert "Рабочие часы: 09:00–18:00, пн, вт, ср, чт, пт" in shown.text
     saved = await owner.send("/settings distribution auto")
     assert "Новые заказы: автоматически" in saved.text
-    assert "Не больше 5 открытых" in (await owner.send("/settings cap 5")).text
-    assert "через 10 рабочих минут" in (await owner.send("/settings claim 10")).text
+    assert "заказов на менеджера: 5" in (await owner.send("/settings cap 5")).text
+    assert ": 10 рабочих минут" in (await owner.send("/settings claim 10")).text
     hours = await owner.send("/settings work 10-19 1-6")
     assert "Рабочие часы: 10:00–19:00, пн, вт, ср, чт, пт, сб" in hours.text
     assert "да" in (await owner.send("/settings shiftoff on")).text

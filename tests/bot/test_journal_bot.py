@@ -164,6 +164,7 @@ async def test_return_shows_days_left_and_charges_once(client, shop, uows, clock
     assert "до 05.01.2027 00:00 (осталось дней: 10)" in card.text
     ask = await c.click("Вернуть (осталось дней: 10)")
     assert "после списания: 2 020,00 ₽" in plain(ask.text)
+    assert "Автопродление выключено: закончится 26.01.2027." in ask.text
     message_id, yes = c.find_button("Вернуть за")
     first = await c.press(yes, message_id=message_id)
     again = await c.press(yes, message_id=message_id)
@@ -195,3 +196,33 @@ async def test_a_long_journal_fits_one_message(client, shop, uows):
     assert len(reply.text) <= 4096
     assert "…и ещё 5." in reply.text
     assert len(reply.buttons) == 26 and reply.buttons[-1] == "➕ Заказать услугу"
+
+
+async def test_the_order_quote_tells_which_renewals_the_charge_leaves_uncovered(client, shop, uows):
+    owner = shop["owner"]
+    await fund(uows, owner, 6_000_00)
+    for code in ("chat_widget", "callback_widget", "analytics_export"):
+        await order(uows, owner, code)
+    await run_lifecycle(uows)  # balance 1 620 ₽; 22 Dec (1 380 ₽) is covered
+    c = client(OWNER)
+    await c.send("/services")
+    await c.click("Заказать услугу")
+    quote = plain((await c.click("Онлайн-чат")).text)
+    assert "Продлится 22.12.2026." in quote
+    assert (
+        "Баланса хватит на продления до 22.12.2026 (сейчас — на продления до 22.01.2027)." in quote
+    )
+    assert (
+        "⚠️ После списания баланса не хватит на:\n"
+        "• 22.12.2026: Обратный звонок, 590,00 ₽\n"
+        "• 22.12.2026: Онлайн-чат, 790,00 ₽" in quote
+    )
+    await c.send("/lang en")
+    await c.send("/services")
+    await c.click("Order a service")
+    en = plain((await c.click("Chat widget")).text)
+    assert "It renews on 22.12.2026." in en
+    assert "• 22.12.2026: Callback widget, 590.00 ₽" in en
+    assert (
+        "The balance will cover renewals until 22.12.2026 (now: renewals until 22.01.2027)." in en
+    )

@@ -80,3 +80,19 @@ async def test_a_pending_import_survives_another_dialog_and_expires(client, shop
     clock.advance(timedelta(hours=25))
     expired = await admin.click("Импортировать 2 строки")
     assert expired.alert == "Этот импорт ждал больше суток и устарел. Отправьте файл снова."
+
+
+async def test_a_long_result_says_there_may_be_more(client, shop, uows):
+    from bot.orders.render import FOUND_SHOWN
+
+    for n in range(FOUND_SHOWN + 1):
+        await add_order(uows, shop["owner"].account_id, f"77{n:02}", customer_name="Анна Орлова")
+    admin = client(ADMIN, username="admin")
+    reply = await admin.send("/find анна")
+    assert reply.text.startswith(
+        f"Самые новые {FOUND_SHOWN} заказов по запросу «анна» (могут быть и другие"
+    )
+    assert "Найден" not in reply.text
+    await admin.send("/lang en")
+    english = await admin.send("/find анна")
+    assert english.text.startswith(f"The newest {FOUND_SHOWN} orders for “анна” (there may be")

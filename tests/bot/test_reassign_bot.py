@@ -119,3 +119,53 @@ async def test_a_blocked_members_card_hands_their_work_over(client, shop, uows):
     assert done.text.startswith("✅ @petya → @vasya: передано 1 открытый заказ")
     async with uows() as uow:
         assert (await orders.order_card(uow, shop["owner"], order_id)).summary.assignee == "@vasya"
+
+
+async def test_stale_confirm_and_reason_buttons_say_whose_order_it_is_now(client, shop, uows):
+    order_id = await add_order(uows, shop["owner"].account_id, "A")
+    async with uows() as uow:
+        await orders.claim_order(uow, shop["m1"], order_id)
+    petya = client(PETYA, username="petya")
+    await petya.send("/order A")
+    await petya.click("Статус")
+    await petya.click("выполнен")
+    confirm_at, confirm = petya.find_button("Да, завершить")
+    await petya.send("/order A")
+    await petya.click("Статус")
+    await petya.click("отменён")
+    reason_at, reason = petya.find_button("Нет в наличии")
+    async with uows() as uow:
+        await orders.assign_order(uow, shop["owner"], order_id, shop["m2"].member_id)
+    for message_id, data in ((confirm_at, confirm), (reason_at, reason)):
+        stale = await petya.press(data, message_id=message_id)
+        assert stale.alert == "Заказ №A теперь ведёт @vasya."
+        assert "№A" in stale.text and "Исполнитель: @vasya" in stale.text
+    async with uows() as uow:
+        assert (await uow.session.get(Order, order_id)).status == "in_progress"
+    await petya.send("/lang en")
+    await petya.send("/order A")
+    stale = await petya.press(confirm, message_id=confirm_at)
+    assert stale.alert == "Order №A is now @vasya's."
+
+
+async def test_a_stale_task_button_says_whose_task_it_is_now(client, shop, uows):
+    from core.tasks import service as tasks
+
+    order_id = await add_order(uows, shop["owner"].account_id, "A")
+    async with uows() as uow:
+        await orders.claim_order(uow, shop["m1"], order_id)
+    async with uows() as uow:
+        task = await tasks.add_task(
+            uow, shop["admin"], order_id, "Позвонить", None, shop["m1"].member_id
+        )
+    petya = client(PETYA, username="petya")
+    listed = await petya.send("/tasks")
+    assert "Позвонить" in listed.text and task.id
+    message_id, done = petya.find_button("Готово")
+    async with uows() as uow:  # the task moves with its order
+        await orders.assign_order(uow, shop["owner"], order_id, shop["m2"].member_id)
+    stale = await petya.press(done, message_id=message_id)
+    assert stale.alert.startswith("Эта задача теперь у @vasya:")
+    await petya.send("/lang en")
+    stale = await petya.press(done, message_id=message_id)
+    assert stale.alert.startswith("This task is now @vasya's:")

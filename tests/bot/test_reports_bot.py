@@ -460,3 +460,17 @@ def test_many_members_share_one_others_bar(app):
     assert data.revenue[-1] == 11 + 10 + 9 + 8  # members 19–22 together, in rubles
     assert data.orders[-1] == 4
     assert len(chart.build_figure(data).axes[0].patches) == 20
+
+
+async def test_the_report_counts_cancelled_orders_per_reason(client, shop, uows):
+    ids = await working_day(uows, shop)  # C: a duplicate
+    extra = [await add_order(uows, shop["owner"].account_id, n) for n in ("G", "H", "I")]
+    for order_id, reason in zip(extra, ("out_of_stock", "out_of_stock", "Уехал"), strict=True):
+        await run(uows, change_status, shop["admin"], order_id, OrderStatus.CANCELLED, reason)
+    assert ids["C"]
+    admin = client(ADMIN)
+    ru = (await admin.send("/report today")).text
+    assert "Отменено 4 заказа\n• Нет в наличии: 2\n• Дубль заказа: 1\n• Уехал: 1" in ru, ru
+    await admin.send("/lang en")
+    en = (await admin.send("/report today")).text
+    assert "Cancelled: 4 orders\n• Out of stock: 2\n• A duplicate order: 1\n• Уехал: 1" in en

@@ -188,3 +188,13 @@ async def test_a_member_filter_shows_actions_by_and_on_the_member(client, shop, 
     shown = lines(reply.text)
     assert any("@vasya: заказ взят" in line for line in shown)
     assert any("@owner: участник заблокирован · @vasya" in line for line in shown)
+
+
+async def test_a_top_up_shows_its_payment_reference_not_a_reason(client, shop):
+    owner = client(OWNER)
+    await owner.send("/topup 1500 PP-77")
+    await owner.click("Зачислить")
+    text = (await owner.send("/history services")).text
+    assert "номер платежа: PP-77" in text and "причина" not in text
+    await owner.send("/lang en")
+    assert "payment reference: PP-77" in (await owner.send("/history services")).text

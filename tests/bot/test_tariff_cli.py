@@ -44,7 +44,7 @@ def test_prepay_prints_the_new_date_last_and_counts_a_reference_once(cli):
     code, out, _ = cli("billing", "prepay", "--account", "1", "--months", "3", "--reference", "B-1")
     assert code == 0
     lines = out.strip().splitlines()
-    assert "Recorded 3 month(s), 4\u00a0275,00\u00a0₽" in lines[0]  # 4 500 − 5 %
+    assert "Recorded 3 months, 4\u00a0275,00\u00a0₽" in lines[0]  # 4 500 − 5 %
     assert lines[-1] == add_months(today, 3).isoformat()
     code, out, _ = cli(
         "billing", "prepay", "--account", "1", "--months", "12", "--reference", "B-1"

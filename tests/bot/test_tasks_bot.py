@@ -115,7 +115,7 @@ async def test_cancel_and_bad_answers_change_nothing(client, orders, uows):
     )  # fmt: skip
     assert "Ответьте текстом" in (await petya.send(sticker=sticker)).text
     too_long = await petya.send("я" * 1001)
-    assert too_long.text == "Задача слишком длинная: 1001 символов, можно не больше 1000."
+    assert too_long.text == "Задача слишком длинная (символов: 1001), можно не больше 1000."
     await petya.send("Позвонить")
     bad = await petya.send("когда-нибудь")
     assert bad.text == (
@@ -310,7 +310,7 @@ async def test_other_peoples_tasks_take_no_forged_presses(client, orders, uows, 
     vasya = client(VASYA)
     for op in ("done", "h", "d"):
         reply = await vasya.press(f"tk:{op}:{task.id}:1:m:0:0")
-        assert reply.alert.startswith("Это не ваша задача"), op
+        assert reply.alert.startswith("Эта задача теперь у @petya:"), op
     reply = await vasya.press(f"tk:as:{task.id}:1:m:0:{shop['m2'].member_id}")
     assert reply.alert == "Поручить задачу другому может только администратор."
     reply = await vasya.press("tl:a:0")

@@ -307,6 +307,30 @@ def test_an_owner_toggles_auto_renew(server, open_board):
     assert _db(server, ConnectedService, service).auto_renew is False
 
 
+def test_returning_a_service_asks_with_what_it_does_to_the_renewals(server, open_board):
+    async def disconnected() -> int:
+        from core.journal import service as journal_service
+
+        owner = await actor_for(server.app.uows, 1000)
+        ordered = await journal.order(server.app.uows, owner, "email_tracking")
+        await journal.set_up(server.app.uows, owner, ordered.service.id)
+        async with server.app.uows() as uow:
+            await journal_service.disconnect_service(uow, owner, ordered.service.id)
+        return ordered.service.id
+
+    service = server.run(disconnected())
+    page = open_board(1000)
+    page.click("#to-services")
+    with page.expect_event("dialog", timeout=WAIT_MS) as shown:
+        page.locator(f'[data-return="{service}"]').click()
+    question = shown.value.message
+    shown.value.dismiss()  # "no": nothing is charged
+    assert "Баланс сейчас:" in question and "после списания:" in question, question
+    assert "Автопродление" in question or "Продлится" in question, question
+    expect(page.locator(f'[data-return="{service}"]')).to_be_visible(timeout=WAIT_MS)
+    assert _db(server, ConnectedService, service).status == "disconnected"
+
+
 def test_an_owner_reads_the_sales_chart(server, open_board):
     page = open_board(1000)
     page.click("#to-report")

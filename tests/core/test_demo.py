@@ -11,6 +11,7 @@ from core.demo import ORDER_COUNT, ensure_demo
 from core.journal.models import ConnectedService, ServiceStatus
 from core.ledger.service import balance_of
 from core.orders.models import Order, OrderStatus
+from core.orders.service import CANCEL_REASONS
 from core.tasks.models import Task, TaskStatus
 from tests.conftest import T0
 
@@ -27,6 +28,8 @@ async def _snapshot(uows, account_id):
                     Order.created_at,
                     Order.total,
                     Order.claimed_at,
+                    Order.cancel_reason,
+                    Order.customer_name,
                 )
                 .where(Order.account_id == account_id)
                 .order_by(Order.number)
@@ -57,6 +60,13 @@ async def test_demo_holds_orders_tasks_and_services_in_every_state(uows):
     unassigned = [o for o in orders if o.assignee_id is None]
     assert any(o.status == OrderStatus.NEW for o in unassigned)
     assert all(o.status != OrderStatus.IN_PROGRESS for o in unassigned)
+    # every cancelled order says why (the report counts them per reason)
+    cancelled = [o for o in orders if o.status == OrderStatus.CANCELLED]
+    assert cancelled and all(o.cancel_reason in CANCEL_REASONS for o in cancelled)
+    assert len({o.cancel_reason for o in cancelled}) > 1
+    assert not any(
+        o.customer_name.startswith("Анна ") and o.customer_name[-1] != "а" for o in orders
+    )
     managers = {demo.actors[f"manager{i}"].member_id for i in (1, 2, 3)}
     assert {o.assignee_id for o in orders} - {None} == managers
     # Every order in work says when it was taken, minutes after it came in.

@@ -537,3 +537,62 @@ async def test_manager_sees_the_journal_and_only_the_log_button(uows):
     async with uows() as uow:
         log = await service.service_log(uow, manager, s)
     assert [r.action for r in log] == ["service.ordered"]
+
+
+async def test_order_quote_shows_what_the_charge_does_to_the_renewals_ahead(uows):
+    owner = await new_account(uows)
+    await fund(uows, owner, 6_000_00)
+    for code in ("chat_widget", "callback_widget", "analytics_export"):
+        await order(uows, owner, code)
+    await run(uows)  # all active from 22 Nov; balance 1 620 ₽, 22 Dec (1 380 ₽) covered
+    async with uows() as uow:
+        quote = await service.order_quote(uow, owner, "chat_widget")
+    impact = quote.impact
+    assert (impact.balance, impact.after) == (1_620_00, 830_00)
+    assert (impact.period_ends, impact.auto_renew) == (date(2026, 12, 22), True)
+    assert (impact.covered_before, impact.covered_after) == (date(2027, 1, 22), date(2026, 12, 22))
+    # 830 ₽ keep the first chat widget on 22 Dec; the callback widget and the new one fall short.
+    short = [(r.on, r.catalog_code, r.service_id) for r in impact.newly_short]
+    assert short == [
+        (date(2026, 12, 22), "callback_widget", short[0][2]),
+        (date(2026, 12, 22), "chat_widget", service.NEW_SERVICE_ID),
+    ]
+    async with uows() as uow:
+        setup = (await service.order_quote(uow, owner, "email_tracking")).impact
+    assert (setup.period_ends, setup.auto_renew) == (None, False)  # starts once set up
+    assert setup.newly_short[0].catalog_code == "callback_widget"
+    assert await money(uows, owner.account_id) == (1_620_00, 1_620_00)  # a quote charges nothing
+
+
+async def test_return_quote_shows_the_new_period_and_the_reach_of_the_balance(uows, clock):
+    owner = await new_account(uows)
+    s = await active_call_tracking(uows, owner, funds=3_580_00)
+    await order(uows, owner, "chat_widget")
+    await run(uows)  # the chat widget works from 22 Nov
+    async with uows() as uow:
+        await service.set_auto_renew(uow, owner, s, False)
+    clock.set(MSK_MIDNIGHT_22_DEC)
+    await run(uows)  # call tracking ends; the chat widget renews: 2 000 ₽ left
+    async with uows() as uow:
+        impact = (await service.return_quote(uow, owner, s)).impact
+    assert (impact.balance, impact.after) == (2_000_00, 510_00)
+    assert (impact.period_ends, impact.auto_renew) == (date(2027, 1, 22), False)
+    assert (impact.covered_before, impact.covered_after) == (date(2027, 3, 22), date(2027, 1, 22))
+    assert impact.newly_short == ()  # 22 Jan is 31 days away: beyond the list, in the reach
+
+
+def test_a_suspended_service_does_not_pull_the_reach_of_the_balance_to_today():
+    from core.journal.forecast import Renewal, impact
+
+    today = date(2026, 12, 7)
+    ahead = [
+        Renewal(today, 1, "analytics_export", 3_000_00, overdue=True),  # waits for money
+        Renewal(date(2026, 12, 8), 2, "chat_widget", 790_00),
+        Renewal(date(2026, 12, 26), 3, "call_tracking", 1_490_00),
+        Renewal(date(2027, 1, 8), 2, "chat_widget", 790_00),
+    ]
+    seen = impact(2_720_00, ahead, 590_00, today, [], replaces=4)
+    assert (seen.covered_before, seen.covered_after) == (date(2027, 1, 8), date(2026, 12, 26))
+    assert [(r.on, r.catalog_code) for r in seen.newly_short] == [
+        (date(2026, 12, 26), "call_tracking")
+    ]

@@ -178,3 +178,16 @@ def test_a_command_line_with_an_unreadable_amount_says_why(line, code):
 def test_percent_of_rounds_half_up():
     assert percent_of(1_05, 50) == 53
     assert percent_of(3_000_00, 15) == 450_00
+
+
+def test_one_formatter_writes_money_as_each_language_does():
+    from core.money import format_money, format_whole_money, grouped
+
+    assert format_money(3_380_00, "ru") == "3\u00a0380,00\u00a0₽"
+    assert format_money(3_380_00, "en") == "3,380.00\u00a0₽"
+    assert format_money(-1_250_050, "en") == "−12,500.50\u00a0₽"
+    assert format_money(5, "ru", "USD") == "0,05\u00a0USD"
+    assert format_whole_money(4_500_050, "en") == "45,001\u00a0₽"
+    assert grouped(1_250_050) == "12\u00a0500,50"  # the invoices' PDF (Russian)
+    # what is printed is read back by the one parser
+    assert parse_money(format_money(1_250_050, "ru")) == 1_250_050

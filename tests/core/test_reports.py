@@ -101,6 +101,26 @@ async def test_figures_per_member_with_cancelled_and_reassigned_orders(uows, sho
     assert result.other_currency == 0
 
 
+async def test_cancelled_orders_are_counted_per_reason(uows, shop, clock):
+    await working_day(uows, shop)  # Vasya cancels C as a duplicate
+    account, admin = shop["owner"].account_id, shop["admin"]
+    ids = [await add_order(uows, account, n) for n in ("G", "H", "I")]
+    for order_id, reason in zip(ids, ("out_of_stock", "out_of_stock", "Клиент уехал"), strict=True):
+        async with uows() as uow:
+            await change_status(uow, admin, order_id, OrderStatus.CANCELLED, reason)
+    result = await report(uows, admin)
+    assert [(c.reason, c.count) for c in result.cancelled] == [
+        ("out_of_stock", 2),
+        ("duplicate", 1),
+        ("Клиент уехал", 1),
+    ]
+    vasya = await report(uows, admin, member_id=shop["vasya"].member_id)
+    assert [(c.reason, c.count) for c in vasya.cancelled] == [("duplicate", 1)]
+    clock.advance(timedelta(days=1))
+    tomorrow = await report(uows, admin, period_of(PeriodKind.TODAY, TODAY + timedelta(days=1)))
+    assert tomorrow.cancelled == ()
+
+
 async def test_reopened_order_counts_once_on_its_final_completion(uows, shop, clock):
     account = shop["owner"].account_id
     clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
@@ -236,7 +256,7 @@ async def test_sqlite_reads_the_period_not_every_order_of_the_account(uows, shop
         await report(uows, shop["admin"], period_of(PeriodKind.MONTH, TODAY))
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
-    assert len(statements) == 4  # the figures' two GROUP BYs and the speed's two reads
+    assert len(statements) == 5  # figures: two GROUP BYs; speed: two reads; cancelled per reason
     async with engine.connect() as conn:
         for statement, params in statements:
             plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)

@@ -231,7 +231,7 @@ async def test_close_and_reopen_rules(uows, team, clock):
     row = await add(uows, team["admin"], team["A"], assignee=team["petya"].member_id)
     with pytest.raises(PermissionDenied) as err:
         await call(uows, tasks.close_task, team["vasya"], row.id)
-    assert err.value.code == "task_not_yours"
+    assert (err.value.code, err.value.params["holder"]) == ("task_now_theirs", "@petya")
     clock.advance(timedelta(minutes=5))
     done = await call(uows, tasks.close_task, team["petya"], row.id)
     assert done.status == TaskStatus.DONE and done.closed_at == clock.now()

@@ -490,6 +490,14 @@ async def test_services_carry_the_runway_and_a_disconnected_one_returns_once(
     row = (await (await api.get("/app/api/services", headers=signed(1000))).json())["rows"][0]
     assert row["status"] == "disconnected" and row["return_days_left"] == 14
     url = f"/app/api/services/{service_id}/return"
+    preview = await api.get(url, headers=signed(1000))  # what the confirmation shows
+    assert preview.status == 200
+    seen = await preview.json()
+    assert (seen["price"], seen["after"]) == (790_00, seen["balance"] - 790_00)
+    assert seen["auto_renew"] is True and seen["period_ends"] is not None
+    assert seen["covered_before"] is None and seen["covered_after"] is not None
+    assert seen["not_covered"] == []
+    assert (await api.get(url, headers=signed(3001))).status == 403
     first = await api.post(url, json={"version": row["version"]}, headers=signed(1000))
     again = await api.post(url, json={"version": row["version"]}, headers=signed(1000))
     assert first.status == again.status == 200

@@ -28,7 +28,8 @@ from core.board.service import (
 from core.customers.views import CustomerHistory
 from core.db.uow import UnitOfWork
 from core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from core.journal.service import return_service, set_auto_renew
+from core.journal.catalog import default_catalog
+from core.journal.service import return_quote, return_service, set_auto_renew
 from core.members.access import look_up_access
 from core.members.actor import Actor
 from core.members.permissions import Perm
@@ -445,6 +446,38 @@ async def get_services(request: web.Request, uow: UnitOfWork, actor: Actor) -> w
     )
 
 
+def _day(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@api
+async def get_return(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Response:
+    """What returning the service would do, for the confirmation (the bot's figures)."""
+    card = await return_quote(uow, actor, _id(request, "service_id"))
+    impact = card.impact
+    catalog = default_catalog()
+
+    def name(code: str) -> str:
+        item = catalog.get(code)
+        return item.name(actor.locale) if item is not None else code
+
+    return web.json_response(
+        {
+            "price": card.row.service.price,
+            "balance": impact.balance,
+            "after": impact.after,
+            "period_ends": _day(impact.period_ends),
+            "auto_renew": impact.auto_renew,
+            "covered_before": _day(impact.covered_before),
+            "covered_after": _day(impact.covered_after),
+            "not_covered": [
+                {"on": r.on.isoformat(), "name": name(r.catalog_code), "price": r.price}
+                for r in impact.newly_short
+            ],
+        }
+    )
+
+
 @api
 async def post_return(request: web.Request, uow: UnitOfWork, actor: Actor) -> web.Response:
     body = await _body(request, actor)
@@ -518,5 +551,6 @@ def add_routes(web_app: web.Application) -> None:
     r.add_post("/app/api/tasks/{task_id}/postpone", post_task_postpone)
     r.add_get("/app/api/services", get_services)
     r.add_post("/app/api/services/{service_id}/auto-renew", post_auto_renew)
+    r.add_get("/app/api/services/{service_id}/return", get_return)
     r.add_post("/app/api/services/{service_id}/return", post_return)
     r.add_get("/app/api/report", get_report)

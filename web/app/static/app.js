@@ -442,13 +442,48 @@ function runwayLine(data) {
   return el("p", { class: soon ? "runway short" : "runway ok", id: "runway", text });
 }
 
+const POPUP_CHARS = 256; // Telegram's popups hold at most this many characters
+
+function fitted(text) {
+  if (text.length <= POPUP_CHARS) return text;
+  const lines = text.split("\n");
+  while (lines.length > 1 && lines.join("\n").length > POPUP_CHARS - 2) lines.pop();
+  return `${lines.join("\n")}\n…`.slice(0, POPUP_CHARS);
+}
+
 async function confirmed(text) {
-  if (tg && tg.showConfirm) return new Promise((resolve) => tg.showConfirm(text, resolve));
+  if (tg && tg.showConfirm) return new Promise((resolve) => tg.showConfirm(fitted(text), resolve));
   return window.confirm(text);
 }
 
+// What the return does to the renewals ahead, as the bot's confirmation says it.
+function returnPreview(p) {
+  const cur = currency();
+  const reach = (date) => (date ? t("reach_until", { date: day(date) }) : t("reach_year"));
+  const lines = [
+    t("return_confirm", { price: money(p.price, cur) }),
+    t("return_balance", { balance: money(p.balance, cur), after: money(p.after, cur) }),
+    t(p.auto_renew ? "return_renews" : "return_ends", { date: day(p.period_ends) }),
+    p.covered_after === p.covered_before
+      ? t("return_reach_same", { reach: reach(p.covered_after) })
+      : t("return_reach", { after: reach(p.covered_after), before: reach(p.covered_before) }),
+  ];
+  if (p.not_covered.length) {
+    lines.push(t("return_not_covered"), ...p.not_covered.map((r) => t("return_not_covered_line",
+      { date: day(r.on), name: r.name, price: money(r.price, cur) })));
+  }
+  return lines.join("\n");
+}
+
 async function returnService(row) {
-  if (!await confirmed(t("return_confirm", { price: money(row.price, currency()) }))) return;
+  let question;
+  try {
+    question = returnPreview((await call("GET", `services/${row.id}/return`)).data);
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (!await confirmed(question)) return;
   try {
     await call("POST", `services/${row.id}/return`, { version: row.version });
     haptic("success");
