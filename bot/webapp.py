@@ -7,6 +7,7 @@ changes nothing while WEBAPP_URL is not set.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -168,6 +169,9 @@ def webapp_explainer(i18n: I18n) -> Callable[[DomainError, str], str]:
 def init_data_checker(token: str) -> Callable[[str], tuple[int, datetime]]:
     """initData → (Telegram user id, auth_date); ValueError unless signed with `token`."""
 
+    # The page sends the same initData with every call: a string that was checked once holds
+    # for good (its age is judged on each call); a refused one is never kept.
+    @functools.lru_cache(maxsize=1024)
     def check(init_data: str) -> tuple[int, datetime]:
         data = safe_parse_webapp_init_data(token, init_data)  # ValueError when it does not hold
         if data.user is None:
