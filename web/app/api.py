@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from core.board.service import (
+    COUNT_CAP,
     Board,
     OrderView,
     Scope,
@@ -196,7 +197,8 @@ def board_json(actor: Actor, found: Board) -> dict[str, Any]:
         "columns": [
             {
                 "key": column.column.value,
-                "count": column.count,
+                "count": min(column.count, COUNT_CAP),
+                "more": column.count > COUNT_CAP,
                 "rows": [
                     {**summary_json(actor, row.order), "stale": row.stale} for row in column.rows
                 ],

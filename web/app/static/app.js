@@ -160,8 +160,11 @@ function renderControls() {
     type: "button", role: "tab", "data-col": column.key,
     "aria-selected": String(column.key === state.column),
     onclick: () => { state.column = column.key; renderBoard(); },
-  }, columnTitle(column.key), el("span", { class: "count", text: column.count }))));
+  }, columnTitle(column.key), el("span", { class: "count", text: countText(column) }))));
 }
+
+// A long column is counted up to a limit: "1 000+".
+const countText = (column) => column.more ? `${number(column.count)}+` : number(column.count);
 
 function orderRow(row, columnKey) {
   const meta = [when(row.created_at), row.assignee || t("unassigned")].join(" · ");
@@ -186,7 +189,7 @@ function renderBoard() {
   const columns = board.columns.map((column) => el("section", {
     class: column.key === state.column ? "column active" : "column", "data-col": column.key,
   },
-  el("h2", {}, columnTitle(column.key), el("span", { class: "count", text: column.count })),
+  el("h2", {}, columnTitle(column.key), el("span", { class: "count", text: countText(column) })),
   column.rows.length
     ? el("ol", {}, column.rows.map((row) => orderRow(row, column.key)))
     : el("p", { class: "empty", text: t("empty") })));
