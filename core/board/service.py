@@ -12,7 +12,18 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, PermissionDenied
@@ -133,7 +144,12 @@ def _column_query(column: Column, by_assignee: bool) -> Select:
     included. New (unassigned) reads the assignee index, Done today the completion index."""
     fields = (
         literal(column.value).label("board_column"),
-        (Order.completed_at if column is Column.DONE_TODAY else Order.created_at).label("sort_at"),
+        # Only for ordering the merged columns in SQL: read as it is stored, not as a datetime.
+        type_coerce(
+            Order.completed_at if column is Column.DONE_TODAY else Order.created_at, String
+        ).label("sort_at"),
+        # Uncorrelated: counted once per statement (SQLite and PostgreSQL alike), not per row.
+        _count_query(column, by_assignee).scalar_subquery().label("column_count"),
         Order.id,
         Order.number,
         Order.status,
@@ -259,18 +275,8 @@ def _rows_query(columns: tuple[Column, ...], by_assignee: bool) -> CompoundSelec
         _column_query(column, by_assignee and column is not Column.NEW).subquery()
         for column in columns
     ]
-    return union_all(*(select(part) for part in parts))
-
-
-@cache
-def _counts_query(columns: tuple[Column, ...], by_assignee: bool) -> Select:
-    """The (capped) counts of the given columns in one statement."""
-    return select(
-        *(
-            _count_query(column, by_assignee and column is not Column.NEW).scalar_subquery()
-            for column in columns
-        )
-    )
+    newest = (literal_column("sort_at").desc(), literal_column("id").desc())
+    return union_all(*(select(part) for part in parts)).order_by("board_column", *newest)
 
 
 async def _columns(
@@ -285,20 +291,15 @@ async def _columns(
     shown = tuple(c for c in Column if c is not Column.NEW or _sees_unassigned(actor))
     by_assignee = assignee is not None
     found: dict[str, list] = {column.value: [] for column in Column}
-    counts: dict[Column, int] = {}
-    # Two statements for the whole board: the rows, then the counts of the full columns.
+    # One statement for the whole board: each column's newest rows, each carrying its count.
     async with uow.reading() as conn:
         for r in await conn.execute(_rows_query(shown, by_assignee), params):
             found[r.board_column].append(r)
-        full = tuple(c for c in shown if len(found[c.value]) >= limit)
-        if full:
-            row = (await conn.execute(_counts_query(full, by_assignee), params)).one()
-            counts = dict(zip(full, row, strict=True))
     columns = []
     for column in Column:
-        rows = sorted(found[column.value], key=lambda r: (r.sort_at, r.id), reverse=True)
-        summaries = [_summary(r) for r in rows[:limit]]
-        count = counts.get(column, len(summaries))
+        rows = found[column.value]
+        summaries = [_summary(r) for r in rows]
+        count = rows[0].column_count if rows else 0
         columns.append(BoardColumn(column, count, [_row(s, now) for s in summaries]))
     return tuple(columns)
 
