@@ -109,6 +109,7 @@ def _midnight(actor: Actor, now: datetime) -> datetime:
 # A column's count stops here: the header then reads "1000+" (counting a column of tens of
 # thousands would cost more than the rest of the board together).
 COUNT_CAP = 1000
+_STATUSES = {status.value: status for status in OrderStatus}
 
 
 def _where(column: Column, by_assignee: bool, status: OrderStatus | None = None) -> list:
@@ -195,20 +196,6 @@ def _column_query(column: Column, by_assignee: bool) -> Select:
     )
 
 
-def _summary(r) -> OrderSummary:
-    name = f"@{r.username}" if r.username else r.full_name
-    return OrderSummary(
-        r.id,
-        r.number,
-        OrderStatus(r.status),
-        r.total,
-        r.currency,
-        r.assignee_id,
-        name,
-        r.created_at,
-    )
-
-
 def _row(order: OrderSummary, now: datetime) -> BoardRow:
     stale = order.assignee_id is None and order.status in OPEN_STATUSES
     return BoardRow(order, stale and now - order.created_at > UNCLAIMED_TOO_LONG)
@@ -290,18 +277,27 @@ async def _columns(
     }
     shown = tuple(c for c in Column if c is not Column.NEW or _sees_unassigned(actor))
     by_assignee = assignee is not None
-    found: dict[str, list] = {column.value: [] for column in Column}
+    found: dict[str, list[BoardRow]] = {column.value: [] for column in Column}
+    counts: dict[str, int] = {}
+    stale_before = now - UNCLAIMED_TOO_LONG
     # One statement for the whole board: each column's newest rows, each carrying its count.
     async with uow.reading() as conn:
-        for r in await conn.execute(_rows_query(shown, by_assignee), params):
-            found[r.board_column].append(r)
-    columns = []
-    for column in Column:
-        rows = found[column.value]
-        summaries = [_summary(r) for r in rows]
-        count = rows[0].column_count if rows else 0
-        columns.append(BoardColumn(column, count, [_row(s, now) for s in summaries]))
-    return tuple(columns)
+        result = await conn.execute(_rows_query(shown, by_assignee), params)
+        for key, _, count, *order in result:
+            counts[key] = count
+            found[key].append(_board_row(order, key == Column.NEW.value, stale_before))
+    return tuple(BoardColumn(c, counts.get(c.value, 0), found[c.value]) for c in Column)
+
+
+def _board_row(r: list, unclaimed: bool, stale_before: datetime) -> BoardRow:
+    """A row of `_column_query` after its column, sort key and count (plain tuples: a board
+    reads a hundred of them at every first load)."""
+    oid, number, status, total, currency, assignee_id, created_at, username, full_name = r
+    name = f"@{username}" if username else full_name
+    order = OrderSummary(
+        oid, number, _STATUSES[status], total, currency, assignee_id, name, created_at
+    )
+    return BoardRow(order, unclaimed and created_at < stale_before)
 
 
 async def _searched(
