@@ -42,6 +42,11 @@ COMMANDS: tuple[Command, ...] = (
         __("hand a member's open orders and tasks over: /handover @from @to"),
         (Perm.ORDERS_ASSIGN,),
     ),
+    Command(
+        "merge_customers",
+        __("merge two records of one customer: /merge_customers 12 15"),
+        (Perm.ORDERS_ASSIGN,),
+    ),
     Command("neworder", __("enter an order by hand"), (Perm.ORDERS_CREATE,)),
     Command("notify", __("new order announcements: /notify orders on|off"), (Perm.ORDERS_CLAIM,)),
     Command("tasks", __("tasks: mine, overdue, all"), (Perm.TASKS_MANAGE,)),

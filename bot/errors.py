@@ -127,6 +127,11 @@ MESSAGES = {
         "Order №{number} is assigned to {holder}; your role shows only your own orders."
     ),
     "order_number_taken": __("Order №{number} already exists. Use another number."),
+    "customer_not_found": __("No customer #{ref} in your account. Find them with /find."),
+    "customer_hidden": __(
+        "This customer's details are shown to whoever works on their orders; you have none of them."
+    ),
+    "customers_same": __("That is one and the same customer (#{ref}): name two different ones."),
     "external_id_conflict": __(
         "An order with external_id {external_id} was received before with other values in: "
         "{fields}. A repeat must carry the same values; a stored order is not changed here."

@@ -23,7 +23,7 @@ from aiogram.types import (
     MenuButtonWebApp,
     WebAppInfo,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.web_app import safe_parse_webapp_init_data
@@ -74,6 +74,10 @@ TEXTS = {
     "items": __("Items"),
     "comment": __("Comment"),
     "total": __("Total"),
+    "customer_history": __("{orders}, {spent} spent; first {first}, last {last}"),
+    "customer_history_unpaid": __("{orders}; first {first}, last {last}"),
+    "customer_usual": __("usually with {manager}"),
+    "customer_first": __("👤 A new customer: this is their first order."),
     "limited_unassigned": __("Claim the order to see the customer."),
     "limited_colleague": __("A colleague's order: only the summary is shown."),
     "tasks": __("Tasks"),
@@ -148,6 +152,9 @@ def webapp_texts(i18n: I18n) -> Callable[[str], dict[str, str]]:
         if locale not in done:
             with i18n.context(), i18n.use_locale(locale):
                 done[locale] = {key: str(text) for key, text in TEXTS.items()}
+                # "{n} orders" in each plural category the page's Intl.PluralRules names.
+                for category, n in (("one", 1), ("few", 2), ("many", 5), ("other", 5)):
+                    done[locale][f"orders_{category}"] = ngettext("{n} order", "{n} orders", n)
         return done[locale]
 
     return texts

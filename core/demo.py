@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.accounts.models import Account
-from core.accounts.service import NewAccount, create_account
+from core.accounts.service import NewAccount, create_account, phone_region
 from core.alerts.preferences import set_alerts
 from core.audit.models import AuditEntry
 from core.clock import Clock
+from core.customers.intake import link_orders
 from core.db.uow import UnitOfWorkFactory
 from core.journal import billing, lifecycle, service
 from core.journal.calendar import add_months, local_today
@@ -244,6 +245,17 @@ def _entry(order: Order, at: datetime, action: str, actor, before, after) -> Aud
     )
 
 
+def _repeat_customers(orders: list[Order]) -> None:
+    """Every fifth order (from the 11th) comes from a customer who ordered before, their phone
+    written another way ("8 (9…) …"): the customer's card has a history to show. Not drawn
+    from the demo's rng, so everything else stays as it was."""
+    for i in range(10, len(orders), 5):
+        earlier = orders[i - 3 - i % 7]
+        orders[i].customer_name = earlier.customer_name
+        digits = "".join(c for c in earlier.customer_phone if c.isdigit())[1:]
+        orders[i].customer_phone = f"8 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+
+
 async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> None:
     """~200 orders of the last 60 days in every state, with their log, and tasks on some.
 
@@ -306,8 +318,10 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
         for i, (order, _, _) in enumerate(plans):
             order.number = str(10_001 + i)
             order.external_id = f"demo-{10_001 + i}"
+        _repeat_customers([order for order, _, _ in plans])
         uow.session.add_all([order for order, _, _ in plans])
         await uow.session.flush()
+        await link_orders(uow, phone_region(account), [order for order, _, _ in plans])
         entries, tasks = [], []
         for order, manager, age in plans:
             at = order.created_at

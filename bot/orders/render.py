@@ -13,10 +13,12 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.audit.render import action_name
+from bot.customers import lines as customers
 from bot.format import money, q, when
 from bot.orders.callbacks import OPEN, AnnounceClaim, CancelCb, OrderCb, OrderOp, OrdersList
 from bot.tasks.render import task_log_details, tasks_button
 from core.audit.service import HistoryRow
+from core.customers.views import CustomerRow
 from core.orders.handover import Handover
 from core.orders.models import CLOSED_STATUSES, OrderStatus
 from core.orders.service import (
@@ -96,26 +98,42 @@ FOUND_SHOWN = 20
 
 
 def found(
-    query: str, rows: list[OrderSummary], now: datetime
+    query: str,
+    rows: list[OrderSummary],
+    now: datetime,
+    people: list[CustomerRow] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """/find: one list with the same rows as /orders."""
+    """/find: the customers found (their cards), then one list with the same rows as /orders."""
     shown = q(" ".join(query.split())[:40])
-    if not rows:
+    people = people or []
+    if not rows and not people:
         return _(
             "Nothing found for “{query}”. Search by order number, phone or customer name."
         ).format(query=shown), None
-    head = ngettext(
-        "Found {count} order for “{query}”:",
-        "Found {count} orders for “{query}”:",
-        len(rows),
-    ).format(count=len(rows), query=shown)
-    if len(rows) >= FOUND_SHOWN:
-        head += "\n" + _("Only the newest {count} are shown: make the search more exact.").format(
-            count=FOUND_SHOWN
+    heads = []
+    if people:
+        heads.append(
+            ngettext(
+                "Found {count} customer for “{query}”:",
+                "Found {count} customers for “{query}”:",
+                len(people),
+            ).format(count=len(people), query=shown)
         )
+    if rows:
+        head = ngettext(
+            "Found {count} order for “{query}”:",
+            "Found {count} orders for “{query}”:",
+            len(rows),
+        ).format(count=len(rows), query=shown)
+        if len(rows) >= FOUND_SHOWN:
+            head += "\n" + _(
+                "Only the newest {count} are shown: make the search more exact."
+            ).format(count=FOUND_SHOWN)
+        heads.append(head)
     units = age_units()
-    buttons = [[_order_button(row_label(s, now, units), s.id)] for s in rows]
-    return head, InlineKeyboardMarkup(inline_keyboard=buttons)
+    buttons = customers.found_buttons(people)
+    buttons += [[_order_button(row_label(s, now, units), s.id)] for s in rows]
+    return "\n".join(heads), InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
 def orders_list(page: OrdersPage, now: datetime) -> tuple[str, InlineKeyboardMarkup]:
@@ -275,6 +293,8 @@ def order_card(card: OrderCard, timezone: str) -> tuple[str, InlineKeyboardMarku
                 name=q(card.summary.assignee or "—")
             )
         )
+    if card.customer is not None:
+        lines.append(customers.order_card_line(card.customer, timezone))
     if card.open_tasks:
         lines.append(_("Open tasks: {n}").format(n=card.open_tasks))
     builder = InlineKeyboardBuilder()
@@ -283,6 +303,8 @@ def order_card(card: OrderCard, timezone: str) -> tuple[str, InlineKeyboardMarku
         builder.button(text=str(label), callback_data=OrderCb(op=op, order_id=card.summary.id))
     if card.open_tasks is not None:
         builder.add(tasks_button(card.summary.id, card.open_tasks))
+    if card.customer is not None:
+        builder.add(customers.card_button(card.customer.customer_id, card.summary.id))
     builder.button(text=_("« Orders"), callback_data=OrdersList.page(OrderTab.MINE, None, None))
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()

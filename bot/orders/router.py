@@ -15,12 +15,14 @@ from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot.customers import router as customers_router
 from bot.orders import render
 from bot.orders.callbacks import OPEN, STATUSES, TABS, CancelCb, OrderCb, OrderOp, OrdersList
 from bot.replies import replace
 from bot.routing import FeatureRouter
 from bot.webapp import with_board_button
 from core.clock import Clock
+from core.customers.service import find_customers
 from core.db.uow import UnitOfWork
 from core.errors import PermissionDenied
 from core.members.actor import Actor
@@ -81,8 +83,9 @@ async def cmd_find(
     if not (command.args or "").strip():
         await message.answer(render.usage("find"))
         return
+    people = await find_customers(uow, actor, command.args, limit=render.FOUND_SHOWN)
     rows = await find_orders(uow, actor, command.args, limit=render.FOUND_SHOWN)
-    text, markup = render.found(command.args, rows, clock.now())
+    text, markup = render.found(command.args, rows, clock.now(), people)
     await message.answer(text, reply_markup=markup)
 
 
@@ -317,6 +320,7 @@ def build_router() -> Router:
     router.callback_query.register(on_cancel_for, CancelCb.filter())
     for op, handler in ACTIONS.items():
         router.callback_query.register(handler, OrderCb.filter(F.op == op))
+    router.include_router(customers_router.build_router())  # the customer's card
     return router
 
 

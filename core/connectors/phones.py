@@ -1,12 +1,11 @@
-"""Customer phones from shops → E.164 (+79161234567) with `phonenumbers`."""
+"""Customer phones from shops → E.164 (+79161234567), as customers are keyed (core/customers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
-
 from core.accounts.service import DEFAULT_REGION
+from core.customers.keys import e164
 from core.orders import fields
 
 
@@ -16,10 +15,4 @@ def normalize_phone(raw: Any, region: str | None, field: str = "phone") -> str |
     cleaned = fields.phone(raw, field)
     if cleaned is None:
         return None
-    try:
-        parsed = phonenumbers.parse(cleaned, region or DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return cleaned
-    if not phonenumbers.is_possible_number(parsed):
-        return cleaned
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164(cleaned, region or DEFAULT_REGION) or cleaned

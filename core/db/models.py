@@ -3,6 +3,7 @@
 from core.accounts.models import Account
 from core.audit.models import AuditEntry
 from core.connectors.models import Connector, ConnectorDelivery, StatusHook, StatusPost
+from core.customers.models import Customer
 from core.db.base import Base
 from core.inbox.models import InboxUpdate
 from core.intake.models import ApiToken
@@ -26,6 +27,7 @@ __all__ = [
     "ConnectedService",
     "Connector",
     "ConnectorDelivery",
+    "Customer",
     "DeliveryAttempt",
     "InboxUpdate",
     "Invite",

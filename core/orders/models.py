@@ -52,6 +52,8 @@ class Order(Base):
             "currency",
             "total",
         ),
+        # A customer's orders (their card, the history line on an order card).
+        Index("ix_orders_customer", "customer_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -81,6 +83,8 @@ class Order(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why it was cancelled: a code of core.orders.service.CANCEL_REASONS or the member's words.
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    # Who ordered (core/customers): set at intake from the phone, else the email.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
 
 
 class OrderSubscription(Base):

@@ -31,7 +31,7 @@ MIN_PHONE_DIGITS = 5
 _PHONE_SEPARATORS = (" ", "-", "(", ")", "+", ".", "\u00a0")
 
 
-def _visible(actor: Actor):
+def visible_orders(actor: Actor):
     """The orders the actor's lists show: everything for the team view, else own ones and (with
     claim) the open unassigned ones."""
     if actor.can(Perm.ORDERS_VIEW_ALL) or actor.can(Perm.ORDERS_VIEW_TEAM):
@@ -42,7 +42,7 @@ def _visible(actor: Actor):
     return own
 
 
-def _phone_digits(query: str, region: str) -> str | None:
+def phone_digits(query: str, region: str) -> str | None:
     """The national number's digits to look for, or None if the query is not a phone."""
     digits = "".join(c for c in query if c.isdigit())
     if len(digits) < MIN_PHONE_DIGITS or any(c.isalpha() for c in query):
@@ -61,20 +61,20 @@ def _stored_digits():
     return column
 
 
-def _like_prefix(value: str) -> str:
+def like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _name_starts(name: str):
-    """The name, or one of its words, starts with `name` in any letter case. SQLite's lower()
-    and PostgreSQL's under the C locale fold ASCII only: the usual spellings are tried as
-    typed instead (иван, Иван, ИВАН)."""
+def name_starts(column, name: str):
+    """`column` (a name), or one of its words, starts with `name` in any letter case. SQLite's
+    lower() and PostgreSQL's under the C locale fold ASCII only: the usual spellings are tried
+    as typed instead (иван, Иван, ИВАН)."""
     variants = {name, name.lower(), name.upper(), name.title(), name.capitalize()}
     conditions = []
     for variant in variants:
-        escaped = _like_prefix(variant)
-        conditions.append(Order.customer_name.like(escaped, escape="\\"))
-        conditions.append(Order.customer_name.like("% " + escaped, escape="\\"))
+        escaped = like_prefix(variant)
+        conditions.append(column.like(escaped, escape="\\"))
+        conditions.append(column.like("% " + escaped, escape="\\"))
     return or_(*conditions)
 
 
@@ -98,14 +98,14 @@ async def find_orders(
     number = text.lstrip("#№").strip()
     matches = [func.lower(Order.number) == number.lower()]
     account = await uow.session.get(Account, actor.account_id)
-    phone = _phone_digits(text, phone_region(account))
+    phone = phone_digits(text, phone_region(account))
     if phone is not None:
         matches.append(_stored_digits().like("%" + phone + "%"))
     else:
-        matches.append(_name_starts(" ".join(text.split())))
+        matches.append(name_starts(Order.customer_name, " ".join(text.split())))
     statement = (
         summary_columns()
-        .where(Order.account_id == actor.account_id, _visible(actor), or_(*matches))
+        .where(Order.account_id == actor.account_id, visible_orders(actor), or_(*matches))
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(max(1, min(limit, 200)))
         .offset(max(0, offset))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -12,9 +12,12 @@ from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
+from core.accounts.service import phone_region
 from core.audit.models import AuditEntry
 from core.audit.service import HistoryRow, audit
 from core.connectors import status_hooks
+from core.customers.history import customer_history
+from core.customers.intake import Person, find_or_create_many
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -261,9 +264,14 @@ async def add_orders(
     actor_id: int | None,
 ) -> list[Order]:
     """Inserts new orders with their audit entries and announcements; the caller checked
-    duplicates and commits."""
+    duplicates and commits. The one place orders are created: each is linked to its customer
+    (found by phone, else email, or created)."""
     now = uow.clock.now()
+    people = [Person(c.customer_name, c.customer_phone, c.customer_email) for c in commands]
+    customers = await find_or_create_many(uow, account.id, phone_region(account), people)
     orders = [_build(account, cmd, source, actor_id, now) for cmd in commands]
+    for order, customer in zip(orders, customers, strict=True):
+        order.customer_id = customer.id
     uow.session.add_all(orders)
     await uow.session.flush()
     for order in orders:
@@ -287,7 +295,7 @@ async def create_order(uow: UnitOfWork, actor: Actor, cmd: NewOrder) -> OrderCar
         await uow.rollback()
         raise Conflict("order_number_taken", number=cmd.number) from None
     await uow.commit()
-    return card_of(actor, order, None)
+    return await _card(uow, actor, order, None)
 
 
 async def intake_order(
@@ -503,9 +511,20 @@ async def _open_tasks(uow: UnitOfWork, order_id: int) -> int:
     )
 
 
+async def _card(
+    uow: UnitOfWork, actor: Actor, order: Order, assignee: str | None, open_tasks: int = 0
+) -> OrderCard:
+    """The card, with the customer's history where the actor sees the customer."""
+    card = card_of(actor, order, assignee, open_tasks)
+    if card.details is None or order.customer_id is None:
+        return card
+    history = await customer_history(uow, order.customer_id, order.currency)
+    return replace(card, customer=history)
+
+
 async def order_card(uow: UnitOfWork, actor: Actor, order_id: int) -> OrderCard:
     order, assignee = await _load(uow, actor, order_id)
-    return card_of(actor, order, _name(assignee), await _open_tasks(uow, order.id))
+    return await _card(uow, actor, order, _name(assignee), await _open_tasks(uow, order.id))
 
 
 async def order_card_by_number(uow: UnitOfWork, actor: Actor, number: str) -> OrderCard:
@@ -691,7 +710,7 @@ async def assign_order(
     tasks = await _open_tasks(uow, order.id)
     await uow.commit()
     return AssignOutcome(
-        card=card_of(actor, order, _name(target), tasks),
+        card=await _card(uow, actor, order, _name(target), tasks),
         previous=await _recipient(uow, previous),
         assignee=await _recipient(uow, target),
     )
@@ -760,7 +779,7 @@ async def change_status(
     await status_hooks.record_change(uow, account, order, _name(assignee), entry)
     tasks = await _open_tasks(uow, order.id)
     await uow.commit()
-    return card_of(actor, order, _name(assignee), tasks)
+    return await _card(uow, actor, order, _name(assignee), tasks)
 
 
 # ---- the order log ---------------------------------------------------------------------------

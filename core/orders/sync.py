@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
+from core.accounts.service import phone_region
 from core.audit.service import audit
+from core.customers.intake import find_or_create
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, NotFound
 from core.members.models import Member
@@ -151,6 +153,17 @@ async def _apply(
         if name in differing:
             before[name], after[name] = _shown(getattr(order, column)), _shown(new_values[column])
             setattr(order, column, new_values[column])
+    if differing & {"customer.phone", "customer.email"}:
+        # Other contacts may be another person: the order goes to the customer they lead to.
+        customer = await find_or_create(
+            uow,
+            account.id,
+            phone_region(account),
+            order.customer_name,
+            order.customer_phone,
+            order.customer_email,
+        )
+        order.customer_id = customer.id
     status_before = order.status
     if ext.cancelled and order.status != OrderStatus.CANCELLED:
         before["status"], after["status"] = order.status, OrderStatus.CANCELLED.value

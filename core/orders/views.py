@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from core.customers.views import CustomerHistory
 from core.errors import PermissionDenied
 from core.members.actor import Actor
 from core.members.permissions import Perm
@@ -80,6 +81,7 @@ class OrderCard:
     actions: tuple[OrderAction, ...]
     next_statuses: tuple[OrderStatus, ...]
     open_tasks: int | None = None  # None: the actor does not work on tasks
+    customer: CustomerHistory | None = None  # the customer's history: with the details only
 
 
 TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {

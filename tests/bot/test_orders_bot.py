@@ -105,6 +105,7 @@ async def test_admin_and_owner_see_the_all_tab(client, shop, uows, user):
         "🔁 Статус…",
         "📜 История",
         "📋 Задачи (0)",
+        "👤 Покупатель",
         "« Заказы",
     ]
 
@@ -150,7 +151,13 @@ async def test_own_card_in_full_with_actions(client, shop, uows):
     ):
         assert shown in reply.text
     assert "Позвонить до обеда" in reply.text and "Исполнитель: @petya" in reply.text
-    assert reply.buttons == ["🔁 Статус…", "📜 История", "📋 Задачи (0)", "« Заказы"]
+    assert reply.buttons == [
+        "🔁 Статус…",
+        "📜 История",
+        "📋 Задачи (0)",
+        "👤 Покупатель",
+        "« Заказы",
+    ]
 
 
 async def test_colleague_card_is_limited_without_actions(client, shop, uows):
@@ -174,6 +181,7 @@ async def test_admin_and_owner_see_every_card_in_full(client, shop, uows):
             "🔁 Статус…",
             "📜 История",
             "📋 Задачи (0)",
+            "👤 Покупатель",
             "« Заказы",
         ]
 

@@ -350,6 +350,7 @@ def test_the_dark_theme_is_readable(server, open_board):
     page.click('.tabs button[data-col="in_progress"]')
     page.locator('.order[data-number="1038"] .num').click()
     expect(page.locator("#customer")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#customer-history")).to_contain_text("👤")  # the customer's history
     assert _contrast(page, "#customer dd", "#customer") >= 4.5
     shot(page, "card-dark")
 

@@ -531,6 +531,24 @@ async def test_an_order_hidden_by_the_role_answers_as_a_missing_one(
     assert await hidden.json() == await missing.json()
 
 
+async def test_the_card_carries_the_customers_history_where_the_customer_is_shown(
+    api, orders, signed
+):
+    """Every order of the fixture is one customer's (the same phone, else the same email)."""
+    own = await (
+        await api.get(f"/app/api/orders/{orders['OWN-manager']}", headers=signed(3001))
+    ).json()
+    history = own["customer"]
+    assert history["orders"] == len(orders)
+    assert history["usual_manager"] == "@petya"  # one order each: the latest one's
+    assert history["first_on"] == history["last_on"] == "2026-11-22"  # the account's day
+    team = await (await api.get(f"/app/api/orders/{orders['TEAM']}", headers=signed(3001))).json()
+    assert team["customer"] is None  # a colleague's: no customer, no history
+    me = await (await api.get("/app/api/me", headers=signed(3001))).json()
+    assert (me["texts"]["orders_one"], me["texts"]["orders_few"]) == ("{n} заказ", "{n} заказа")
+    assert me["texts"]["orders_many"] == "{n} заказов"
+
+
 def test_a_column_past_the_count_cap_reads_as_more(shop):
     columns = tuple(
         BoardColumn(column, count, [])

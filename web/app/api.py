@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from core.board.service import (
     period_report,
     services_view,
 )
+from core.customers.views import CustomerHistory
 from core.db.uow import UnitOfWork
 from core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from core.journal.service import return_service, set_auto_renew
@@ -220,6 +222,22 @@ def task_json(task: TaskRow) -> dict[str, Any]:
     }
 
 
+def customer_json(actor: Actor, history: CustomerHistory | None) -> dict[str, Any] | None:
+    """The customer's history (shown with the details only); days in the account's zone."""
+    if history is None:
+        return None
+    zone = ZoneInfo(actor.timezone)
+    return {
+        "id": history.customer_id,
+        "orders": history.orders,
+        "spent": history.spent,
+        "currency": history.currency,
+        "first_on": history.first_at.astimezone(zone).date().isoformat(),
+        "last_on": history.last_at.astimezone(zone).date().isoformat(),
+        "usual_manager": history.usual_manager,
+    }
+
+
 def view_json(actor: Actor, view: OrderView) -> dict[str, Any]:
     card = view.card
     details = None
@@ -251,6 +269,7 @@ def view_json(actor: Actor, view: OrderView) -> dict[str, Any]:
         "order": summary_json(actor, card.summary),
         "limited": card.limited.value if card.limited else None,
         "details": details,
+        "customer": customer_json(actor, card.customer),
         "actions": [a.value for a in card.actions],
         "next_statuses": [s.value for s in card.next_statuses],
         "tasks": [task_json(t) for t in view.tasks] if view.tasks is not None else None,

@@ -237,6 +237,17 @@ async function act(method, path, body) {
   }
 }
 
+// The customer's history in one line, as the bot's order card shows it.
+function customerLine(c) {
+  if (c.orders === 1) return t("customer_first");
+  const category = new Intl.PluralRules(state.me.locale).select(c.orders);
+  const orders = (state.t[`orders_${category}`] || state.t.orders_many || "{n}").replace("{n}", c.orders);
+  let line = "👤 " + t(c.spent ? "customer_history" : "customer_history_unpaid", {
+    orders, spent: money(c.spent, c.currency), first: day(c.first_on), last: day(c.last_on) });
+  if (c.usual_manager) line += "; " + t("customer_usual", { manager: c.usual_manager });
+  return line;
+}
+
 function showCard(view) {
   state.view = "card";
   state.card = view;
@@ -264,7 +275,9 @@ function showCard(view) {
         [el("dt", { text: t(k) }), el("dd", {}, k === "phone"
           ? el("a", { href: `tel:${v.replace(/[^\d+]/g, "")}`, text: v }) : v)])),
       d.items.length ? el("ul", { class: "log" }, d.items.map((i) =>
-        el("li", { text: `${i.title} × ${i.qty} — ${money(i.price * i.qty, order.currency)}` }))) : null));
+        el("li", { text: `${i.title} × ${i.qty} — ${money(i.price * i.qty, order.currency)}` }))) : null,
+      view.customer ? el("p", { class: "note", id: "customer-history",
+        text: customerLine(view.customer) }) : null));
   } else if (view.limited) {
     parts.push(el("p", { class: "note", id: "limited", text: t(`limited_${view.limited}`) }));
   }
