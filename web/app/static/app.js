@@ -483,6 +483,7 @@ function renderReport() {
   const top = Math.max(1, ...rows.map((row) => row.revenue));
   const detail = el("dl", { class: "kv section", id: "report-detail" });
   const show = (row) => {
+    state.reportPick = row.member_id;  // kept when a refresh draws the chart again
     for (const bar of document.querySelectorAll(".bar")) {
       bar.classList.toggle("picked", bar.dataset.member === String(row.member_id));
     }
@@ -511,7 +512,7 @@ function renderReport() {
       el("span", { class: "balance", id: "report-total", text: money(data.totals.revenue, data.currency) })),
     rows.length ? chart : el("p", { class: "note", text: t("no_sales") }),
     rows.length ? detail : null));
-  if (rows.length) show(total);
+  if (rows.length) show(rows.find((row) => row.member_id === state.reportPick) || total);
 }
 
 const number = (value) => new Intl.NumberFormat(state.me.locale, { maximumFractionDigits: 1 }).format(value);
