@@ -7,19 +7,29 @@ changes nothing while WEBAPP_URL is not set.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from aiogram import Bot
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MenuButtonWebApp, WebAppInfo
+from aiogram.enums import ChatType
+from aiogram.types import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.web_app import safe_parse_webapp_init_data
 
 from bot.errors import error_text
+from bot.notifications.menu import ChatMenu
 from core.errors import DomainError
 
 # The page's words, sent with /app/api/me in the member's language.
@@ -177,6 +187,9 @@ def webapp_explainer(i18n: I18n) -> Callable[[DomainError, str], str]:
 def init_data_checker(token: str) -> Callable[[str], tuple[int, datetime]]:
     """initData → (Telegram user id, auth_date); ValueError unless signed with `token`."""
 
+    # The page sends the same initData with every call: a string that was checked once holds
+    # for good (its age is judged on each call); a refused one is never kept.
+    @functools.lru_cache(maxsize=1024)
     def check(init_data: str) -> tuple[int, datetime]:
         data = safe_parse_webapp_init_data(token, init_data)  # ValueError when it does not hold
         if data.user is None:
@@ -194,20 +207,26 @@ def open_board_button(url: str | None) -> InlineKeyboardButton | None:
 
 
 def with_board_button(
-    markup: InlineKeyboardMarkup | None, url: str | None
+    markup: InlineKeyboardMarkup | None, url: str | None, chat: Chat | None = None
 ) -> InlineKeyboardMarkup | None:
-    """`markup` with an "Open board" row at the bottom (unchanged while WEBAPP_URL is unset)."""
+    """`markup` with an "Open board" row at the bottom (unchanged while WEBAPP_URL is unset,
+    and in `chat` unless it is private: Telegram takes web_app buttons only there)."""
     button = open_board_button(url)
-    if button is None:
+    if button is None or (chat is not None and chat.type != ChatType.PRIVATE):
         return markup
     rows = list(markup.inline_keyboard) if markup is not None else []
     return InlineKeyboardMarkup(inline_keyboard=[*rows, [button]])
 
 
-async def set_board_menu_button(bot: Bot, url: str, i18n: I18n) -> bool:
-    """The chat menu button opens the board (the page refuses anyone who is not a member)."""
-    with i18n.context(), i18n.use_locale(i18n.default_locale):
-        text = _("Board")
-    return await bot.set_chat_menu_button(
-        menu_button=MenuButtonWebApp(text=text, web_app=WebAppInfo(url=url))
-    )
+def chat_menu(url: str | None) -> Callable[[dict[str, Any]], ChatMenu]:
+    """Renders a member's menu change (core/members/menu.py) in their language: the board's
+    button, or Telegram's default; nothing at all while WEBAPP_URL is not set."""
+
+    def render(params: dict[str, Any]) -> ChatMenu:
+        if not url:
+            return ChatMenu(None)
+        if params.get("board"):
+            return ChatMenu(MenuButtonWebApp(text=_("Board"), web_app=WebAppInfo(url=url)))
+        return ChatMenu(MenuButtonDefault())
+
+    return render

@@ -122,7 +122,8 @@ class _Ago:
 
 def _days_ago(uows: UnitOfWorkFactory, days: int, hours: int = 0) -> UnitOfWorkFactory:
     """Units of work whose clock reads `days` (and `hours`) before now."""
-    return UnitOfWorkFactory(uows.sessions, _Ago(uows.clock, timedelta(days=days, hours=hours)))
+    ago = _Ago(uows.clock, timedelta(days=days, hours=hours))
+    return UnitOfWorkFactory(uows.sessions, ago, chat_menus=uows.chat_menus)
 
 
 async def _seed_services(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> None:

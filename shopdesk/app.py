@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ from bot.telegram import (
     build_shared_state,
     error_explainer,
 )
-from bot.webapp import init_data_checker, set_board_menu_button, webapp_explainer, webapp_texts
+from bot.webapp import init_data_checker, webapp_explainer, webapp_texts
 from bot.webhook import update_feeder
 from core.clock import Clock, SystemClock
 from core.connectors import deliveries
@@ -43,6 +44,7 @@ from core.inbox.worker import InboxWorker
 from core.jobs import Job, all_jobs
 from core.limits import Limiter, MemoryStorage, redis_storage
 from core.logs import log_scope
+from core.members import menu as members_menu
 from core.metrics import Metrics
 from core.notifications.limits import FleetLimits, Limits, RateLimiter
 from core.settings import Settings
@@ -163,10 +165,17 @@ def health_checks(
 
 
 def telegram_registration(
-    settings: Settings, bot: Bot, dp: Dispatcher, i18n: I18n
+    settings: Settings,
+    bot: Bot,
+    dp: Dispatcher,
+    i18n: I18n,
+    uows: UnitOfWorkFactory | None = None,
+    wake: Callable[[], None] = lambda: None,
 ) -> TelegramRegistration:
     """What start-up registers with Telegram, retried in the background until it succeeds:
-    the command menu; in webhook mode then the webhook (no update arrives before that)."""
+    the command menu; in webhook mode then the webhook (no update arrives before that); with
+    the board on, every active member's menu button (outbox rows, once per board address:
+    joins and unblocks set it later, blocks and removals reset it)."""
     steps: list[Step] = [("setMyCommands", lambda: set_bot_commands(bot, i18n))]
     if settings.webhook_url:
 
@@ -179,9 +188,17 @@ def telegram_registration(
             )
 
         steps.append(("setWebhook", set_webhook))
-    if settings.webapp_url:
-        url = settings.webapp_url
-        steps.append(("setChatMenuButton", lambda: set_board_menu_button(bot, url, i18n)))
+    if settings.webapp_url and uows is not None:
+        tag = hashlib.sha256(settings.webapp_url.encode()).hexdigest()[:16]
+
+        async def board_menus() -> bool:
+            async with uows() as uow:
+                added = await members_menu.board_menus(uow, tag)
+            if added:
+                wake()
+            return True
+
+        steps.append(("setChatMenuButton", board_menus))
     return TelegramRegistration(
         steps,
         retry_max_seconds=settings.telegram_retry_max_seconds,
@@ -294,7 +311,7 @@ def build_app(
         pool_size=settings.database_pool_size,
         postgres=settings.postgres_options("bot"),
     )
-    uows = UnitOfWorkFactory(session_factory(engine), clock)
+    uows = UnitOfWorkFactory(session_factory(engine), clock, chat_menus=bool(settings.webapp_url))
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings, session)
     catalog = load_catalog(settings.tariff_catalog)
@@ -318,6 +335,7 @@ def build_app(
         ),
         metrics=metrics,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
+        board_url=settings.webapp_url,
     )
     dp = build_dispatcher(
         settings,
@@ -331,7 +349,7 @@ def build_app(
         in_flight=in_flight,
         sender=sender,
     )
-    registration = telegram_registration(settings, bot, dp, i18n)
+    registration = telegram_registration(settings, bot, dp, i18n, uows, sender.wake)
     connectors = ConnectorConfig.from_settings(settings)
 
     async def apply_deliveries() -> int:

@@ -175,7 +175,9 @@ async def operator_uows(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
     await migrate(settings)
     engine = create_engine(settings.database_url, postgres=settings.postgres_options("cli"))
     try:
-        yield UnitOfWorkFactory(session_factory(engine), SystemClock())
+        yield UnitOfWorkFactory(
+            session_factory(engine), SystemClock(), chat_menus=bool(settings.webapp_url)
+        )
     finally:
         await engine.dispose()
 

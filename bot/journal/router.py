@@ -38,8 +38,11 @@ async def cmd_services(message: Message, uow: UnitOfWork, actor: Actor, settings
     await message.answer(text, reply_markup=with_board_button(markup, settings.webapp_url))
 
 
-async def on_journal(query: CallbackQuery, uow: UnitOfWork, actor: Actor) -> None:
-    await _edit(query, *render.journal(await service.journal(uow, actor)))
+async def on_journal(
+    query: CallbackQuery, uow: UnitOfWork, actor: Actor, settings: Settings
+) -> None:
+    text, markup = render.journal(await service.journal(uow, actor))
+    await _edit(query, text, with_board_button(markup, settings.webapp_url, query.message.chat))
 
 
 async def on_card(

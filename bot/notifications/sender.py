@@ -11,7 +11,8 @@ A row with `edit_of` edits the message its chat got under that event key: resolv
 claimed, it waits while that message is unsent (for the send in its own batch, else a retry
 later), and is skipped when that message failed or a newer edit of it exists. Telegram's
 "message is not modified" counts as done. A renderer may give a `DocumentMessage` instead of
-text: its file is built off the event loop at send time and sent with its caption. This sender
+text: its file is built off the event loop at send time and sent with its caption; or a
+`ChatMenu`: the chat's menu button is set (`setChatMenuButton`) instead of a message. This sender
 is the only code that sends or edits a Telegram message on its own initiative; handlers only
 answer the update in front of them.
 """
@@ -40,6 +41,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.lifecycle import wait_or_time_out
 from bot.notifications.document import DocumentMessage
+from bot.notifications.menu import ChatMenu
 from bot.notifications.render import UnknownKind, render, renderers
 from bot.requests import background_send
 from core.db.uow import UnitOfWorkFactory
@@ -93,6 +95,7 @@ class OutboxSender:
         poll_interval: float = 1.0,
         metrics: Metrics | None = None,
         lease: timedelta = LEASE,
+        board_url: str | None = None,
     ) -> None:
         self.bot, self.uows, self.i18n, self.limiter = bot, uows, i18n, limiter
         self.metrics = metrics
@@ -105,7 +108,7 @@ class OutboxSender:
         self.flush_interval = flush_interval
         self.poll_interval = poll_interval
         self.owner = f"sender-{uuid.uuid4().hex[:12]}"
-        self.renderers = renderers()
+        self.renderers = renderers(board_url)
         # aiogram validates every answer with `Response[SendMessage.__returning__]`, and pydantic
         # caches that parametrized model only weakly: once the garbage collector drops it, the
         # next answer builds it again (~1 ms). Holding it keeps the cached one.
@@ -297,11 +300,15 @@ class OutboxSender:
             edited = await self._edit_target(message, edit)
             if isinstance(edited, outbox.Finished):
                 return edited
-        document = None
+        document = menu = None
         try:
             with self.i18n.context(), self.i18n.use_locale(message.locale):
                 rendered = render(message.kind, message.params, self.renderers)
-            if isinstance(rendered, DocumentMessage):
+            if isinstance(rendered, ChatMenu):
+                if rendered.button is None:
+                    return outbox.Finished.skipped(message.id, self._now(), outcome="no_board")
+                menu, text, markup = rendered.button, None, None
+            elif isinstance(rendered, DocumentMessage):
                 text, markup = rendered.caption, rendered.markup
                 document = BufferedInputFile(
                     await asyncio.to_thread(rendered.build), filename=rendered.filename
@@ -316,7 +323,10 @@ class OutboxSender:
                 if asyncio.get_running_loop().time() > deadline:
                     return outbox.Finished.released(message.id, self._now())
                 self._sending.add(message.id)
-                if document is not None:
+                if menu is not None:
+                    await self.bot.set_chat_menu_button(chat_id=message.chat_id, menu_button=menu)
+                    sent = None
+                elif document is not None:
                     sent = await self.bot.send_document(
                         message.chat_id, document, caption=text, reply_markup=markup
                     )
@@ -344,9 +354,9 @@ class OutboxSender:
             self._count("bad_request")
             return self._failed(message, "bad_request", exc.message, unreachable=False)
         self._count("sent")
-        return outbox.Finished.sent(
-            message.id, self._now(), sent.message_id if edited is None else edited
-        )
+        if edited is None:
+            edited = sent.message_id if sent is not None else None  # a menu has no message
+        return outbox.Finished.sent(message.id, self._now(), edited)
 
     def _now(self) -> datetime:
         return self.uows.clock.now()

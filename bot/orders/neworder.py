@@ -13,9 +13,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.format import money
 from bot.orders import render
 from bot.routing import FeatureRouter
+from bot.webapp import with_board_button
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
 from core.orders import fields, service
+from core.settings import Settings
 
 
 class NewOrderForm(StatesGroup):
@@ -94,7 +96,12 @@ async def on_total(message: Message, state: FSMContext) -> None:
 
 
 async def _finish(
-    message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, comment: str | None
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    settings: Settings,
+    comment: str | None,
 ) -> None:
     """Creates the order; the core announces it through the outbox in the same transaction."""
     data = await state.get_data()
@@ -108,12 +115,15 @@ async def _finish(
     card = await service.create_order(uow, actor, command)
     await state.clear()
     text, markup = render.order_card(card, actor.timezone)
+    markup = with_board_button(markup, settings.webapp_url, message.chat)
     await message.answer(_("✅ Order created.") + "\n\n" + text, reply_markup=markup)
 
 
-async def on_comment(message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor) -> None:
+async def on_comment(
+    message: Message, state: FSMContext, uow: UnitOfWork, actor: Actor, settings: Settings
+) -> None:
     comment = fields.text(message.text, _("Comment"), limit=2000, optional=True)
-    await _finish(message, state, uow, actor, comment)
+    await _finish(message, state, uow, actor, settings, comment)
 
 
 async def on_skip_phone(query: CallbackQuery, state: FSMContext) -> None:
@@ -122,9 +132,9 @@ async def on_skip_phone(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def on_skip_comment(
-    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, actor: Actor, settings: Settings
 ) -> None:
-    await _finish(query.message, state, uow, actor, None)
+    await _finish(query.message, state, uow, actor, settings, None)
 
 
 async def _cancelled(state: FSMContext) -> str:

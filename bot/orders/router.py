@@ -11,7 +11,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
@@ -30,6 +30,7 @@ from core.orders import service
 from core.orders.handover import hand_over_by_refs
 from core.orders.models import OrderStatus
 from core.orders.search import find_orders
+from core.orders.views import OrderCard
 from core.settings import Settings
 
 
@@ -41,7 +42,12 @@ async def cmd_orders(
 
 
 async def on_orders_page(
-    query: CallbackQuery, callback_data: OrdersList, uow: UnitOfWork, actor: Actor, clock: Clock
+    query: CallbackQuery,
+    callback_data: OrdersList,
+    uow: UnitOfWork,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     cb = callback_data
     status = STATUSES[cb.status]
@@ -55,7 +61,9 @@ async def on_orders_page(
         open_only=status == OPEN,
     )
     text, markup = render.orders_list(page, clock.now())
-    await replace(query.message, text, markup)
+    await replace(
+        query.message, text, with_board_button(markup, settings.webapp_url, query.message.chat)
+    )
 
 
 async def cmd_order(
@@ -65,8 +73,8 @@ async def cmd_order(
         await message.answer(render.usage("order"))
         return
     card = await service.order_card_by_number(uow, actor, command.args)
-    text, markup = render.order_card(card, actor.timezone)
-    await message.answer(text, reply_markup=with_board_button(markup, settings.webapp_url))
+    text, markup = _card(card, actor, settings, message.chat)
+    await message.answer(text, reply_markup=markup)
 
 
 async def cmd_find(
@@ -103,16 +111,25 @@ async def cmd_claim(
     await message.answer(render.claim_result(outcome), reply_markup=markup)
 
 
-async def _show_card(query: CallbackQuery, uow: UnitOfWork, actor: Actor, order_id: int) -> None:
-    card = await service.order_card(uow, actor, order_id)
+def _card(
+    card: OrderCard, actor: Actor, settings: Settings, chat: Chat
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The order card, with "Open board" under it (a private chat, WEBAPP_URL set)."""
     text, markup = render.order_card(card, actor.timezone)
-    await replace(query.message, text, markup)
+    return text, with_board_button(markup, settings.webapp_url, chat)
+
+
+async def _show_card(
+    query: CallbackQuery, uow: UnitOfWork, actor: Actor, settings: Settings, order_id: int
+) -> None:
+    card = await service.order_card(uow, actor, order_id)
+    await replace(query.message, *_card(card, actor, settings, query.message.chat))
 
 
 async def on_card(
-    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor
+    query: CallbackQuery, callback_data: OrderCb, uow: UnitOfWork, actor: Actor, settings: Settings
 ) -> None:
-    await _show_card(query, uow, actor, callback_data.order_id)
+    await _show_card(query, uow, actor, settings, callback_data.order_id)
 
 
 async def on_claim(
@@ -121,9 +138,10 @@ async def on_claim(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
     outcome = await service.claim_order(uow, actor, callback_data.order_id)
-    await _show_card(query, uow, actor, callback_data.order_id)
+    await _show_card(query, uow, actor, settings, callback_data.order_id)
     callback_answer.text = render.claim_result(outcome)
     callback_answer.show_alert = not outcome.won
 
@@ -141,12 +159,12 @@ async def _assign(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
     order_id: int,
     member_id: int | None,
 ) -> None:
     outcome = await service.assign_order(uow, actor, order_id, member_id)
-    text, markup = render.order_card(outcome.card, actor.timezone)
-    await replace(query.message, text, markup)
+    await replace(query.message, *_card(outcome.card, actor, settings, query.message.chat))
     callback_answer.text = _("Done.")
 
 
@@ -156,9 +174,10 @@ async def on_assign(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
     cb = callback_data
-    await _assign(query, uow, actor, callback_answer, cb.order_id, cb.member_id)
+    await _assign(query, uow, actor, callback_answer, settings, cb.order_id, cb.member_id)
 
 
 async def on_unassign(
@@ -167,8 +186,9 @@ async def on_unassign(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
-    await _assign(query, uow, actor, callback_answer, callback_data.order_id, None)
+    await _assign(query, uow, actor, callback_answer, settings, callback_data.order_id, None)
 
 
 async def on_statuses(
@@ -177,12 +197,12 @@ async def on_statuses(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
     card = await service.order_card(uow, actor, callback_data.order_id)
     if not card.next_statuses:
         # A stale button (the order changed hands or closed meanwhile): say why, show it now.
-        text, markup = render.order_card(card, actor.timezone)
-        await replace(query.message, text, markup)
+        await replace(query.message, *_card(card, actor, settings, query.message.chat))
         callback_answer.text = render.why_no_status(card, actor.member_id)
         callback_answer.show_alert = True
         return
@@ -216,13 +236,13 @@ async def on_set_status(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
     cb = callback_data
     if await _stale(query, uow, actor, cb.order_id, callback_answer):
         return
     card = await service.change_status(uow, actor, cb.order_id, cb.status)
-    text, markup = render.order_card(card, actor.timezone)
-    await replace(query.message, text, markup)
+    await replace(query.message, *_card(card, actor, settings, query.message.chat))
     callback_answer.text = _("Done.")
 
 
@@ -232,13 +252,13 @@ async def on_cancel_for(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
     cb = callback_data
     if await _stale(query, uow, actor, cb.order_id, callback_answer):
         return
     card = await service.change_status(uow, actor, cb.order_id, OrderStatus.CANCELLED, cb.reason)
-    text, markup = render.order_card(card, actor.timezone)
-    await replace(query.message, text, markup)
+    await replace(query.message, *_card(card, actor, settings, query.message.chat))
     callback_answer.text = _("Done.")
 
 
@@ -248,12 +268,12 @@ async def on_confirm(
     uow: UnitOfWork,
     actor: Actor,
     callback_answer: CallbackAnswer,
+    settings: Settings,
 ) -> None:
     card = await service.order_card(uow, actor, callback_data.order_id)
     target = OrderStatus(callback_data.status)
     if target not in card.next_statuses:
-        text, markup = render.order_card(card, actor.timezone)
-        await replace(query.message, text, markup)
+        await replace(query.message, *_card(card, actor, settings, query.message.chat))
         callback_answer.text = render.why_no_status(card, actor.member_id)
         callback_answer.show_alert = True
         return
@@ -276,12 +296,12 @@ async def on_reason(
 
 
 async def on_reason_text(
-    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext
+    message: Message, uow: UnitOfWork, actor: Actor, state: FSMContext, settings: Settings
 ) -> None:
     order_id = (await state.get_data())["order_id"]
     card = await service.change_status(uow, actor, order_id, OrderStatus.CANCELLED, message.text)
     await state.clear()
-    text, markup = render.order_card(card, actor.timezone)
+    text, markup = _card(card, actor, settings, message.chat)
     await message.answer(text, reply_markup=markup)
 
 

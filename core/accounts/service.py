@@ -8,6 +8,7 @@ from core.accounts.models import Account
 from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput
+from core.members.menu import set_member_menu
 from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import BUILTIN_ROLES, OWNER
 from core.settings import check_timezone
@@ -67,6 +68,7 @@ async def create_account(
     await uow.session.flush()
     after = {"name": name, "owner_telegram_id": cmd.owner_telegram_id, "tariff": tariff.code}
     audit(uow, None, "account.created", account, after=after)
+    await set_member_menu(uow, owner, board=True)
     await uow.commit()
     return account
 

@@ -13,7 +13,18 @@ from enum import StrEnum
 from functools import cache, partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
@@ -56,7 +67,7 @@ class BoardRow:
 @dataclass(frozen=True, slots=True)
 class BoardColumn:
     column: Column
-    count: int
+    count: int  # at most COUNT_CAP + 1: more than COUNT_CAP
     rows: list[BoardRow]
 
 
@@ -96,54 +107,93 @@ def _midnight(actor: Actor, now: datetime) -> datetime:
     return datetime.combine(now.astimezone(zone).date(), time(), zone)
 
 
-@cache
-def _column_query(column: Column, by_assignee: bool, counting: bool) -> Select:
-    """One column's rows (or count), built once per shape; each call only binds values."""
+# A column's count stops here: the header then reads "1000+" (counting a column of tens of
+# thousands would cost more than the rest of the board together).
+COUNT_CAP = 1000
+_STATUSES = {status.value: status for status in OrderStatus}
+
+
+def _where(column: Column, by_assignee: bool, status: OrderStatus | None = None) -> list:
     where = [Order.account_id == bindparam("account_id")]
-    if column is Column.NEW:
-        where += [Order.assignee_id.is_(None), Order.status.in_(OPEN_STATUSES)]
-    elif column is Column.IN_PROGRESS:
-        where += [Order.assignee_id.is_not(None), Order.status.in_(OPEN_STATUSES)]
-    else:
+    if column is Column.DONE_TODAY:
         where += [
             Order.status == OrderStatus.COMPLETED,
             Order.completed_at >= bindparam("since"),
         ]
+    else:
+        statuses = OPEN_STATUSES if status is None else (status,)
+        where.append(Order.status.in_(statuses) if len(statuses) > 1 else Order.status == status)
+        unassigned = Order.assignee_id.is_(None)
+        where.append(unassigned if column is Column.NEW else Order.assignee_id.is_not(None))
     if by_assignee:
         where.append(Order.assignee_id == bindparam("assignee_id"))
-    if counting:
-        return select(func.count()).select_from(Order).where(*where)
-    latest = Order.completed_at if column is Column.DONE_TODAY else Order.created_at
-    return (
-        select(
-            Order.id,
-            Order.number,
-            Order.status,
-            Order.total,
-            Order.currency,
-            Order.assignee_id,
-            Order.created_at,
-            Member.username,
-            Member.full_name,
-        )
-        .outerjoin(Member, Member.id == Order.assignee_id)
-        .where(*where)
-        .order_by(latest.desc(), Order.id.desc())
-        .limit(bindparam("limit"))
+    return where
+
+
+@cache
+def _count_query(column: Column, by_assignee: bool) -> Select:
+    """How many orders a column holds, up to COUNT_CAP + 1 (more reads as "COUNT_CAP+")."""
+    capped = select(Order.id).where(*_where(column, by_assignee)).limit(COUNT_CAP + 1).subquery()
+    return select(func.count()).select_from(capped)
+
+
+@cache
+def _column_query(column: Column, by_assignee: bool) -> Select:
+    """One column's newest rows, built once per shape; each call only binds values.
+
+    In progress is picked per status (newest first by the status index) and merged: one
+    ORDER BY over both open statuses walks the account's orders newest first, closed ones
+    included. New (unassigned) reads the assignee index, Done today the completion index."""
+    fields = (
+        literal(column.value).label("board_column"),
+        # Only for ordering the merged columns in SQL: read as it is stored, not as a datetime.
+        type_coerce(
+            Order.completed_at if column is Column.DONE_TODAY else Order.created_at, String
+        ).label("sort_at"),
+        # Uncorrelated: counted once per statement (SQLite and PostgreSQL alike), not per row.
+        _count_query(column, by_assignee).scalar_subquery().label("column_count"),
+        Order.id,
+        Order.number,
+        Order.status,
+        Order.total,
+        Order.currency,
+        Order.assignee_id,
+        Order.created_at,
+        Member.username,
+        Member.full_name,
     )
-
-
-def _summary(r) -> OrderSummary:
-    name = f"@{r.username}" if r.username else r.full_name
-    return OrderSummary(
-        r.id,
-        r.number,
-        OrderStatus(r.status),
-        r.total,
-        r.currency,
-        r.assignee_id,
-        name,
-        r.created_at,
+    if column is not Column.IN_PROGRESS:
+        # Done today: by completion time alone, so the completion index hands the newest over
+        # in order and the scan stops at the limit (an id tiebreak sorted all of today's).
+        order = (
+            (Order.completed_at.desc(),)
+            if column is Column.DONE_TODAY
+            else (Order.created_at.desc(), Order.id.desc())
+        )
+        return (
+            select(*fields)
+            .outerjoin(Member, Member.id == Order.assignee_id)
+            .where(*_where(column, by_assignee))
+            .order_by(*order)
+            .limit(bindparam("limit"))
+        )
+    parts = [
+        select(Order.id, Order.created_at)
+        .where(*_where(column, by_assignee, status))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(bindparam("limit"))
+        .subquery()
+        for status in OPEN_STATUSES
+    ]
+    picked = union_all(*(select(part.c.id, part.c.created_at) for part in parts)).subquery()
+    # From the picked ids (at most twice `limit`) to their rows, sorted among themselves.
+    return (
+        select(*fields)
+        .select_from(picked)
+        .join(Order, Order.id == picked.c.id)
+        .outerjoin(Member, Member.id == Order.assignee_id)
+        .order_by(picked.c.created_at.desc(), picked.c.id.desc())
+        .limit(bindparam("limit"))
     )
 
 
@@ -211,6 +261,17 @@ async def board(
     )
 
 
+@cache
+def _rows_query(columns: tuple[Column, ...], by_assignee: bool) -> CompoundSelect:
+    """The shown columns' rows in one statement (each column's newest, tagged with it)."""
+    parts = [
+        _column_query(column, by_assignee and column is not Column.NEW).subquery()
+        for column in columns
+    ]
+    newest = (literal_column("sort_at").desc(), literal_column("id").desc())
+    return union_all(*(select(part) for part in parts)).order_by("board_column", *newest)
+
+
 async def _columns(
     uow: UnitOfWork, actor: Actor, assignee: int | None, limit: int, now: datetime, late: Late
 ) -> tuple[BoardColumn, ...]:
@@ -220,21 +281,28 @@ async def _columns(
         "since": _midnight(actor, now),
         "limit": limit,
     }
-    columns = []
+    shown = tuple(c for c in Column if c is not Column.NEW or _sees_unassigned(actor))
+    by_assignee = assignee is not None
+    found: dict[str, list[BoardRow]] = {column.value: [] for column in Column}
+    counts: dict[str, int] = {}
+    # One statement for the whole board: each column's newest rows, each carrying its count.
     async with uow.reading() as conn:
-        for column in Column:
-            if column is Column.NEW and not _sees_unassigned(actor):
-                columns.append(BoardColumn(column, 0, []))
-                continue
-            by_assignee = assignee is not None and column is not Column.NEW
-            rows = (await conn.execute(_column_query(column, by_assignee, False), params)).all()
-            if len(rows) < limit:
-                count = len(rows)
-            else:
-                count = await conn.scalar(_column_query(column, by_assignee, True), params)
-            summaries = [_summary(r) for r in rows]
-            columns.append(BoardColumn(column, count, [_row(s, late) for s in summaries]))
-    return tuple(columns)
+        result = await conn.execute(_rows_query(shown, by_assignee), params)
+        for key, _, count, *order in result:
+            counts[key] = count
+            found[key].append(_board_row(order, key == Column.NEW.value, late))
+    return tuple(BoardColumn(c, counts.get(c.value, 0), found[c.value]) for c in Column)
+
+
+def _board_row(r: list, unclaimed: bool, late: Late) -> BoardRow:
+    """A row of `_column_query` after its column, sort key and count (plain tuples: a board
+    reads a hundred of them at every first load)."""
+    oid, number, status, total, currency, assignee_id, created_at, username, full_name = r
+    name = f"@{username}" if username else full_name
+    order = OrderSummary(
+        oid, number, _STATUSES[status], total, currency, assignee_id, name, created_at
+    )
+    return BoardRow(order, unclaimed and late(created_at))
 
 
 async def _searched(

@@ -12,9 +12,12 @@ from core.db.engine import READONLY
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, chat_menus: bool = False
+    ) -> None:
         self._sessions = sessions
         self.clock = clock
+        self.chat_menus = chat_menus  # the board is on: members' menu buttons are kept
         self._session: AsyncSession | None = None
 
     @property
@@ -95,9 +98,13 @@ class ReadStep:
 class UnitOfWorkFactory:
     """Builds a fresh unit of work per update, job run or CLI command."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, chat_menus: bool = False
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        # The deployment serves the board (WEBAPP_URL): membership changes set menu buttons.
+        self.chat_menus = chat_menus
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.clock)
+        return UnitOfWork(self.sessions, self.clock, self.chat_menus)

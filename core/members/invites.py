@@ -15,6 +15,7 @@ from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.members.access import load_member
 from core.members.actor import Actor
+from core.members.menu import set_member_menu
 from core.members.models import Invite, Member, MemberStatus
 from core.members.permissions import MANAGER, Perm
 from core.members.service import check_grantable, get_role
@@ -162,6 +163,7 @@ async def accept_invite(
         after={"role_id": invite.role_id, "invite_id": invite.id},
     )
     apply_repricing(uow, account, seats, actor_id=member.id, action="tariff.seats_changed")
+    await set_member_menu(uow, member, board=True)
     await uow.commit()
     await uow.session.refresh(member, ["role"])
     return Joined(member, account, rejoined)

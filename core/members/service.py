@@ -13,6 +13,7 @@ from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
+from core.members.menu import set_member_menu
 from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import ADMIN, OWNER, Perm, parse_perms
 from core.tariff.catalog import Catalog, load_catalog
@@ -146,6 +147,7 @@ async def block_member(
     member.block_notice_sent = False
     before, after = {"status": "active"}, {"status": "blocked"}
     audit(uow, actor, "member.blocked", member, before=before, after=after, reason=reason)
+    await set_member_menu(uow, member, board=False)
     await uow.commit()
     return member
 
@@ -160,6 +162,7 @@ async def unblock_member(uow: UnitOfWork, actor: Actor, member_id: int) -> Membe
     member.block_notice_sent = False
     before, after = {"status": "blocked"}, {"status": "active"}
     audit(uow, actor, "member.unblocked", member, before=before, after=after)
+    await set_member_menu(uow, member, board=True)
     await uow.commit()
     return member
 
@@ -266,6 +269,7 @@ async def remove_member_dated(
         uow, actor, "member.removed", member, before={"status": before}, after={"status": "removed"}
     )
     apply_repricing(uow, account, change, actor_id=actor.member_id, action="tariff.seats_changed")
+    await set_member_menu(uow, member, board=False)
     paid_after = account.paid_through
     await uow.commit()
     return Removal(member, paid_before, paid_after)

@@ -218,6 +218,7 @@ def open_board(server, browser):
 
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the top of the view, as it opens
     page.screenshot(path=str(SHOTS / f"miniapp-{name}.png"))
 
 
@@ -339,6 +340,10 @@ def test_an_owner_reads_the_sales_chart(server, open_board):
     expect(bar).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#report-total")).to_contain_text("₽")
     bar.click()
+    expect(bar).to_have_class("bar picked", timeout=WAIT_MS)
+    expect(page.locator("#report-detail")).to_contain_text("@petya", timeout=WAIT_MS)
+    page.click('#periods button[data-period="today"]')  # drawn again: the pick stays
+    expect(page.locator("#report-total")).to_contain_text("₽", timeout=WAIT_MS)
     expect(bar).to_have_class("bar picked", timeout=WAIT_MS)
     expect(page.locator("#report-detail")).to_contain_text("@petya", timeout=WAIT_MS)
     shot(page, "report-light")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import insert
 
-from core.board.service import Column, Scope, board, order_view, period_report
+from core.board.service import COUNT_CAP, Column, Scope, board, order_view, period_report
 from core.errors import PermissionDenied
+from core.orders.models import Order
 from core.orders.service import assign_order, change_status, claim_order
 from core.reports.periods import PeriodKind
 from tests.support.factories import join, new_account
@@ -86,3 +88,53 @@ async def test_the_view_and_the_report(uows, world):
     async with uows() as uow:
         report = await period_report(uow, world["m1"], PeriodKind.TODAY)
     assert report.totals.completed == 1
+
+
+async def test_in_progress_merges_both_open_statuses_newest_first(uows, world, clock):
+    account, m1 = world["owner"].account_id, world["m1"]
+    for number in ("B-1", "B-2", "B-3"):
+        clock.advance(timedelta(minutes=1))
+        order_id = await add_order(uows, account, number)
+        async with uows() as uow:
+            if number == "B-2":  # assigned, still new
+                await assign_order(uow, world["owner"], order_id, m1.member_id)
+            else:  # claimed: in progress
+                await claim_order(uow, m1, order_id)
+    async with uows() as uow:
+        found = await board(uow, m1, Scope.TEAM, limit=4)
+    assert _numbers(found, Column.IN_PROGRESS) == ["B-3", "B-2", "B-1", "A-03"]
+    async with uows() as uow:
+        top = await board(uow, m1, Scope.TEAM, limit=2)
+    [column] = [c for c in top.columns if c.column is Column.IN_PROGRESS]
+    assert _numbers(top, Column.IN_PROGRESS) == ["B-3", "B-2"] and column.count == 5
+
+
+async def test_a_long_column_is_counted_up_to_the_cap(uows, world):
+    account, m1 = world["owner"].account_id, world["m1"]
+    async with uows() as uow:
+        now = uow.clock.now()
+        await uow.session.execute(
+            insert(Order),
+            [
+                {
+                    "account_id": account,
+                    "number": f"C-{i}",
+                    "source": "api",
+                    "customer_name": "C",
+                    "items": [],
+                    "total": 100,
+                    "currency": "RUB",
+                    "status": "in_progress",
+                    "assignee_id": m1.member_id,
+                    "created_at": now + timedelta(hours=1, seconds=-i),
+                    "updated_at": now,
+                }
+                for i in range(COUNT_CAP + 5)
+            ],
+        )
+        await uow.commit()
+    async with uows() as uow:
+        found = await board(uow, m1, Scope.TEAM, limit=3)
+    [column] = [c for c in found.columns if c.column is Column.IN_PROGRESS]
+    assert column.count == COUNT_CAP + 1  # "more than COUNT_CAP"
+    assert [row.order.number for row in column.rows] == ["C-0", "C-1", "C-2"]

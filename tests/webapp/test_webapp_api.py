@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from core.audit.models import AuditEntry
+from core.board.service import COUNT_CAP, Board, BoardColumn, Column, Scope
 from core.members.permissions import Grant, Perm, grants
 from core.orders.models import Order
 from core.orders.service import assign_order
@@ -18,6 +19,7 @@ from core.tasks.models import Task
 from tests.support import journal
 from tests.support.orders import add_order
 from tests.support.webapp import OTHER_TOKEN, sign_init_data
+from web.app.api import board_json
 from web.server import build_web_app
 
 IDS = {"owner": 1000, "admin": 2000, "manager": 3001}
@@ -558,3 +560,13 @@ async def test_the_card_carries_the_customers_history_where_the_customer_is_show
     me = await (await api.get("/app/api/me", headers=signed(3001))).json()
     assert (me["texts"]["orders_one"], me["texts"]["orders_few"]) == ("{n} заказ", "{n} заказа")
     assert me["texts"]["orders_many"] == "{n} заказов"
+
+
+def test_a_column_past_the_count_cap_reads_as_more(shop):
+    columns = tuple(
+        BoardColumn(column, count, [])
+        for column, count in zip(Column, (0, COUNT_CAP + 1, COUNT_CAP), strict=True)
+    )
+    found = Board(Scope.TEAM, (Scope.TEAM,), columns, False, (), None, None)
+    shown = [(c["count"], c["more"]) for c in board_json(shop["manager"], found)["columns"]]
+    assert shown == [(0, False), (COUNT_CAP, True), (COUNT_CAP, False)]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from core.board.service import (
+    COUNT_CAP,
     Board,
     OrderView,
     Scope,
@@ -199,7 +200,8 @@ def board_json(actor: Actor, found: Board) -> dict[str, Any]:
         "columns": [
             {
                 "key": column.column.value,
-                "count": column.count,
+                "count": min(column.count, COUNT_CAP),
+                "more": column.count > COUNT_CAP,
                 "rows": [
                     {**summary_json(actor, row.order), "stale": row.stale} for row in column.rows
                 ],
@@ -278,7 +280,8 @@ def view_json(actor: Actor, view: OrderView) -> dict[str, Any]:
 
 
 def _etagged(request: web.Request, payload: dict[str, Any]) -> web.Response:
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    # Built in a fixed order, so the same content always gives the same bytes and tag.
+    body = json.dumps(payload, ensure_ascii=False).encode()
     tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     if tag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers={"ETag": tag})

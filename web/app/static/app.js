@@ -160,8 +160,11 @@ function renderControls() {
     type: "button", role: "tab", "data-col": column.key,
     "aria-selected": String(column.key === state.column),
     onclick: () => { state.column = column.key; renderBoard(); },
-  }, columnTitle(column.key), el("span", { class: "count", text: column.count }))));
+  }, columnTitle(column.key), el("span", { class: "count", text: countText(column) }))));
 }
+
+// A long column is counted up to a limit: "1 000+".
+const countText = (column) => column.more ? `${number(column.count)}+` : number(column.count);
 
 function orderRow(row, columnKey) {
   const meta = [when(row.created_at), row.assignee || t("unassigned")].join(" · ");
@@ -186,7 +189,7 @@ function renderBoard() {
   const columns = board.columns.map((column) => el("section", {
     class: column.key === state.column ? "column active" : "column", "data-col": column.key,
   },
-  el("h2", {}, columnTitle(column.key), el("span", { class: "count", text: column.count })),
+  el("h2", {}, columnTitle(column.key), el("span", { class: "count", text: countText(column) })),
   column.rows.length
     ? el("ol", {}, column.rows.map((row) => orderRow(row, column.key)))
     : el("p", { class: "empty", text: t("empty") })));
@@ -515,6 +518,7 @@ function renderReport() {
   const top = Math.max(1, ...rows.map((row) => row.revenue));
   const detail = el("dl", { class: "kv section", id: "report-detail" });
   const show = (row) => {
+    state.reportPick = row.member_id;  // kept when a refresh draws the chart again
     for (const bar of document.querySelectorAll(".bar")) {
       bar.classList.toggle("picked", bar.dataset.member === String(row.member_id));
     }
@@ -543,7 +547,7 @@ function renderReport() {
       el("span", { class: "balance", id: "report-total", text: money(data.totals.revenue, data.currency) })),
     rows.length ? chart : el("p", { class: "note", text: t("no_sales") }),
     rows.length ? detail : null));
-  if (rows.length) show(total);
+  if (rows.length) show(rows.find((row) => row.member_id === state.reportPick) || total);
 }
 
 const number = (value) => new Intl.NumberFormat(state.me.locale, { maximumFractionDigits: 1 }).format(value);
