@@ -133,7 +133,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         key="claim",
-        label=__("An unclaimed order is announced again after"),
+        label=__("Time to claim an order"),
         shown=_claim,
         prompt=__("How many working minutes may an order wait unclaimed? For example: 15."),
         save=service.set_claim_minutes,
