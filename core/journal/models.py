@@ -37,7 +37,8 @@ class ConnectedService(Base):
 
     __tablename__ = "connected_services"
     __table_args__ = (
-        Index("ix_connected_services_account_status", "account_id", "status"),
+        # An account's services by status and end date: the sweep's per-account lookups.
+        Index("ix_connected_services_account_status_ends_on", "account_id", "status", "ends_on"),
         Index("ix_connected_services_status_ends_on", "status", "ends_on"),
     )
 

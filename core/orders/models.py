@@ -41,7 +41,8 @@ class Order(Base):
         # Keyset pagination, newest first: (account, created_at desc, id desc) per tab.
         Index("ix_orders_feed", "account_id", "created_at", "id"),
         Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
-        Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
+        # assignee_id last: the report counts the period's open orders per assignee from it.
+        Index("ix_orders_status_feed", "account_id", "status", "created_at", "id", "assignee_id"),
         # Sales reports: completed orders by completion time, covering the summed columns.
         Index(
             "ix_orders_completed",

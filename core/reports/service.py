@@ -168,7 +168,8 @@ async def _figures(
             other += count
     # Grouped by an expression, not the column: without statistics SQLite would read every
     # order of the account in assignee order (ix_orders_assignee_feed) just to skip sorting a
-    # few groups, instead of the open orders of the period (ix_orders_status_feed).
+    # few groups, instead of the open orders of the period (ix_orders_status_feed, which covers
+    # the assignee: no order row is read).
     assignee = (Order.assignee_id + literal_column("0")).label("assignee")
     still_open = await uow.session.execute(
         _scoped(select(assignee, func.count()), actor, member_id)
