@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -52,7 +53,7 @@ from core.journal import billing
 from core.journal.calendar import local_today
 from core.journal.models import ConnectedService, ServiceStatus
 from core.journal.renewals import run_renewals
-from core.ledger.models import LedgerEntry
+from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Member
 from core.notifications import outbox
 from core.notifications.limits import Limits, RateLimiter
@@ -73,7 +74,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 CHUNK = 5000
-DISPATCH_ROUNDS = 25  # dispatch: full and anchor alternate, dispatch_updates / 25 each
+DISPATCH_ROUNDS = 25
+SERVICES_PER_ACCOUNT = 10  # dispatch: full and anchor alternate, dispatch_updates / 25 each
 
 FULL = {
     "dispatch_orders": 100_000,
@@ -84,6 +86,8 @@ FULL = {
     "claimers": 20,
     "services_small": 10_000,
     "services_large": 100_000,
+    "accounts_small": 1_000,  # the sweep's second shape: accounts of SERVICES_PER_ACCOUNT each
+    "accounts_large": 10_000,
     "report_orders": 100_000,
     "notifications": 3_000,
     "chats": 1_000,
@@ -100,6 +104,8 @@ QUICK = {
     "claimers": 20,
     "services_small": 100,
     "services_large": 300,
+    "accounts_small": 10,
+    "accounts_large": 30,
     "report_orders": 5_000,
     "notifications": 300,
     "chats": 100,
@@ -115,6 +121,7 @@ TARGETS = {
     "claim": "1 winner per order, 0 errors",
     "renewal sweep": "≤ 10×",
     "renewal per-service growth": "≤ 1.3×",
+    "renewal per-service growth, many accounts": "≤ 1.3×",
     "report": "≤ 3×",
     "sender throughput": "≥ 0.9",
     "sender 429 share": "≤ 1 %",
@@ -623,6 +630,80 @@ async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
     return took, anchor, min(done, charged)
 
 
+async def sweep_accounts(engine: AsyncEngine, accounts: int) -> tuple[float, int]:
+    """The sweep's second shape: `accounts` accounts with SERVICES_PER_ACCOUNT services each, all
+    due at once (one transaction per account). The accounts are copies of one made by the
+    service (same settings, a balance that covers their renewals) without members of their own,
+    so their notices have no recipients; the template account keeps its owner."""
+    uows, owner, _ = await shop(engine, 0)
+    async with uows() as uow:
+        await billing.top_up(uow, owner, 1_000_000, "BENCH-FUND")
+    async with engine.connect() as conn:
+        template = dict(
+            (await conn.execute(select(Account).where(Account.id == owner.account_id)))
+            .mappings()
+            .one()
+        )
+        balance = await conn.scalar(
+            select(Balance.amount).where(Balance.account_id == owner.account_id)
+        )
+    template.pop("id")
+    today = local_today(T0, template["timezone"])
+    async with engine.begin() as conn:
+        for start in range(1, accounts, CHUNK):
+            count = min(CHUNK, accounts - start)
+            await conn.execute(
+                insert(Account), [{**template, "name": f"Bench {start + i}"} for i in range(count)]
+            )
+        ids = list(await conn.scalars(select(Account.id).where(Account.name.like("Bench%"))))
+        rest = [i for i in ids if i != owner.account_id]
+        for start in range(0, len(rest), CHUNK):
+            await conn.execute(
+                insert(Balance),
+                [
+                    {"account_id": i, "amount": balance, "updated_at": T0}
+                    for i in rest[start : start + CHUNK]
+                ],
+            )
+        rows = (
+            service_row(account_id, today)
+            for account_id in ids
+            for _ in range(SERVICES_PER_ACCOUNT)
+        )
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            await conn.execute(insert(ConnectedService), chunk)
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
+    began = time.perf_counter()
+    done = await run_renewals(uows)
+    took = time.perf_counter() - began
+    async with engine.connect() as conn:
+        charged = await conn.scalar(
+            select(func.count()).where(LedgerEntry.reason == "service.renewal")
+        )
+    return took, min(done, charged)
+
+
+def service_row(account_id: int, today: date) -> dict:
+    return {
+        "account_id": account_id,
+        "catalog_code": "chat_widget",
+        "channel": "bench",
+        "status": ServiceStatus.ACTIVE,
+        "price": 1_000,
+        "period_months": 1,
+        "setup_needed": False,
+        "auto_renew": True,
+        "started_on": date(today.year, today.month, 1) - timedelta(days=30),
+        "ends_on": today,
+        "anchor_day": today.day,
+        "version": 1,
+        "ordered_at": T0 - timedelta(days=40),
+    }
+
+
 async def bench_renewals(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
     per = {}
     for size in (sizes["services_small"], sizes["services_large"]):
@@ -651,6 +732,26 @@ async def bench_renewals(report: Report, dbs: Databases, sizes: dict, kind: str)
             "x",
             f"{per[large] * 1e6:.0f} µs/service at {large:,} "
             f"vs {per[small] * 1e6:.0f} at {small:,}",
+            growth <= 1.3,
+        )
+    )
+    per = {}
+    for accounts in (sizes["accounts_small"], sizes["accounts_large"]):
+        async with dbs.fresh(kind, f"renew{accounts}a") as engine:
+            took, renewed = await sweep_accounts(engine, accounts)
+        services = accounts * SERVICES_PER_ACCOUNT
+        if renewed != services:
+            report.fail(f"renewal [{kind}]: {renewed} of {services} services renewed")
+        per[accounts] = took / services
+    small, large = sizes["accounts_small"], sizes["accounts_large"]
+    growth = per[large] / per[small]
+    report.add(
+        Figure(
+            f"renewal per-service growth, many accounts [{kind}]",
+            growth,
+            "x",
+            f"{per[large] * 1e6:.0f} µs/service at {large:,} accounts × {SERVICES_PER_ACCOUNT} "
+            f"vs {per[small] * 1e6:.0f} at {small:,} × {SERVICES_PER_ACCOUNT}",
             growth <= 1.3,
         )
     )

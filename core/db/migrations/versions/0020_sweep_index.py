@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_connected_services_account_status_ends_on",
         "connected_services",
-        ["account_id", "status", "ends_on"],
+        ["account_id", "status", "ends_on", "id"],
     )
     # The same keys and order for the lists' keyset pages, plus the assignee at the end.
     op.drop_index("ix_orders_status_feed", table_name="orders")
