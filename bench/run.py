@@ -609,6 +609,7 @@ async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
                     for _ in range(min(CHUNK, count - start))
                 ],
             )
+    await settle(engine)
     # The anchor: one raw UPDATE writing the same rows' end dates (to the same value).
     began = time.perf_counter()
     async with engine.begin() as conn:
@@ -672,10 +673,7 @@ async def sweep_accounts(engine: AsyncEngine, accounts: int) -> tuple[float, int
         )
         while chunk := list(itertools.islice(rows, CHUNK)):
             await conn.execute(insert(ConnectedService), chunk)
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as conn:
-            await conn.execute(text("ANALYZE"))
-            await conn.commit()
+    await settle(engine)
     began = time.perf_counter()
     done = await run_renewals(uows)
     took = time.perf_counter() - began
@@ -684,6 +682,17 @@ async def sweep_accounts(engine: AsyncEngine, accounts: int) -> tuple[float, int
             select(func.count()).where(LedgerEntry.reason == "service.renewal")
         )
     return took, min(done, charged)
+
+
+async def settle(engine: AsyncEngine) -> None:
+    """PostgreSQL: VACUUM ANALYZE after the bulk load, as a database filled over months has its
+    statistics; otherwise autovacuum analyzes the new rows while the sweep is timed, which
+    costs more the larger the load (on 2 cores it took a share of the 100,000 run)."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE"))
 
 
 def service_row(account_id: int, today: date) -> dict:
