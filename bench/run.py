@@ -49,6 +49,7 @@ from core.clock import FrozenClock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
+from core.intake.tokens import issue_token_for_account
 from core.journal import billing
 from core.journal.calendar import local_today
 from core.journal.models import ConnectedService, ServiceStatus
@@ -64,6 +65,7 @@ from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
+from tests.support.fleetload import intake_load, webhook_load
 from tests.support.fleetsend import send_across_processes
 from tests.support.orders import many_managers
 from tests.support.telegram_standin import TelegramStandIn
@@ -93,6 +95,9 @@ FULL = {
     "chats": 1_000,
     "fleet_notifications": 3_000,
     "fleet_limit": 200,  # SEND_PER_SECOND for the two processes together
+    "webhook_updates": 2_000,  # /orders posted to the webhook, for one and for two processes
+    "webhook_users": 20,  # members posting, one update in flight each
+    "intake_orders": 1_000,
     "repeat": 10,
 }
 QUICK = {
@@ -104,13 +109,16 @@ QUICK = {
     "claimers": 20,
     "services_small": 100,
     "services_large": 300,
-    "accounts_small": 10,
-    "accounts_large": 30,
+    "accounts_small": 4,
+    "accounts_large": 12,
     "report_orders": 5_000,
     "notifications": 300,
     "chats": 100,
     "fleet_notifications": 300,
     "fleet_limit": 200,
+    "webhook_updates": 60,
+    "webhook_users": 6,
+    "intake_orders": 60,
     "repeat": 3,
 }
 TARGETS = {
@@ -127,6 +135,8 @@ TARGETS = {
     "sender 429 share": "≤ 1 %",
     "sender across two processes sharing one limit (Redis)": "≥ 0.9, 0 lost, 0 duplicates",
     "sender across two processes, 429 share": "≤ 1 %",
+    "webhook throughput, two processes / one": "—",
+    "intake throughput": "≤ 5×",
     "idle RSS": "≤ 120 MB",
     "peak RSS": "≤ 250 MB",
 }
@@ -975,13 +985,107 @@ async def bench_fleet_sender(report: Report, dbs: Databases, sizes: dict) -> Non
     )
 
 
+async def bench_webhook(report: Report, dbs: Databases, sizes: dict) -> None:
+    """`/orders` posted to the webhook of one process, then of two (PostgreSQL + Redis), the
+    same updates from the same members over the same orders: updates a second, the ratio, and
+    the latency from the post to the reply at the stand-in."""
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not (redis_url and dbs.postgres_url):
+        print("  skipped: TEST_POSTGRES_URL and TEST_REDIS_URL are needed (a fleet's setup)")
+        return
+    if sizes["quick"]:
+        print("  skipped in quick mode: starting three processes takes most of a minute")
+        return
+    count = sizes["webhook_updates"]
+    async with dbs.fresh("postgresql", "webhook") as engine:
+        _, owner, crew = await shop(engine, sizes["webhook_users"])
+        await fill_orders(
+            engine, owner.account_id, [m.member_id for m in crew], sizes["orders_small"]
+        )
+        url = engine.url.render_as_string(hide_password=False)
+        loads = {}
+        with tempfile.TemporaryDirectory(prefix="webhook-", dir=dbs.folder) as folder:
+            for processes in (1, 2):
+                loads[processes] = await webhook_load(
+                    database_url=url,
+                    redis_url=redis_url,
+                    prefix=f"bench-webhook:{uuid.uuid4().hex}",
+                    folder=Path(folder),
+                    processes=processes,
+                    users=[m.telegram_id for m in crew],
+                    count=count,
+                )
+    for processes, load in loads.items():
+        if load.failed or len(load.latencies) != count:
+            report.fail(f"webhook ({processes} processes): {load.failed} of {count} unanswered")
+        report.add(
+            Figure(
+                f"webhook throughput, {processes} process{'es' if processes > 1 else ''}",
+                load.rate,
+                "/s",
+                f"{count:,} /orders from {len(crew)} members ({sizes['orders_small']:,} orders) "
+                f"in {load.took:.1f} s; latency p50 {load.p50 * 1000:.0f} ms, "
+                f"p99 {load.percentile(0.99) * 1000:.0f} ms; {load.busy} answered 503",
+            )
+        )
+    one, two = loads[1], loads[2]
+    report.add(
+        Figure(
+            "webhook throughput, two processes / one",
+            two.rate / one.rate if one.rate else 0.0,
+            "x",
+            f"{two.rate:.0f}/s vs {one.rate:.0f}/s [postgresql + redis, 2 cores]",
+        )
+    )
+
+
+async def bench_intake(report: Report, dbs: Databases, sizes: dict) -> None:
+    """Orders through the intake API of one process (PostgreSQL) against raw INSERTs of the
+    same rows, one per transaction, at the same concurrency."""
+    if not dbs.postgres_url:
+        print("  skipped: TEST_POSTGRES_URL is not set")
+        return
+    if sizes["quick"]:
+        print("  skipped in quick mode (full runs only)")
+        return
+    count, concurrency = sizes["intake_orders"], 8
+    async with dbs.fresh("postgresql", "intake") as engine:
+        uows, owner, _ = await shop(engine, 2)
+        async with uows() as uow:
+            token = (await issue_token_for_account(uow, owner.account_id)).token
+            await uow.commit()
+        with tempfile.TemporaryDirectory(prefix="intake-", dir=dbs.folder) as folder:
+            result = await intake_load(
+                engine=engine,
+                token=token,
+                folder=Path(folder),
+                count=count,
+                concurrency=concurrency,
+            )
+    if result.refused or result.stored != count:
+        report.fail(f"intake: {result.stored} of {count} stored, refused {result.refused[:5]}")
+    ratio = result.took / result.anchor if result.anchor else 0.0
+    report.add(
+        Figure(
+            "intake throughput",
+            ratio,
+            "x",
+            f"{count / result.took:.0f} orders/s through POST /api/v1/orders (one process, "
+            f"{concurrency} clients) vs {count / result.anchor:.0f}/s raw INSERT + COMMIT of the "
+            f"same rows ({concurrency} connections) [postgresql]",
+            ratio <= 5,
+        )
+    )
+
+
 async def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR)
     sizes = dict(QUICK if args.quick else FULL)
-    for key in sizes:
+    for key in list(sizes):
         value = getattr(args, key, None)
         if value:
             sizes[key] = value
+    sizes["quick"] = args.quick
     postgres = os.environ.get("TEST_POSTGRES_URL") or None
     report = Report()
     print(f"ShopDesk bench ({'quick' if args.quick else 'full'}): {sizes}", flush=True)
@@ -994,6 +1098,8 @@ async def main(args: argparse.Namespace) -> int:
             ("dispatch", bench_dispatch(report, dbs, sizes)),
             ("sender", bench_sender(report, dbs, sizes)),
             ("fleet sender", bench_fleet_sender(report, dbs, sizes)),
+            ("fleet webhook", bench_webhook(report, dbs, sizes)),
+            ("fleet intake", bench_intake(report, dbs, sizes)),
         ]
         for kind in dbs.kinds():
             steps += [
