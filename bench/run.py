@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -48,11 +49,12 @@ from core.clock import FrozenClock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
+from core.intake.tokens import issue_token_for_account
 from core.journal import billing
 from core.journal.calendar import local_today
 from core.journal.models import ConnectedService, ServiceStatus
 from core.journal.renewals import run_renewals
-from core.ledger.models import LedgerEntry
+from core.ledger.models import Balance, LedgerEntry
 from core.members.models import Member
 from core.notifications import outbox
 from core.notifications.limits import Limits, RateLimiter
@@ -63,6 +65,7 @@ from core.settings import Settings
 from shopdesk.app import build_app
 from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
+from tests.support.fleetload import intake_load, webhook_load
 from tests.support.fleetsend import send_across_processes
 from tests.support.orders import many_managers, new_order
 from tests.support.telegram_standin import TelegramStandIn
@@ -73,7 +76,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 CHUNK = 5000
-DISPATCH_ROUNDS = 25  # dispatch: full and anchor alternate, dispatch_updates / 25 each
+DISPATCH_ROUNDS = 25
+SERVICES_PER_ACCOUNT = 10  # dispatch: full and anchor alternate, dispatch_updates / 25 each
 
 FULL = {
     "dispatch_orders": 100_000,
@@ -86,11 +90,16 @@ FULL = {
     "auto_managers": 20,
     "services_small": 10_000,
     "services_large": 100_000,
+    "accounts_small": 1_000,  # the sweep's second shape: accounts of SERVICES_PER_ACCOUNT each
+    "accounts_large": 10_000,
     "report_orders": 100_000,
     "notifications": 3_000,
     "chats": 1_000,
     "fleet_notifications": 3_000,
     "fleet_limit": 200,  # SEND_PER_SECOND for the two processes together
+    "webhook_updates": 2_000,  # /orders posted to the webhook, for one and for two processes
+    "webhook_users": 20,  # members posting, one update in flight each
+    "intake_orders": 1_000,
     "repeat": 10,
 }
 QUICK = {
@@ -104,11 +113,16 @@ QUICK = {
     "auto_managers": 20,
     "services_small": 100,
     "services_large": 300,
+    "accounts_small": 4,
+    "accounts_large": 12,
     "report_orders": 5_000,
     "notifications": 300,
     "chats": 100,
     "fleet_notifications": 300,
     "fleet_limit": 200,
+    "webhook_updates": 60,
+    "webhook_users": 6,
+    "intake_orders": 60,
     "repeat": 3,
 }
 TARGETS = {
@@ -120,11 +134,14 @@ TARGETS = {
     "auto-assignment": "≤ 2×; none above the cap, spread within 1 of even",
     "renewal sweep": "≤ 10×",
     "renewal per-service growth": "≤ 1.3×",
+    "renewal per-service growth, many accounts": "≤ 1.3×",
     "report": "≤ 3×",
     "sender throughput": "≥ 0.9",
     "sender 429 share": "≤ 1 %",
     "sender across two processes sharing one limit (Redis)": "≥ 0.9, 0 lost, 0 duplicates",
     "sender across two processes, 429 share": "≤ 1 %",
+    "webhook throughput, two processes / one": "—",
+    "intake throughput": "≤ 5×",
     "idle RSS": "≤ 120 MB",
     "peak RSS": "≤ 250 MB",
 }
@@ -188,11 +205,16 @@ def process_rss_mb(pid: int) -> tuple[float, float]:
 
 async def idle_bot_process(folder: str) -> tuple[float, float]:
     """Starts the real `python -m bot run` (SQLite, long polling) against the stand-in on
-    127.0.0.1, lets it settle after start (migrations, commands set, polling), reads its memory,
-    and stops it with SIGTERM."""
+    127.0.0.1, lets it settle after start (schema checked, commands set, polling), reads its
+    memory, and stops it with SIGTERM. The database is at head already, as at every restart of
+    a deployment (only the first start after an upgrade runs Alembic)."""
+    url = f"sqlite+aiosqlite:///{folder}/idle-process.db"
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
     standin = TelegramStandIn()
     await standin.start()
-    env = bot_env(standin, f"sqlite+aiosqlite:///{folder}/idle-process.db", LOG_LEVEL="WARNING")
+    env = bot_env(standin, url, LOG_LEVEL="WARNING")
     env.pop("REDIS_URL", None)  # the embedded default: memory storage in this process
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, cwd=ROOT
@@ -679,6 +701,7 @@ async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
                     for _ in range(min(CHUNK, count - start))
                 ],
             )
+    await settle(engine)
     # The anchor: one raw UPDATE writing the same rows' end dates (to the same value).
     began = time.perf_counter()
     async with engine.begin() as conn:
@@ -698,6 +721,88 @@ async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
             )
         )
     return took, anchor, min(done, charged)
+
+
+async def sweep_accounts(engine: AsyncEngine, accounts: int) -> tuple[float, int]:
+    """The sweep's second shape: `accounts` accounts with SERVICES_PER_ACCOUNT services each, all
+    due at once (one transaction per account). The accounts are copies of one made by the
+    service (same settings, a balance that covers their renewals) without members of their own,
+    so their notices have no recipients; the template account keeps its owner."""
+    uows, owner, _ = await shop(engine, 0)
+    async with uows() as uow:
+        await billing.top_up(uow, owner, 1_000_000, "BENCH-FUND")
+    async with engine.connect() as conn:
+        template = dict(
+            (await conn.execute(select(Account).where(Account.id == owner.account_id)))
+            .mappings()
+            .one()
+        )
+        balance = await conn.scalar(
+            select(Balance.amount).where(Balance.account_id == owner.account_id)
+        )
+    template.pop("id")
+    today = local_today(T0, template["timezone"])
+    async with engine.begin() as conn:
+        for start in range(1, accounts, CHUNK):
+            count = min(CHUNK, accounts - start)
+            await conn.execute(
+                insert(Account), [{**template, "name": f"Bench {start + i}"} for i in range(count)]
+            )
+        ids = list(await conn.scalars(select(Account.id).where(Account.name.like("Bench%"))))
+        rest = [i for i in ids if i != owner.account_id]
+        for start in range(0, len(rest), CHUNK):
+            await conn.execute(
+                insert(Balance),
+                [
+                    {"account_id": i, "amount": balance, "updated_at": T0}
+                    for i in rest[start : start + CHUNK]
+                ],
+            )
+        rows = (
+            service_row(account_id, today)
+            for account_id in ids
+            for _ in range(SERVICES_PER_ACCOUNT)
+        )
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            await conn.execute(insert(ConnectedService), chunk)
+    await settle(engine)
+    began = time.perf_counter()
+    done = await run_renewals(uows)
+    took = time.perf_counter() - began
+    async with engine.connect() as conn:
+        charged = await conn.scalar(
+            select(func.count()).where(LedgerEntry.reason == "service.renewal")
+        )
+    return took, min(done, charged)
+
+
+async def settle(engine: AsyncEngine) -> None:
+    """PostgreSQL: VACUUM ANALYZE after the bulk load, as a database filled over months has its
+    statistics; otherwise autovacuum analyzes the new rows while the sweep is timed, which
+    costs more the larger the load (on 2 cores it took a share of the 100,000 run)."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE"))
+
+
+def service_row(account_id: int, today: date) -> dict:
+    return {
+        "account_id": account_id,
+        "catalog_code": "chat_widget",
+        "channel": "bench",
+        "status": ServiceStatus.ACTIVE,
+        "price": 1_000,
+        "period_months": 1,
+        "setup_needed": False,
+        "auto_renew": True,
+        "started_on": date(today.year, today.month, 1) - timedelta(days=30),
+        "ends_on": today,
+        "anchor_day": today.day,
+        "version": 1,
+        "ordered_at": T0 - timedelta(days=40),
+    }
 
 
 async def bench_renewals(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
@@ -728,6 +833,26 @@ async def bench_renewals(report: Report, dbs: Databases, sizes: dict, kind: str)
             "x",
             f"{per[large] * 1e6:.0f} µs/service at {large:,} "
             f"vs {per[small] * 1e6:.0f} at {small:,}",
+            growth <= 1.3,
+        )
+    )
+    per = {}
+    for accounts in (sizes["accounts_small"], sizes["accounts_large"]):
+        async with dbs.fresh(kind, f"renew{accounts}a") as engine:
+            took, renewed = await sweep_accounts(engine, accounts)
+        services = accounts * SERVICES_PER_ACCOUNT
+        if renewed != services:
+            report.fail(f"renewal [{kind}]: {renewed} of {services} services renewed")
+        per[accounts] = took / services
+    small, large = sizes["accounts_small"], sizes["accounts_large"]
+    growth = per[large] / per[small]
+    report.add(
+        Figure(
+            f"renewal per-service growth, many accounts [{kind}]",
+            growth,
+            "x",
+            f"{per[large] * 1e6:.0f} µs/service at {large:,} accounts × {SERVICES_PER_ACCOUNT} "
+            f"vs {per[small] * 1e6:.0f} at {small:,} × {SERVICES_PER_ACCOUNT}",
             growth <= 1.3,
         )
     )
@@ -942,13 +1067,107 @@ async def bench_fleet_sender(report: Report, dbs: Databases, sizes: dict) -> Non
     )
 
 
+async def bench_webhook(report: Report, dbs: Databases, sizes: dict) -> None:
+    """`/orders` posted to the webhook of one process, then of two (PostgreSQL + Redis), the
+    same updates from the same members over the same orders: updates a second, the ratio, and
+    the latency from the post to the reply at the stand-in."""
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not (redis_url and dbs.postgres_url):
+        print("  skipped: TEST_POSTGRES_URL and TEST_REDIS_URL are needed (a fleet's setup)")
+        return
+    if sizes["quick"]:
+        print("  skipped in quick mode: starting three processes takes most of a minute")
+        return
+    count = sizes["webhook_updates"]
+    async with dbs.fresh("postgresql", "webhook") as engine:
+        _, owner, crew = await shop(engine, sizes["webhook_users"])
+        await fill_orders(
+            engine, owner.account_id, [m.member_id for m in crew], sizes["orders_small"]
+        )
+        url = engine.url.render_as_string(hide_password=False)
+        loads = {}
+        with tempfile.TemporaryDirectory(prefix="webhook-", dir=dbs.folder) as folder:
+            for processes in (1, 2):
+                loads[processes] = await webhook_load(
+                    database_url=url,
+                    redis_url=redis_url,
+                    prefix=f"bench-webhook:{uuid.uuid4().hex}",
+                    folder=Path(folder),
+                    processes=processes,
+                    users=[m.telegram_id for m in crew],
+                    count=count,
+                )
+    for processes, load in loads.items():
+        if load.failed or len(load.latencies) != count:
+            report.fail(f"webhook ({processes} processes): {load.failed} of {count} unanswered")
+        report.add(
+            Figure(
+                f"webhook throughput, {processes} process{'es' if processes > 1 else ''}",
+                load.rate,
+                "/s",
+                f"{count:,} /orders from {len(crew)} members ({sizes['orders_small']:,} orders) "
+                f"in {load.took:.1f} s; latency p50 {load.p50 * 1000:.0f} ms, "
+                f"p99 {load.percentile(0.99) * 1000:.0f} ms; {load.busy} answered 503",
+            )
+        )
+    one, two = loads[1], loads[2]
+    report.add(
+        Figure(
+            "webhook throughput, two processes / one",
+            two.rate / one.rate if one.rate else 0.0,
+            "x",
+            f"{two.rate:.0f}/s vs {one.rate:.0f}/s [postgresql + redis, 2 cores]",
+        )
+    )
+
+
+async def bench_intake(report: Report, dbs: Databases, sizes: dict) -> None:
+    """Orders through the intake API of one process (PostgreSQL) against raw INSERTs of the
+    same rows, one per transaction, at the same concurrency."""
+    if not dbs.postgres_url:
+        print("  skipped: TEST_POSTGRES_URL is not set")
+        return
+    if sizes["quick"]:
+        print("  skipped in quick mode (full runs only)")
+        return
+    count, concurrency = sizes["intake_orders"], 8
+    async with dbs.fresh("postgresql", "intake") as engine:
+        uows, owner, _ = await shop(engine, 2)
+        async with uows() as uow:
+            token = (await issue_token_for_account(uow, owner.account_id)).token
+            await uow.commit()
+        with tempfile.TemporaryDirectory(prefix="intake-", dir=dbs.folder) as folder:
+            result = await intake_load(
+                engine=engine,
+                token=token,
+                folder=Path(folder),
+                count=count,
+                concurrency=concurrency,
+            )
+    if result.refused or result.stored != count:
+        report.fail(f"intake: {result.stored} of {count} stored, refused {result.refused[:5]}")
+    ratio = result.took / result.anchor if result.anchor else 0.0
+    report.add(
+        Figure(
+            "intake throughput",
+            ratio,
+            "x",
+            f"{count / result.took:.0f} orders/s through POST /api/v1/orders (one process, "
+            f"{concurrency} clients) vs {count / result.anchor:.0f}/s raw INSERT + COMMIT of the "
+            f"same rows ({concurrency} connections) [postgresql]",
+            ratio <= 5,
+        )
+    )
+
+
 async def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR)
     sizes = dict(QUICK if args.quick else FULL)
-    for key in sizes:
+    for key in list(sizes):
         value = getattr(args, key, None)
         if value:
             sizes[key] = value
+    sizes["quick"] = args.quick
     postgres = os.environ.get("TEST_POSTGRES_URL") or None
     report = Report()
     print(f"ShopDesk bench ({'quick' if args.quick else 'full'}): {sizes}", flush=True)
@@ -961,6 +1180,8 @@ async def main(args: argparse.Namespace) -> int:
             ("dispatch", bench_dispatch(report, dbs, sizes)),
             ("sender", bench_sender(report, dbs, sizes)),
             ("fleet sender", bench_fleet_sender(report, dbs, sizes)),
+            ("fleet webhook", bench_webhook(report, dbs, sizes)),
+            ("fleet intake", bench_intake(report, dbs, sizes)),
         ]
         for kind in dbs.kinds():
             steps += [
@@ -982,7 +1203,15 @@ async def main(args: argparse.Namespace) -> int:
                 logging.exception("%s failed", name)
                 report.fail(f"{name}: {exc!r}")
             print(f"  ({time.perf_counter() - t:.1f} s)", flush=True)
-        report.add(Figure("idle RSS", idle, "MB", "`python -m bot run` after start", idle <= 120))
+        report.add(
+            Figure(
+                "idle RSS",
+                idle,
+                "MB",
+                "`python -m bot run` after start, schema at head",
+                idle <= 120,
+            )
+        )
         peak = peak_mb()
         report.add(Figure("peak RSS", peak, "MB", "whole run, this process", peak <= 250))
     table(report, sizes, args.quick, time.perf_counter() - began)

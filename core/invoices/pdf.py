@@ -12,10 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-from num2words import num2words
-
 from core.invoices.service import vat_included
 from core.money import grouped
 
@@ -111,6 +107,8 @@ def long_date(value: date, lang: str) -> str:
 
 def in_words(kopecks: int, lang: str) -> str:
     """12 500,50 → 'Двенадцать тысяч пятьсот рублей 50 копеек' (kopecks in digits, as usual)."""
+    from num2words import num2words  # imported when an invoice is printed, not at start
+
     words = num2words(
         Decimal(kopecks) / 100,
         lang=lang,
@@ -136,20 +134,25 @@ def _party(details: dict[str, Any], lang: str, labels: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
-class _Invoice(FPDF):
-    def __init__(self) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        fonts = _font_dir()
-        self.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        self.set_auto_page_break(False)
-        self.set_margins(15, 12, 15)
-        self.add_page()
+def _page():
+    """A blank A4 page with the font loaded; fpdf2 (with numpy, PIL and fontTools, ≈40 MB) is
+    imported when an invoice is printed, never at the bot's start."""
+    from fpdf import FPDF
 
-    def text_at(self, x: float, y: float, w: float, text: str, size: float, bold: bool = False):
-        self.set_font("DejaVu", "B" if bold else "", size)
-        self.set_xy(x, y)
-        self.multi_cell(w, size * 0.45, text, new_x="LMARGIN", new_y="NEXT")
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    fonts = _font_dir()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(15, 12, 15)
+    pdf.add_page()
+    return pdf
+
+
+def _text_at(pdf, x: float, y: float, w: float, text: str, size: float, bold: bool = False):
+    pdf.set_font("DejaVu", "B" if bold else "", size)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(w, size * 0.45, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def render_pdf(doc: dict[str, Any]) -> bytes:
@@ -159,7 +162,9 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     issued = date.fromisoformat(doc["issued_on"])
     due = date.fromisoformat(doc["due_on"])
     total = doc["total"]
-    pdf = _Invoice()
+    from fpdf.fonts import FontFace
+
+    pdf = _page()
     pdf.set_title(labels["title"].format(number=doc["number"], date=long_date(issued, lang)))
     pdf.set_author(supplier["name"])
     pdf.set_line_width(0.25)
@@ -176,25 +181,25 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     pdf.line(x + left, y + 5.5, x + width, y + 5.5)
     pdf.line(x, y + upper + 5.5, x + left, y + upper + 5.5)
     pdf.line(x + left / 2, y + upper, x + left / 2, y + upper + 5.5)
-    pdf.text_at(x + 1, y + 1.2, left - 2, supplier["bank"], 8.5)
-    pdf.text_at(x + 1, y + upper - 4, left - 2, labels["bank"], 6.5)
-    pdf.text_at(x + left + 1, y + 1.2, label - 2, labels["bik"], 8.5)
-    pdf.text_at(x + left + label + 1, y + 1.2, value - 2, supplier["bik"], 8.5)
-    pdf.text_at(x + left + 1, y + 6.7, label - 2, labels["acc"], 8.5)
-    pdf.text_at(x + left + label + 1, y + 6.7, value - 2, supplier["corr_account"], 8.5)
-    pdf.text_at(x + 1, y + upper + 1.2, left / 2 - 2, f"{labels['inn']} {supplier['inn']}", 8.5)
+    _text_at(pdf, x + 1, y + 1.2, left - 2, supplier["bank"], 8.5)
+    _text_at(pdf, x + 1, y + upper - 4, left - 2, labels["bank"], 6.5)
+    _text_at(pdf, x + left + 1, y + 1.2, label - 2, labels["bik"], 8.5)
+    _text_at(pdf, x + left + label + 1, y + 1.2, value - 2, supplier["bik"], 8.5)
+    _text_at(pdf, x + left + 1, y + 6.7, label - 2, labels["acc"], 8.5)
+    _text_at(pdf, x + left + label + 1, y + 6.7, value - 2, supplier["corr_account"], 8.5)
+    _text_at(pdf, x + 1, y + upper + 1.2, left / 2 - 2, f"{labels['inn']} {supplier['inn']}", 8.5)
     kpp = f"{labels['kpp']} {supplier['kpp']}" if supplier.get("kpp") else labels["kpp"]
-    pdf.text_at(x + left / 2 + 1, y + upper + 1.2, left / 2 - 2, kpp, 8.5)
+    _text_at(pdf, x + left / 2 + 1, y + upper + 1.2, left / 2 - 2, kpp, 8.5)
     name = supplier["name_en"] if lang == "en" else supplier["name"]
-    pdf.text_at(x + 1, y + upper + 6.5, left - 2, name, 8.5)
-    pdf.text_at(x + 1, y + upper + lower - 4, left - 2, labels["recipient"], 6.5)
-    pdf.text_at(x + left + 1, y + upper + 1.2, label - 2, labels["acc"], 8.5)
-    pdf.text_at(x + left + label + 1, y + upper + 1.2, value - 2, supplier["account"], 8.5)
+    _text_at(pdf, x + 1, y + upper + 6.5, left - 2, name, 8.5)
+    _text_at(pdf, x + 1, y + upper + lower - 4, left - 2, labels["recipient"], 6.5)
+    _text_at(pdf, x + left + 1, y + upper + 1.2, label - 2, labels["acc"], 8.5)
+    _text_at(pdf, x + left + label + 1, y + upper + 1.2, value - 2, supplier["account"], 8.5)
 
     # Title, the parties, the basis.
     y += upper + lower + 7
     title = labels["title"].format(number=doc["number"], date=long_date(issued, lang))
-    pdf.text_at(x, y, width, title, 13.5, bold=True)
+    _text_at(pdf, x, y, width, title, 13.5, bold=True)
     y = pdf.get_y() + 1.5
     pdf.set_line_width(0.8)
     pdf.line(x, y, x + width, y)
@@ -207,9 +212,9 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         (labels["basis"], labels["basis_text"].format(service=_service(doc, lang))),
     )
     for caption, text in parties:
-        pdf.text_at(x, y, 30, caption, 8.5)
+        _text_at(pdf, x, y, 30, caption, 8.5)
         after_caption = pdf.get_y()
-        pdf.text_at(x + 31, y, width - 31, text, 8.5, bold=True)
+        _text_at(pdf, x + 31, y, width - 31, text, 8.5, bold=True)
         y = max(after_caption, pdf.get_y()) + 2.5
 
     # The lines.
@@ -257,16 +262,16 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
         y += 5.2
     y += 2
     count = labels["count"].format(count=len(doc["lines"]), total=grouped(total))
-    pdf.text_at(x, y, width, count, 8.5)
-    pdf.text_at(x, pdf.get_y() + 0.5, width, in_words(total, lang), 9.5, bold=True)
+    _text_at(pdf, x, y, width, count, 8.5)
+    _text_at(pdf, x, pdf.get_y() + 0.5, width, in_words(total, lang), 9.5, bold=True)
     y = pdf.get_y() + 3
-    pdf.text_at(x, y, width, labels["due"].format(date=due.strftime("%d.%m.%Y")), 8)
+    _text_at(pdf, x, y, width, labels["due"].format(date=due.strftime("%d.%m.%Y")), 8)
 
     # The purpose to copy, framed.
     y = pdf.get_y() + 4
-    pdf.text_at(x, y, width, labels["purpose"], 8)
+    _text_at(pdf, x, y, width, labels["purpose"], 8)
     top = pdf.get_y() + 1
-    pdf.text_at(x + 2, top + 2, width - 4, doc["purpose"], 10, bold=True)
+    _text_at(pdf, x + 2, top + 2, width - 4, doc["purpose"], 10, bold=True)
     bottom = pdf.get_y() + 2
     pdf.set_line_width(0.5)
     pdf.rect(x, top, width, bottom - top)
@@ -277,10 +282,10 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     # Signature line.
     y += 8
     pdf.set_line_width(0.25)
-    pdf.text_at(x, y, 35, labels["head_sign"], 9, bold=True)
+    _text_at(pdf, x, y, 35, labels["head_sign"], 9, bold=True)
     pdf.line(x + 35, y + 4, x + 95, y + 4)
     if supplier.get("signer"):
-        pdf.text_at(x + 98, y, 80, supplier["signer"], 9)
+        _text_at(pdf, x + 98, y, 80, supplier["signer"], 9)
     return bytes(pdf.output())
 
 

@@ -37,7 +37,11 @@ class ConnectedService(Base):
 
     __tablename__ = "connected_services"
     __table_args__ = (
-        Index("ix_connected_services_account_status", "account_id", "status"),
+        # An account's services by status and end date, in id order: the sweep reads its runs in
+        # renewal order from it without sorting (a sort of 100,000 rows spilled to disk).
+        Index(
+            "ix_connected_services_account_status_ends_on", "account_id", "status", "ends_on", "id"
+        ),
         Index("ix_connected_services_status_ends_on", "status", "ends_on"),
     )
 

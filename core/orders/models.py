@@ -49,7 +49,8 @@ class Order(Base):
         # Keyset pagination, newest first: (account, created_at desc, id desc) per tab.
         Index("ix_orders_feed", "account_id", "created_at", "id"),
         Index("ix_orders_assignee_feed", "account_id", "assignee_id", "created_at", "id"),
-        Index("ix_orders_status_feed", "account_id", "status", "created_at", "id"),
+        # assignee_id last: the report counts the period's open orders per assignee from it.
+        Index("ix_orders_status_feed", "account_id", "status", "created_at", "id", "assignee_id"),
         # The claim-timer job, across accounts: open unassigned orders whose timer has steps left.
         Index("ix_orders_unclaimed", "assignee_id", "status", "claim_step", "created_at"),
         # The report's speed: orders first taken into work in a period.

