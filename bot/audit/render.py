@@ -71,6 +71,7 @@ ACTIONS = {
     "status_hook.set": __("status webhook set"),
     "status_hook.removed": __("status webhook removed"),
     "member.alerts_changed": __("alerts turned on or off"),
+    "member.digest_changed": __("morning digest turned on or off"),
     "account.quiet_hours_changed": __("quiet hours changed"),
     "account.settings_changed": __("account settings changed"),
     "account.requisites_set": __("payer details saved"),

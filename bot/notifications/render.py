@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.alerts.render import alert_renderers
+from bot.digest.render import digest
 from bot.invoices.notices import invoice_renderers
 from bot.notifications.document import DocumentMessage
 from bot.orders.notices import order_renderers
@@ -31,6 +32,7 @@ def renderers() -> dict[str, Renderer]:
         **invoice_renderers(),
         "task_due": tasks.reminder,
         "task_assigned": tasks.assigned,
+        "digest": digest,
     }
 
 

@@ -22,6 +22,7 @@ def settings(s: AccountSettings) -> str:
             morning=f"{s.morning_hour:02}", evening=s.evening_hour
         ),
         _("Country for phone numbers without a +code: {country}").format(country=s.country),
+        _("Morning digest at: {hour}:00").format(hour=f"{s.digest_hour:02}"),
         "",
         _(
             "Change:\n"
@@ -30,6 +31,7 @@ def settings(s: AccountSettings) -> str:
             "/settings hours 9 19 — what morning and evening mean\n"
             "/settings country KZ — the country (two letters)"
         ),
+        _("/settings digest 9 — the hour of the morning digest (working days)"),
     ]
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ SETTERS = {
     "quiet": service.set_quiet_window,
     "hours": service.set_day_hours,
     "country": service.set_country,
+    "digest": service.set_digest_hour,
 }
 
 

@@ -41,3 +41,5 @@ class Account(Base):
     work_start: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")
     work_end: Mapped[int] = mapped_column(SmallInteger, default=18, server_default="18")
     work_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
+    # The local hour the morning digest goes out on working days (core.digest).
+    digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")

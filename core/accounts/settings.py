@@ -52,6 +52,7 @@ class AccountSettings:
     morning_hour: int
     evening_hour: int
     country: str  # the phone region in effect (RU when unset)
+    digest_hour: int = 9  # the local hour of the morning digest (core.digest)
 
 
 def _settings(account: Account) -> AccountSettings:
@@ -63,6 +64,7 @@ def _settings(account: Account) -> AccountSettings:
         morning_hour=account.morning_hour,
         evening_hour=account.evening_hour,
         country=phone_region(account),
+        digest_hour=account.digest_hour,
     )
 
 
@@ -172,3 +174,8 @@ async def set_country(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettin
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput("country_code", value=code[:10])
     return await _change(uow, actor, country=code)
+
+
+async def set_digest_hour(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """'9' or '9:00': the local hour the morning digest goes out on working days."""
+    return await _change(uow, actor, digest_hour=read_hour(text))

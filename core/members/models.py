@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,10 @@ class Member(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Admins opt in to account alerts (the owner always gets them).
     alerts_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The morning digest (/digest on|off; on for every built-in role) and the account-local day
+    # it was last sent: the job's compare-and-set on it sends at most one a day.
+    digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
 
     role: Mapped[Role] = relationship(lazy="joined", innerjoin=True)
 
