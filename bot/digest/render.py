@@ -10,6 +10,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.format import day, money, q, when
 from core.digest.service import DigestState
+from core.journal.forecast import FORECAST_DAYS
 
 WEEKDAYS = "1234567"
 
@@ -51,30 +52,39 @@ def _tasks(p: dict[str, Any]) -> list[str]:
 
 
 def _yesterday(p: dict[str, Any]) -> list[str]:
-    if not (p["claimed"] or p["completed"]):
-        return []
-    claimed = ngettext("{n} order taken", "{n} orders taken", p["claimed"]).format(n=p["claimed"])
-    completed = ngettext("{n} completed", "{n} completed", p["completed"]).format(n=p["completed"])
-    line = _("📊 Yesterday: {claimed}, {completed}").format(claimed=claimed, completed=completed)
+    parts = []
+    if p["claimed"]:
+        parts.append(
+            ngettext("{n} order taken", "{n} orders taken", p["claimed"]).format(n=p["claimed"])
+        )
     if p["completed"]:
-        line += _(", revenue {amount}").format(amount=money(p["revenue"], p["currency"]))
-    return [line]
+        done = ngettext("{n} completed", "{n} completed", p["completed"]).format(n=p["completed"])
+        revenue = _("revenue {amount}").format(amount=money(p["revenue"], p["currency"]))
+        parts += [done, revenue]
+    if not parts:
+        return []
+    return [_("📊 Yesterday: {results}").format(results=", ".join(parts))]
 
 
-def _owner(o: dict[str, Any] | None) -> list[str]:
+def _runway(o: dict[str, Any], today: date) -> str:
+    """As /balance puts it: a shortfall within FORECAST_DAYS is a warning, later ones a date."""
+    if not o["renews"]:
+        return _("nothing renews automatically")
+    if o["short_on"] is None:
+        return _("it covers every renewal for the next 12 months")
+    short_on = date.fromisoformat(o["short_on"])
+    if (short_on - today).days <= FORECAST_DAYS:
+        return _("⚠️ short by {amount} for the renewals on {date} — /topup").format(
+            amount=money(o["shortfall"], o["currency"]), date=day(short_on)
+        )
+    return _("it covers renewals until {date}").format(date=day(short_on))
+
+
+def _owner(o: dict[str, Any] | None, today: date) -> list[str]:
     if o is None:
         return []
     balance = money(o["balance"], o["currency"])
-    if not o["renews"]:
-        runway = _("nothing renews automatically")
-    elif o["short_on"] is None:
-        runway = _("it covers every renewal for the next 12 months")
-    else:
-        short_on = day(date.fromisoformat(o["short_on"]))
-        runway = _("it covers renewals until {date} (short by {amount} then) — /topup").format(
-            date=short_on, amount=money(o["shortfall"], o["currency"])
-        )
-    lines = [_("💰 Balance {balance}: {runway}").format(balance=balance, runway=runway)]
+    lines = [_("💰 Balance {balance}: {runway}").format(balance=balance, runway=_runway(o, today))]
     if o["paid_through"]:
         paid = day(date.fromisoformat(o["paid_through"]))
         lines.append(_("🗓 ShopDesk is paid through {date} — /tariff").format(date=paid))
@@ -83,10 +93,10 @@ def _owner(o: dict[str, Any] | None) -> list[str]:
 
 def digest(params: dict[str, Any]) -> tuple[str, None]:
     """The outbox's digest message."""
-    head = _("☀️ <b>Good morning! Your day, {date}</b>").format(
-        date=day(date.fromisoformat(params["day"]))
-    )
-    body = [*_orders(params), *_tasks(params), *_yesterday(params), *_owner(params.get("owner"))]
+    today = date.fromisoformat(params["day"])
+    head = _("☀️ <b>Good morning! Your day, {date}</b>").format(date=day(today))
+    owner = _owner(params.get("owner"), today)
+    body = [*_orders(params), *_tasks(params), *_yesterday(params), *owner]
     return "\n".join([head, "", *body]), None
 
 
