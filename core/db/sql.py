@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -14,7 +14,7 @@ from core.db.base import Base
 from core.db.uow import UnitOfWork
 
 
-def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base]) -> Insert:
+def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base] | Table) -> Insert:
     """`INSERT … ON CONFLICT DO NOTHING`: concurrent creators of one row both succeed."""
     dialect = uow.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -30,7 +30,8 @@ from core.orders.models import OPEN_STATUSES, Order, OrderStatus
 from core.tasks.models import Task, TaskStatus
 
 EVERY = timedelta(minutes=5)
-BATCH = 2_000
+BATCH = 5_000
+NONE = (0, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,26 +56,23 @@ def _wants(today: date):
     )
 
 
-async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> tuple[int, list[_Reader]]:
-    """Marks up to BATCH members of these accounts as sent `today`: (how many were owed, the
-    ones this run won)."""
-    candidates = (
+async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[_Reader]:
+    """Marks up to BATCH members of these accounts as sent `today`, in one statement; returns
+    the ones this run won. PostgreSQL: rows another process holds are skipped, not waited for
+    (theirs to send); SQLite has one writer."""
+    owed = (
         select(Member.id)
         .where(Member.account_id.in_(account_ids), *_wants(today))
         .order_by(Member.id)
         .limit(BATCH)
+        .with_for_update(skip_locked=True)
     )
-    if uow.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await uow.session.scalars(candidates))
-    if not ids:
-        return 0, []
+    t = Member.__table__
     won = await uow.session.execute(
-        update(Member)
-        .where(Member.id.in_(ids), *_wants(today))
+        update(t)
+        .where(t.c.id.in_(owed.scalar_subquery()), *_wants(today))
         .values(digest_sent_on=today)
-        .returning(Member.id, Member.account_id, Member.telegram_id, Member.locale, Member.role_id)
-        .execution_options(synchronize_session=False)
+        .returning(t.c.id, t.c.account_id, t.c.telegram_id, t.c.locale, t.c.role_id)
     )
     won = won.all()
     roles = {
@@ -85,7 +83,7 @@ async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> tuple[
             )
         )
     }
-    return len(ids), [
+    return [
         _Reader(
             w.id,
             w.account_id,
@@ -152,36 +150,28 @@ async def _tasks(uow, account_ids, member_ids, now, tomorrow) -> dict[int, tuple
     return {member: (count - late, late) for member, count, late in rows}
 
 
-async def _claimed(uow, account_ids, member_ids, start, end) -> dict[int, int]:
-    rows = await uow.session.execute(
-        select(Order.assignee_id, func.count())
-        .where(
-            Order.account_id.in_(account_ids),
-            Order.assignee_id.in_(member_ids),
-            Order.claimed_at >= start,
-            Order.claimed_at < end,
-        )
-        .group_by(Order.assignee_id)
+async def _yesterday(uow, account_ids, member_ids, start, end) -> dict[int, tuple[int, int, int]]:
+    """(taken into work, completed, revenue in the account's currency) per assignee, one pass."""
+    taken = and_(Order.claimed_at >= start, Order.claimed_at < end)
+    done = and_(
+        Order.status == OrderStatus.COMPLETED, Order.completed_at >= start, Order.completed_at < end
     )
-    return dict(rows.all())
-
-
-async def _completed(uow, account_ids, member_ids, start, end) -> dict[int, tuple[int, int]]:
-    """(completed, revenue in the account's currency) per assignee."""
-    revenue = func.sum(case((Order.currency == Account.currency, Order.total), else_=0))
     rows = await uow.session.execute(
-        select(Order.assignee_id, func.count(), revenue)
+        select(
+            Order.assignee_id,
+            func.sum(case((taken, 1), else_=0)),
+            func.sum(case((done, 1), else_=0)),
+            func.sum(case((and_(done, Order.currency == Account.currency), Order.total), else_=0)),
+        )
         .join(Account, Account.id == Order.account_id)
         .where(
             Order.account_id.in_(account_ids),
             Order.assignee_id.in_(member_ids),
-            Order.status == OrderStatus.COMPLETED,
-            Order.completed_at >= start,
-            Order.completed_at < end,
+            or_(taken, done),
         )
         .group_by(Order.assignee_id)
     )
-    return {member: (count, int(money or 0)) for member, count, money in rows}
+    return {m: (int(n or 0), int(d or 0), int(r or 0)) for m, n, d, r in rows}
 
 
 async def _owner_parts(uow, accounts: dict[int, Account], today: date) -> dict:
@@ -219,27 +209,28 @@ async def _compose(
     opened = await _open_orders(uow, account_ids, member_ids)
     waiting = await _waiting(uow, sorted({r.account_id for r in readers if r.may_claim}))
     tasks = await _tasks(uow, account_ids, member_ids, now, tomorrow)
-    claimed = await _claimed(uow, account_ids, member_ids, yesterday, start)
-    completed = await _completed(uow, account_ids, member_ids, yesterday, start)
+    results = await _yesterday(uow, account_ids, member_ids, yesterday, start)
     owned = {r.account_id: accounts[r.account_id] for r in readers if r.is_owner}
     owners = await _owner_parts(uow, owned, today)
     digests = []
     for r in readers:
-        account = accounts[r.account_id]
-        d = Digest(r.member_id, today, tz, account.currency)
-        count, oldest = opened.get(r.member_id, (0, None))
-        d = replace(d, open_orders=count, oldest_open=oldest)
-        if r.may_claim:
-            count, oldest = waiting.get(r.account_id, (0, None))
-            d = replace(d, waiting=count, oldest_waiting=oldest)
+        count, oldest = opened.get(r.member_id, NONE)
+        waits, first = waiting.get(r.account_id, NONE) if r.may_claim else NONE
         today_n, late = tasks.get(r.member_id, (0, 0))
-        done, revenue = completed.get(r.member_id, (0, 0))
+        taken, done, revenue = results.get(r.member_id, (0, 0, 0))
         digests.append(
-            replace(
-                d,
+            Digest(
+                r.member_id,
+                today,
+                tz,
+                accounts[r.account_id].currency,
+                open_orders=count,
+                oldest_open=oldest,
+                waiting=waits,
+                oldest_waiting=first,
                 tasks_today=today_n,
                 tasks_overdue=late,
-                claimed=claimed.get(r.member_id, 0),
+                claimed=taken,
                 completed=done,
                 revenue=revenue,
                 owner=owners.get(r.account_id) if r.is_owner else None,
@@ -287,11 +278,11 @@ async def send_digests(uows: UnitOfWorkFactory) -> int:
         by_id = {a.id: a for a in due}
         while True:
             async with uows() as uow:
-                owed, readers = await _claim(uow, list(by_id), today)
+                readers = await _claim(uow, list(by_id), today)
                 if readers:
                     digests = await _compose(uow, readers, by_id, today, tz)
                     total += await _enqueue(uow, readers, digests, by_id)
                 await uow.commit()
-            if owed < BATCH:
+            if len(readers) < BATCH:  # the rest is done, or another process is at it
                 break
     return total

@@ -152,8 +152,10 @@ async def enqueue_personal(
             for m in part
         ]
         # A repeated (event_key, chat_id) is skipped: the event already has its message. The
-        # rows go as one executemany; RETURNING counts the new ones on every driver.
-        insert = insert_ignoring_duplicates(uow, OutboxMessage).returning(OutboxMessage.id)
+        # rows go as one executemany (on the table: half the time of the ORM's bulk path);
+        # RETURNING counts the new ones on every driver.
+        table = OutboxMessage.__table__
+        insert = insert_ignoring_duplicates(uow, table).returning(table.c.id)
         added += len((await uow.session.execute(insert, rows)).all())
     return added
 
