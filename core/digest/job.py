@@ -75,25 +75,15 @@ async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[_
         .returning(t.c.id, t.c.account_id, t.c.telegram_id, t.c.locale, t.c.role_id)
     )
     won = won.all()
-    roles = {
-        r.id: r
+    roles = {  # role → (is the owner, may claim)
+        r.id: (r.code == OWNER, Perm.ORDERS_CLAIM in parse_perms(r.permissions))
         for r in await uow.session.execute(
             select(Role.id, Role.code, Role.permissions).where(
                 Role.id.in_({w.role_id for w in won})
             )
         )
     }
-    return [
-        _Reader(
-            w.id,
-            w.account_id,
-            w.telegram_id,
-            w.locale,
-            roles[w.role_id].code == OWNER,
-            Perm.ORDERS_CLAIM in parse_perms(roles[w.role_id].permissions),
-        )
-        for w in won
-    ]
+    return [_Reader(w.id, w.account_id, w.telegram_id, w.locale, *roles[w.role_id]) for w in won]
 
 
 def _oldest_first(query: Select, partition) -> Select:
