@@ -30,7 +30,8 @@ from core.orders.models import OPEN_STATUSES, Order, OrderStatus
 from core.tasks.models import Task, TaskStatus
 
 EVERY = timedelta(minutes=5)
-BATCH = 5_000
+BATCH = 5_000  # members a transaction
+ACCOUNTS = 1_000  # accounts a group of batches (bounds the statements' parameters)
 NONE = (0, None)
 
 
@@ -265,14 +266,22 @@ async def send_digests(uows: UnitOfWorkFactory) -> int:
         groups = _groups(accounts, uow.clock.now())
     total = 0
     for (tz, today), due in groups.items():
-        by_id = {a.id: a for a in due}
-        while True:
-            async with uows() as uow:
-                readers = await _claim(uow, list(by_id), today)
-                if readers:
-                    digests = await _compose(uow, readers, by_id, today, tz)
-                    total += await _enqueue(uow, readers, digests, by_id)
-                await uow.commit()
-            if len(readers) < BATCH:  # the rest is done, or another process is at it
-                break
+        for at in range(0, len(due), ACCOUNTS):
+            total += await _send_group(uows, {a.id: a for a in due[at : at + ACCOUNTS]}, today, tz)
     return total
+
+
+async def _send_group(
+    uows: UnitOfWorkFactory, by_id: dict[int, Account], today: date, tz: str
+) -> int:
+    """Batch after batch of these accounts' members, one transaction each."""
+    total = 0
+    while True:
+        async with uows() as uow:
+            readers = await _claim(uow, list(by_id), today)
+            if readers:
+                digests = await _compose(uow, readers, by_id, today, tz)
+                total += await _enqueue(uow, readers, digests, by_id)
+            await uow.commit()
+        if len(readers) < BATCH:  # the rest is done, or another process is at it
+            return total

@@ -79,6 +79,7 @@ async def other(engine, request, clock):
 
 async def test_two_processes_send_each_member_one_digest(uows, other, clock, monkeypatch):
     monkeypatch.setattr(job, "BATCH", 3)  # several batches, interleaved between the two
+    monkeypatch.setattr(job, "ACCOUNTS", 1)  # and one account at a time
     members = []
     for tg in (1000, 1100):
         owner = await new_account(uows, owner_tg=tg, name=f"Shop {tg}")
