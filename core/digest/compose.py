@@ -1,4 +1,5 @@
-"""What one member's digest says, and when an account's digests are due (pure functions)."""
+"""When an account's digests are due, and the owner's part of one (pure functions); what the
+other parts say is counted by the database (`job`)."""
 
 from __future__ import annotations
 
@@ -28,14 +29,6 @@ def due_day(account: Account, now: datetime) -> date | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Oldest:
-    """The oldest order of a list: its number and when it arrived."""
-
-    number: str
-    since: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class OwnerPart:
     """The owner's money: the balance, how long it covers renewals, the platform's paid-through."""
 
@@ -45,6 +38,23 @@ class OwnerPart:
     short_on: date | None  # the first day the balance does not cover every renewal due by then
     shortfall: int
     paid_through: date | None
+
+    @property
+    def says_anything(self) -> bool:
+        """Only when something renews or the platform is prepaid (a bare zero balance is no
+        news)."""
+        return self.anything_renews or self.paid_through is not None
+
+    def params(self) -> dict[str, Any]:
+        """The owner's part of the outbox row's parameters (`owner`)."""
+        return {
+            "balance": self.balance,
+            "currency": self.currency,
+            "renews": self.anything_renews,
+            "short_on": self.short_on.isoformat() if self.short_on else None,
+            "shortfall": self.shortfall,
+            "paid_through": self.paid_through.isoformat() if self.paid_through else None,
+        }
 
 
 def owner_part(account: Account, balance: int, services: list, today: date) -> OwnerPart:
@@ -59,70 +69,6 @@ def owner_part(account: Account, balance: int, services: list, today: date) -> O
         shortfall=run.shortfall,
         paid_through=account.paid_through,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    member_id: int
-    day: date
-    timezone: str
-    currency: str
-    open_orders: int = 0
-    oldest_open: Oldest | None = None
-    waiting: int = 0  # unassigned new orders of the account (for members who may claim)
-    oldest_waiting: Oldest | None = None
-    tasks_today: int = 0
-    tasks_overdue: int = 0
-    claimed: int = 0  # yesterday (local)
-    completed: int = 0  # yesterday
-    revenue: int = 0  # of yesterday's completed orders, in the account's currency (kopecks)
-    owner: OwnerPart | None = None
-
-    @property
-    def says_anything(self) -> bool:
-        """Nothing to say → nothing sent. The owner's part counts only when something renews
-        or the platform is prepaid (a bare zero balance is no news)."""
-        owner = self.owner is not None and (
-            self.owner.anything_renews or self.owner.paid_through is not None
-        )
-        counts = (self.open_orders, self.waiting, self.tasks_today, self.tasks_overdue)
-        return owner or any(counts) or bool(self.claimed or self.completed)
-
-    @property
-    def event_key(self) -> str:
-        return f"digest:{self.member_id}:{self.day.isoformat()}"
-
-    def params(self) -> dict[str, Any]:
-        """The outbox row's parameters: rendered in the recipient's language at send time."""
-
-        def oldest(o: Oldest | None) -> dict[str, str] | None:
-            return None if o is None else {"number": o.number, "since": o.since.isoformat()}
-
-        params: dict[str, Any] = {
-            "day": self.day.isoformat(),
-            "tz": self.timezone,
-            "currency": self.currency,
-            "open": self.open_orders,
-            "oldest_open": oldest(self.oldest_open),
-            "waiting": self.waiting,
-            "oldest_waiting": oldest(self.oldest_waiting),
-            "tasks_today": self.tasks_today,
-            "tasks_overdue": self.tasks_overdue,
-            "claimed": self.claimed,
-            "completed": self.completed,
-            "revenue": self.revenue,
-        }
-        if self.owner is not None:
-            o = self.owner
-            params["owner"] = {
-                "balance": o.balance,
-                "currency": o.currency,
-                "renews": o.anything_renews,
-                "short_on": o.short_on.isoformat() if o.short_on else None,
-                "shortfall": o.shortfall,
-                "paid_through": o.paid_through.isoformat() if o.paid_through else None,
-            }
-        return params
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime, datetime]:

@@ -10,41 +10,43 @@ of grouped queries per BATCH members, whatever the number of members.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from core.accounts.models import Account
+from core.db.sql import iso_utc, json_object, json_value
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.digest.compose import Digest, Oldest, day_bounds, due_day, owner_part
+from core.digest.compose import OwnerPart, day_bounds, due_day, owner_part
 from core.journal.models import OPEN as OPEN_SERVICES
 from core.journal.models import ConnectedService
 from core.ledger.models import Balance
 from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import OWNER, Perm, parse_perms
 from core.notifications import outbox
+from core.notifications.models import OutboxMessage
 from core.orders.models import OPEN_STATUSES, Order, OrderStatus
 from core.tasks.models import Task, TaskStatus
 
 EVERY = timedelta(minutes=5)
 BATCH = 5_000  # members a transaction
 ACCOUNTS = 1_000  # accounts a group of batches (bounds the statements' parameters)
-NONE = (0, None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reader:
-    """Who gets a digest: what the compare-and-set returned, with what composing needs."""
-
-    member_id: int
-    account_id: int
-    telegram_id: int
-    locale: str | None
-    is_owner: bool
-    may_claim: bool
 
 
 def _wants(today: date):
@@ -57,7 +59,7 @@ def _wants(today: date):
     )
 
 
-async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[_Reader]:
+async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[int]:
     """Marks up to BATCH members of these accounts as sent `today`, in one statement; returns
     the ones this run won. PostgreSQL: rows another process holds are skipped, not waited for
     (theirs to send); SQLite has one writer."""
@@ -73,63 +75,83 @@ async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[_
         update(t)
         .where(t.c.id.in_(owed.scalar_subquery()), *_wants(today))
         .values(digest_sent_on=today)
-        .returning(t.c.id, t.c.account_id, t.c.telegram_id, t.c.locale, t.c.role_id)
+        .returning(t.c.id)
     )
-    won = won.all()
-    roles = {  # role → (is the owner, may claim)
-        r.id: (r.code == OWNER, Perm.ORDERS_CLAIM in parse_perms(r.permissions))
-        for r in await uow.session.execute(
-            select(Role.id, Role.code, Role.permissions).where(
-                Role.id.in_({w.role_id for w in won})
-            )
+    return list(won.scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class _Roles:
+    """The batch's accounts' roles: the owners' and the ones that may claim orders."""
+
+    owner: list[int]
+    claim: list[int]
+
+
+async def _roles(uow: UnitOfWork, account_ids: list[int]) -> _Roles:
+    owner, claim = [], []
+    for r in await uow.session.execute(
+        select(Role.id, Role.code, Role.permissions).where(Role.account_id.in_(account_ids))
+    ):
+        if r.code == OWNER:
+            owner.append(r.id)
+        if Perm.ORDERS_CLAIM in parse_perms(r.permissions):
+            claim.append(r.id)
+    return _Roles(owner, claim)
+
+
+def _counted(key, *where) -> Subquery:
+    """Orders matching `where` per `key`: how many, and when the oldest arrived."""
+    return (
+        select(
+            key.label("key"),
+            func.count().label("size"),
+            func.min(Order.created_at).label("first"),
         )
-    }
-    return [_Reader(w.id, w.account_id, w.telegram_id, w.locale, *roles[w.role_id]) for w in won]
+        .where(*where)
+        .group_by(key)
+        .subquery()
+    )
 
 
-def _oldest_first(query: Select, partition) -> Select:
-    """Each partition's oldest row (rank 1) with the partition's size."""
-    ranked = query.add_columns(
-        func.row_number()
-        .over(partition_by=partition, order_by=(Order.created_at, Order.id))
-        .label("rank"),
-        func.count().over(partition_by=partition).label("size"),
-    ).subquery()
-    return select(ranked).where(ranked.c.rank == 1)
+def _oldest(uow: UnitOfWork, counted: Subquery, *where) -> ColumnElement:
+    """The oldest of the counted orders as {number, since}, or null: its number looked up by
+    the index on (account, assignee or status, created_at, id)."""
+    number = (
+        select(Order.number)
+        .where(*where, Order.created_at == counted.c.first)
+        .order_by(Order.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    oldest = json_object(uow, "number", number, "since", iso_utc(uow, counted.c.first))
+    return json_value(uow, case((counted.c.key.is_not(None), oldest)))
 
 
-async def _open_orders(uow, account_ids, member_ids) -> dict[int, tuple[int, Oldest]]:
-    query = select(Order.assignee_id.label("key"), Order.number, Order.created_at).where(
+def _open(account_ids, member_ids):
+    return (
         Order.account_id.in_(account_ids),
         Order.assignee_id.in_(member_ids),
         Order.status.in_(OPEN_STATUSES),
     )
-    rows = await uow.session.execute(_oldest_first(query, Order.assignee_id))
-    return {r.key: (r.size, Oldest(r.number, _utc(r.created_at))) for r in rows}
 
 
-async def _waiting(uow, account_ids) -> dict[int, tuple[int, Oldest]]:
-    query = select(Order.account_id.label("key"), Order.number, Order.created_at).where(
+def _unclaimed(account_ids):
+    return (
         Order.account_id.in_(account_ids),
-        Order.assignee_id.is_(None),
         Order.status == OrderStatus.NEW,
+        Order.assignee_id.is_(None),
     )
-    rows = await uow.session.execute(_oldest_first(query, Order.account_id))
-    return {r.key: (r.size, Oldest(r.number, _utc(r.created_at))) for r in rows}
 
 
-def _utc(moment: datetime) -> datetime:
-    """A subquery's column comes back as the driver gives it (SQLite: naive UTC)."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-async def _tasks(uow, account_ids, member_ids, now, tomorrow) -> dict[int, tuple[int, int]]:
-    """(due later today, overdue) open tasks per assignee."""
-    overdue = func.sum(case((Task.due_at < now, 1), else_=0))
-    rows = await uow.session.execute(
-        select(Task.assignee_id, func.count(), overdue)
+def _tasks(account_ids, member_ids, now, tomorrow) -> Subquery:
+    """(open tasks due by tomorrow, of them overdue) per assignee."""
+    return (
+        select(
+            Task.assignee_id.label("key"),
+            func.count().label("due"),
+            func.sum(case((Task.due_at < now, 1), else_=0)).label("late"),
+        )
         .where(
             Task.account_id.in_(account_ids),
             Task.assignee_id.in_(member_ids),
@@ -137,22 +159,23 @@ async def _tasks(uow, account_ids, member_ids, now, tomorrow) -> dict[int, tuple
             Task.due_at < tomorrow,
         )
         .group_by(Task.assignee_id)
+        .subquery()
     )
-    return {member: (count - late, late) for member, count, late in rows}
 
 
-async def _yesterday(uow, account_ids, member_ids, start, end) -> dict[int, tuple[int, int, int]]:
+def _yesterday(account_ids, member_ids, start, end) -> Subquery:
     """(taken into work, completed, revenue in the account's currency) per assignee, one pass."""
     taken = and_(Order.claimed_at >= start, Order.claimed_at < end)
     done = and_(
         Order.status == OrderStatus.COMPLETED, Order.completed_at >= start, Order.completed_at < end
     )
-    rows = await uow.session.execute(
+    revenue = case((and_(done, Order.currency == Account.currency), Order.total), else_=0)
+    return (
         select(
-            Order.assignee_id,
-            func.sum(case((taken, 1), else_=0)),
-            func.sum(case((done, 1), else_=0)),
-            func.sum(case((and_(done, Order.currency == Account.currency), Order.total), else_=0)),
+            Order.assignee_id.label("key"),
+            func.sum(case((taken, 1), else_=0)).label("taken"),
+            func.sum(case((done, 1), else_=0)).label("done"),
+            func.sum(revenue).label("revenue"),
         )
         .join(Account, Account.id == Order.account_id)
         .where(
@@ -161,11 +184,11 @@ async def _yesterday(uow, account_ids, member_ids, start, end) -> dict[int, tupl
             or_(taken, done),
         )
         .group_by(Order.assignee_id)
+        .subquery()
     )
-    return {m: (int(n or 0), int(d or 0), int(r or 0)) for m, n, d, r in rows}
 
 
-async def _owner_parts(uow, accounts: dict[int, Account], today: date) -> dict:
+async def _owner_parts(uow, accounts: dict[int, Account], today: date) -> dict[int, OwnerPart]:
     """The owner's part per account: two queries for all of them."""
     if not accounts:
         return {}
@@ -190,62 +213,93 @@ async def _owner_parts(uow, accounts: dict[int, Account], today: date) -> dict:
     }
 
 
-async def _compose(
-    uow: UnitOfWork, readers: list[_Reader], accounts: dict[int, Account], today: date, tz: str
-) -> list[Digest]:
-    now = uow.clock.now()
-    yesterday, start, tomorrow = (m.astimezone(UTC) for m in day_bounds(today, tz))
-    account_ids = sorted({r.account_id for r in readers})
-    member_ids = [r.member_id for r in readers]
-    opened = await _open_orders(uow, account_ids, member_ids)
-    waiting = await _waiting(uow, sorted({r.account_id for r in readers if r.may_claim}))
-    tasks = await _tasks(uow, account_ids, member_ids, now, tomorrow)
-    results = await _yesterday(uow, account_ids, member_ids, yesterday, start)
-    owned = {r.account_id: accounts[r.account_id] for r in readers if r.is_owner}
-    owners = await _owner_parts(uow, owned, today)
-    digests = []
-    for r in readers:
-        count, oldest = opened.get(r.member_id, NONE)
-        waits, first = waiting.get(r.account_id, NONE) if r.may_claim else NONE
-        today_n, late = tasks.get(r.member_id, (0, 0))
-        taken, done, revenue = results.get(r.member_id, (0, 0, 0))
-        digests.append(
-            Digest(
-                r.member_id,
-                today,
-                tz,
-                accounts[r.account_id].currency,
-                open_orders=count,
-                oldest_open=oldest,
-                waiting=waits,
-                oldest_waiting=first,
-                tasks_today=today_n,
-                tasks_overdue=late,
-                claimed=taken,
-                completed=done,
-                revenue=revenue,
-                owner=owners.get(r.account_id) if r.is_owner else None,
-            )
-        )
-    return digests
+async def _owners(uow, won, roles, accounts, today) -> dict[int, OwnerPart]:
+    """The owner's part of the accounts whose owner this batch won."""
+    owned = await uow.session.scalars(
+        select(Member.account_id).where(Member.id.in_(won), Member.role_id.in_(roles.owner))
+    )
+    return await _owner_parts(uow, {a: accounts[a] for a in owned}, today)
 
 
 async def _enqueue(
-    uow: UnitOfWork, readers: list[_Reader], digests: list[Digest], accounts: dict[int, Account]
+    uow: UnitOfWork, won: list[int], accounts: dict[int, Account], today: date, tz: str
 ) -> int:
-    by_account: dict[int, list[outbox.Personal]] = defaultdict(list)
-    for reader, digest in zip(readers, digests, strict=True):
-        if digest.says_anything:
-            account = accounts[reader.account_id]
-            to = outbox.Recipient(
-                reader.telegram_id, reader.locale or account.locale, reader.member_id
-            )
-            event = outbox.Event(digest.event_key, "digest", digest.params())
-            by_account[reader.account_id].append(outbox.Personal(event, to))
+    """Every won member's digest, composed and written by the database: one INSERT … SELECT
+    per quiet-hours release time. A member with nothing to say gets no row."""
+    now = uow.clock.now()
+    yesterday, start, tomorrow = (m.astimezone(UTC) for m in day_bounds(today, tz))
+    ids = sorted(accounts)
+    roles = await _roles(uow, ids)
+    owners = await _owners(uow, won, roles, accounts, today)
+    opened = _counted(Order.assignee_id, *_open(ids, won))
+    waiting = _counted(Order.account_id, *_unclaimed(ids))
+    tasks = _tasks(ids, won, now, tomorrow)
+    results = _yesterday(ids, won, yesterday, start)
+    m = Member.__table__.c
+    may_claim = m.role_id.in_(roles.claim)
+    is_owner = m.role_id.in_(roles.owner)
+    n = func.coalesce
+    owner = literal(None, String)
+    if owners:
+        parts = {a: json.dumps(part.params()) for a, part in owners.items()}
+        owner = case((is_owner, json_value(uow, case(parts, value=m.account_id))))
+    waits = case((may_claim, n(waiting.c.size, 0)), else_=0)
+    late = n(tasks.c.late, 0)
+    figures = {
+        "day": today.isoformat(),
+        "tz": tz,
+        "currency": Account.currency,
+        "open": n(opened.c.size, 0),
+        "oldest_open": _oldest(uow, opened, *_open([m.account_id], [m.id])),
+        "waiting": waits,
+        "oldest_waiting": case((may_claim, _oldest(uow, waiting, *_unclaimed([m.account_id])))),
+        "tasks_today": n(tasks.c.due, 0) - late,
+        "tasks_overdue": late,
+        "claimed": n(results.c.taken, 0),
+        "completed": n(results.c.done, 0),
+        "revenue": n(results.c.revenue, 0),
+        "owner": owner,
+    }
+    params = json_object(uow, *(x for pair in figures.items() for x in pair))
+    news = [a for a, part in owners.items() if part.says_anything]
+    says_anything = or_(
+        n(opened.c.size, 0) > 0,
+        waits > 0,
+        n(tasks.c.due, 0) > 0,
+        n(results.c.taken, 0) > 0,
+        n(results.c.done, 0) > 0,
+        and_(is_owner, m.account_id.in_(news)),
+    )
+    key = literal("digest:", String) + cast(m.id, String) + literal(f":{today.isoformat()}", String)
+    rows = (
+        select(
+            m.account_id.label("account_id"),
+            key.label("event_key"),
+            m.telegram_id.label("chat_id"),
+            m.id.label("member_id"),
+            literal("digest", String).label("kind"),
+            params.label("params"),
+            n(m.locale, Account.locale).label("locale"),
+        )
+        .select_from(Member.__table__)
+        .join(Account, Account.id == m.account_id)
+        .outerjoin(opened, opened.c.key == m.id)
+        .outerjoin(waiting, waiting.c.key == m.account_id)
+        .outerjoin(tasks, tasks.c.key == m.id)
+        .outerjoin(results, results.c.key == m.id)
+        .where(m.id.in_(won), says_anything)
+        .order_by(m.id)
+    )
+    # Quiet hours hold it: a digest hour inside them goes out when they end.
+    released: dict[datetime, list[int]] = defaultdict(list)
+    for account in accounts.values():
+        released[outbox.release_time(account, now)].append(account.id)
     sent = 0
-    for account_id, messages in by_account.items():
-        # Quiet hours hold it: a digest hour inside them goes out when they end.
-        sent += await outbox.enqueue_personal(uow, account=accounts[account_id], messages=messages)
+    for not_before, group in released.items():
+        held = literal(not_before, OutboxMessage.__table__.c.not_before.type)
+        sent += await outbox.enqueue_select(
+            uow, rows.where(m.account_id.in_(group)).add_columns(held.label("not_before"))
+        )
     return sent
 
 
@@ -278,10 +332,9 @@ async def _send_group(
     total = 0
     while True:
         async with uows() as uow:
-            readers = await _claim(uow, list(by_id), today)
-            if readers:
-                digests = await _compose(uow, readers, by_id, today, tz)
-                total += await _enqueue(uow, readers, digests, by_id)
+            won = await _claim(uow, list(by_id), today)
+            if won:
+                total += await _enqueue(uow, won, by_id, today, tz)
             await uow.commit()
-        if len(readers) < BATCH:  # the rest is done, or another process is at it
+        if len(won) < BATCH:  # the rest is done, or another process is at it
             return total

@@ -9,7 +9,20 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.dml import Update
 
 from core.accounts.models import Account
@@ -158,6 +171,24 @@ async def enqueue_personal(
         insert = insert_ignoring_duplicates(uow, table).returning(table.c.id)
         added += len((await uow.session.execute(insert, rows)).all())
     return added
+
+
+async def enqueue_select(uow: UnitOfWork, rows: Select) -> int:
+    """`enqueue_personal` computed by the database: one statement writes a row for each row of
+    `rows`, a SELECT whose columns are labelled `account_id, event_key, chat_id, member_id,
+    kind, params, locale, not_before` (params built by the database, `core.db.sql.json_object`).
+    A repeated (event key, chat) adds nothing. Returns how many new rows were written."""
+    uow.session.info[WROTE_MESSAGES] = True
+    table = OutboxMessage.__table__
+    rows = rows.add_columns(
+        literal(False, Boolean).label("is_group"),
+        literal(OutboxStatus.PENDING.value).label("status"),
+        literal(0, Integer).label("attempts"),
+        literal(uow.clock.now(), table.c.created_at.type).label("created_at"),
+    )
+    columns = [c.name for c in rows.selected_columns]
+    insert = insert_ignoring_duplicates(uow, table).from_select(columns, rows)
+    return (await uow.session.execute(insert)).rowcount
 
 
 def wrote_messages(uow: UnitOfWork) -> bool:
