@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     String,
     Subquery,
     and_,
@@ -59,10 +60,10 @@ def _wants(today: date):
     )
 
 
-async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[int]:
+async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[Row]:
     """Marks up to BATCH members of these accounts as sent `today`, in one statement; returns
-    the ones this run won. PostgreSQL: rows another process holds are skipped, not waited for
-    (theirs to send); SQLite has one writer."""
+    the ones this run won (id, account_id, role_id). PostgreSQL: rows another process holds are
+    skipped, not waited for (theirs to send); SQLite has one writer."""
     owed = (
         select(Member.id)
         .where(Member.account_id.in_(account_ids), *_wants(today))
@@ -75,9 +76,9 @@ async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[i
         update(t)
         .where(t.c.id.in_(owed.scalar_subquery()), *_wants(today))
         .values(digest_sent_on=today)
-        .returning(t.c.id)
+        .returning(t.c.id, t.c.account_id, t.c.role_id)
     )
-    return list(won.scalars())
+    return list(won.all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +129,10 @@ def _oldest(uow: UnitOfWork, counted: Subquery, *where) -> ColumnElement:
     return json_value(uow, case((counted.c.key.is_not(None), oldest)))
 
 
-def _open(account_ids, member_ids):
-    return (
-        Order.account_id.in_(account_ids),
-        Order.assignee_id.in_(member_ids),
-        Order.status.in_(OPEN_STATUSES),
-    )
+def _open(account_ids, assignee=None):
+    """Open orders of these accounts: one assignee's, or everyone's."""
+    mine = Order.assignee_id.is_not(None) if assignee is None else Order.assignee_id == assignee
+    return (Order.account_id.in_(account_ids), mine, Order.status.in_(OPEN_STATUSES))
 
 
 def _unclaimed(account_ids):
@@ -144,7 +143,7 @@ def _unclaimed(account_ids):
     )
 
 
-def _tasks(account_ids, member_ids, now, tomorrow) -> Subquery:
+def _tasks(account_ids, now, tomorrow) -> Subquery:
     """(open tasks due by tomorrow, of them overdue) per assignee."""
     return (
         select(
@@ -154,7 +153,6 @@ def _tasks(account_ids, member_ids, now, tomorrow) -> Subquery:
         )
         .where(
             Task.account_id.in_(account_ids),
-            Task.assignee_id.in_(member_ids),
             Task.status == TaskStatus.OPEN,
             Task.due_at < tomorrow,
         )
@@ -163,7 +161,7 @@ def _tasks(account_ids, member_ids, now, tomorrow) -> Subquery:
     )
 
 
-def _yesterday(account_ids, member_ids, start, end) -> Subquery:
+def _yesterday(account_ids, start, end) -> Subquery:
     """(taken into work, completed, revenue in the account's currency) per assignee, one pass."""
     taken = and_(Order.claimed_at >= start, Order.claimed_at < end)
     done = and_(
@@ -180,7 +178,6 @@ def _yesterday(account_ids, member_ids, start, end) -> Subquery:
         .join(Account, Account.id == Order.account_id)
         .where(
             Order.account_id.in_(account_ids),
-            Order.assignee_id.in_(member_ids),
             or_(taken, done),
         )
         .group_by(Order.assignee_id)
@@ -213,16 +210,8 @@ async def _owner_parts(uow, accounts: dict[int, Account], today: date) -> dict[i
     }
 
 
-async def _owners(uow, won, roles, accounts, today) -> dict[int, OwnerPart]:
-    """The owner's part of the accounts whose owner this batch won."""
-    owned = await uow.session.scalars(
-        select(Member.account_id).where(Member.id.in_(won), Member.role_id.in_(roles.owner))
-    )
-    return await _owner_parts(uow, {a: accounts[a] for a in owned}, today)
-
-
 async def _enqueue(
-    uow: UnitOfWork, won: list[int], accounts: dict[int, Account], today: date, tz: str
+    uow: UnitOfWork, won: list[Row], accounts: dict[int, Account], today: date, tz: str
 ) -> int:
     """Every won member's digest, composed and written by the database: one INSERT … SELECT
     per quiet-hours release time. A member with nothing to say gets no row."""
@@ -230,11 +219,12 @@ async def _enqueue(
     yesterday, start, tomorrow = (m.astimezone(UTC) for m in day_bounds(today, tz))
     ids = sorted(accounts)
     roles = await _roles(uow, ids)
-    owners = await _owners(uow, won, roles, accounts, today)
-    opened = _counted(Order.assignee_id, *_open(ids, won))
+    owned = {w.account_id: accounts[w.account_id] for w in won if w.role_id in roles.owner}
+    owners = await _owner_parts(uow, owned, today)
+    opened = _counted(Order.assignee_id, *_open(ids))
     waiting = _counted(Order.account_id, *_unclaimed(ids))
-    tasks = _tasks(ids, won, now, tomorrow)
-    results = _yesterday(ids, won, yesterday, start)
+    tasks = _tasks(ids, now, tomorrow)
+    results = _yesterday(ids, yesterday, start)
     m = Member.__table__.c
     may_claim = m.role_id.in_(roles.claim)
     is_owner = m.role_id.in_(roles.owner)
@@ -250,7 +240,7 @@ async def _enqueue(
         "tz": tz,
         "currency": Account.currency,
         "open": n(opened.c.size, 0),
-        "oldest_open": _oldest(uow, opened, *_open([m.account_id], [m.id])),
+        "oldest_open": _oldest(uow, opened, *_open([m.account_id], m.id)),
         "waiting": waits,
         "oldest_waiting": case((may_claim, _oldest(uow, waiting, *_unclaimed([m.account_id])))),
         "tasks_today": n(tasks.c.due, 0) - late,
@@ -287,7 +277,7 @@ async def _enqueue(
         .outerjoin(waiting, waiting.c.key == m.account_id)
         .outerjoin(tasks, tasks.c.key == m.id)
         .outerjoin(results, results.c.key == m.id)
-        .where(m.id.in_(won), says_anything)
+        .where(m.id.in_([w.id for w in won]), says_anything)
         .order_by(m.id)
     )
     # Quiet hours hold it: a digest hour inside them goes out when they end.
