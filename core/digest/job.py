@@ -46,7 +46,7 @@ from core.orders.models import OPEN_STATUSES, Order, OrderStatus
 from core.tasks.models import Task, TaskStatus
 
 EVERY = timedelta(minutes=5)
-BATCH = 5_000  # members a transaction
+BATCH = 10_000  # members a transaction (one list of their ids per statement)
 ACCOUNTS = 1_000  # accounts a group of batches (bounds the statements' parameters)
 
 
