@@ -4,8 +4,11 @@ digest hour on a working day — at most once per member per account-local day.
 The once is a compare-and-set on `members.digest_sent_on` (NULL or before today → today) in the
 same transaction as the outbox rows: a second run, a second process or a restart finds the
 members already marked, and the outbox's unique (event key, chat) would refuse a repeat anyway.
-A member with nothing to say is marked too, and told nothing. Everything is batched: a handful
-of grouped queries per BATCH members, whatever the number of members.
+A member with nothing to say is marked too, and told nothing. Everything is batched, and
+composed by the database: per BATCH members one marking UPDATE, then one INSERT … SELECT that
+counts each member's figures (grouped over the batch's accounts), builds the outbox row's
+parameters as JSON and leaves out members with nothing to say; Python only works out the owner's
+part (the runway, as /balance does), once an account.
 """
 
 from __future__ import annotations
