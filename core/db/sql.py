@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, cast, func, literal, select, text, update
+from sqlalchemy import BigInteger, String, Table, any_, cast, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -75,6 +75,14 @@ def json_value(uow: UnitOfWork, value: Any) -> ColumnElement:
     if uow.session.get_bind().dialect.name == "postgresql":
         return cast(value, postgresql.JSON)
     return func.json(value)
+
+
+def among(uow: UnitOfWork, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids` for a long list: on PostgreSQL one array parameter (`= ANY`), planned
+    and bound as one value instead of one parameter per id."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(ids, postgresql.ARRAY(BigInteger)))
+    return column.in_(ids)
 
 
 def iso_utc(uow: UnitOfWork, moment: Any) -> ColumnElement:

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from core.accounts.models import Account
-from core.db.sql import iso_utc, json_object, json_value
+from core.db.sql import among, iso_utc, json_object, json_value
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.digest.compose import OwnerPart, day_bounds, due_day, owner_part
 from core.journal.models import OPEN as OPEN_SERVICES
@@ -280,7 +280,7 @@ async def _enqueue(
         .outerjoin(waiting, waiting.c.key == m.account_id)
         .outerjoin(tasks, tasks.c.key == m.id)
         .outerjoin(results, results.c.key == m.id)
-        .where(m.id.in_([w.id for w in won]), says_anything)
+        .where(among(uow, m.id, [w.id for w in won]), says_anything)
         .order_by(m.id)
     )
     # Quiet hours hold it: a digest hour inside them goes out when they end.
