@@ -18,6 +18,7 @@ from core.digest.compose import due_day
 from core.journal import billing
 from core.members.models import Member
 from core.notifications.models import OutboxMessage
+from core.orders.models import Order, OrderStatus
 from tests.support.alerts import tick
 from tests.support.factories import join, new_account
 from tests.support.journal import fund, order
@@ -118,3 +119,31 @@ async def test_the_owners_runway_is_the_balances(uows, clock):
     assert part["short_on"] == view.runway.short_on.isoformat() and view.runway.short_on
     assert part["shortfall"] == view.runway.shortfall
     assert part["paid_through"] == "2027-01-31"
+
+
+async def test_the_database_composes_what_the_renderer_reads(uows, clock):
+    """The params the INSERT … SELECT builds, on both dialects: counts, and the oldest orders'
+    numbers and moments as `datetime.fromisoformat` reads them back (aware, the same instant)."""
+    owner = await new_account(uows)
+    manager = await join(uows, owner, 2000)
+    mine = await add_order(uows, owner.account_id, "M-1")
+    await add_order(uows, owner.account_id, "W-1")  # waits to be claimed
+    async with uows() as uow:
+        await uow.session.execute(
+            update(Order)
+            .where(Order.id == mine)
+            .values(assignee_id=manager.member_id, status=OrderStatus.IN_PROGRESS)
+        )
+        await uow.commit()
+    clock.set(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    assert await job.send_digests(uows) == 2
+    async with uows() as uow:
+        rows = {r.member_id: r for r in await uow.session.scalars(select(OutboxMessage))}
+        arrived = dict((await uow.session.execute(select(Order.number, Order.created_at))).all())
+    p = rows[manager.member_id].params
+    assert (p["open"], p["waiting"], p["day"], p["tz"]) == (1, 1, "2026-11-23", "Europe/Moscow")
+    assert p["oldest_open"]["number"] == "M-1" and p["oldest_waiting"]["number"] == "W-1"
+    since = datetime.fromisoformat(p["oldest_open"]["since"])
+    assert since.tzinfo is not None and since == arrived["M-1"]
+    assert datetime.fromisoformat(p["oldest_waiting"]["since"]) == arrived["W-1"]
+    assert "owner" in rows[owner.member_id].params and p["owner"] is None
