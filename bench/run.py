@@ -49,19 +49,21 @@ from core.clock import FrozenClock, SystemClock
 from core.db.engine import create_engine, session_factory
 from core.db.migrate import upgrade
 from core.db.uow import UnitOfWorkFactory
+from core.digest.job import send_digests
 from core.intake.tokens import issue_token_for_account
 from core.journal import billing
 from core.journal.calendar import local_today
 from core.journal.models import ConnectedService, ServiceStatus
 from core.journal.renewals import run_renewals
 from core.ledger.models import Balance, LedgerEntry
-from core.members.models import Member
+from core.members.models import Member, Role
 from core.notifications import outbox
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import OutboxMessage
 from core.orders.models import Order, OrderStatus
 from core.orders.service import OrderTab, claim_order, intake_order, list_orders
 from core.settings import Settings
+from core.tasks.models import Task
 from shopdesk.app import build_app
 from tests.support.botprocess import bot_env
 from tests.support.factories import new_account
@@ -100,6 +102,7 @@ FULL = {
     "webhook_updates": 2_000,  # /orders posted to the webhook, for one and for two processes
     "webhook_users": 20,  # members posting, one update in flight each
     "intake_orders": 1_000,
+    "digest_members": 10_000,
     "repeat": 10,
 }
 QUICK = {
@@ -123,6 +126,7 @@ QUICK = {
     "webhook_updates": 60,
     "webhook_users": 6,
     "intake_orders": 60,
+    "digest_members": 500,
     "repeat": 3,
 }
 TARGETS = {
@@ -142,6 +146,7 @@ TARGETS = {
     "sender across two processes, 429 share": "≤ 1 %",
     "webhook throughput, two processes / one": "—",
     "intake throughput": "≤ 5×",
+    "digest job": "≤ 10×",
     "idle RSS": "≤ 120 MB",
     "peak RSS": "≤ 250 MB",
 }
@@ -858,6 +863,135 @@ async def bench_renewals(report: Report, dbs: Databases, sizes: dict, kind: str)
     )
 
 
+DIGEST_SHOPS = 10
+DIGEST_MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
+
+
+async def digest_shops(engine: AsyncEngine, members: int) -> list[int]:
+    """DIGEST_SHOPS accounts sharing `members` members (managers inserted directly); each
+    member has two open orders, one completed yesterday and an overdue task: every digest has
+    something to say. Returns the account ids."""
+    uows = uows_of(engine)
+    per_shop = members // DIGEST_SHOPS
+    accounts = []
+    for n in range(DIGEST_SHOPS):
+        owner = await new_account(uows, owner_tg=900_000 + n, name=f"Digest {n}")
+        accounts.append(owner.account_id)
+        async with engine.begin() as conn:
+            role = await conn.scalar(
+                select(Role.id).where(Role.account_id == owner.account_id, Role.code == "manager")
+            )
+            await conn.execute(
+                insert(Member),
+                [
+                    {
+                        "account_id": owner.account_id,
+                        "telegram_id": 1_000_000 + n * per_shop + i,
+                        "full_name": f"Reader {i}",
+                        "role_id": role,
+                        "status": "active",
+                        "joined_at": T0,
+                    }
+                    for i in range(per_shop - 1)  # and the owner
+                ],
+            )
+            ids = list(
+                await conn.scalars(select(Member.id).where(Member.account_id == owner.account_id))
+            )
+            yesterday = DIGEST_MONDAY - timedelta(hours=20)
+            orders = [
+                {
+                    "account_id": owner.account_id,
+                    "number": f"D{m}-{k}",
+                    "source": "api",
+                    "customer_name": "Bench",
+                    "items": [],
+                    "total": 150_000,
+                    "currency": "RUB",
+                    "status": OrderStatus.COMPLETED if k == 0 else OrderStatus.IN_PROGRESS,
+                    "assignee_id": m,
+                    "created_at": T0 - timedelta(days=k + 1),
+                    "updated_at": yesterday,
+                    "claimed_at": yesterday,
+                    "completed_at": yesterday if k == 0 else None,
+                }
+                for m in ids
+                for k in range(3)
+            ]
+            for at in range(0, len(orders), CHUNK):
+                await conn.execute(insert(Order), orders[at : at + CHUNK])
+            first = {
+                r.assignee_id: r.id
+                for r in await conn.execute(
+                    select(Order.assignee_id, func.min(Order.id).label("id"))
+                    .where(Order.account_id == owner.account_id)
+                    .group_by(Order.assignee_id)
+                )
+            }
+            await conn.execute(
+                insert(Task),
+                [
+                    {
+                        "account_id": owner.account_id,
+                        "order_id": first[m],
+                        "text": "Call back",
+                        "author_id": m,
+                        "assignee_id": m,
+                        "due_at": yesterday,
+                        "status": "open",
+                        "created_at": T0,
+                        "updated_at": T0,
+                    }
+                    for m in ids
+                ],
+            )
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
+    return accounts
+
+
+async def bench_digest(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
+    """The 09:00 run of the digest job against one SELECT of the same member rows."""
+    count = sizes["digest_members"]
+    async with dbs.fresh(kind, "digest") as engine:
+        accounts = await digest_shops(engine, count)
+        rows: list = []
+
+        async def select_them() -> None:
+            async with engine.connect() as conn:
+                query = select(Member.__table__).where(Member.account_id.in_(accounts))
+                rows[:] = (await conn.execute(query)).all()
+
+        anchor = await timed(select_them, sizes["repeat"])  # warm, the median
+        uows = UnitOfWorkFactory(session_factory(engine), FrozenClock(DIGEST_MONDAY))
+        began = time.perf_counter()
+        sent = await send_digests(uows)
+        took = time.perf_counter() - began
+        again = await send_digests(uows)
+        async with engine.connect() as conn:
+            written = await conn.scalar(
+                select(func.count(func.distinct(OutboxMessage.member_id))).where(
+                    OutboxMessage.kind == "digest"
+                )
+            )
+    if not (sent == written == len(rows) == count) or again:
+        report.fail(
+            f"digest [{kind}]: {sent} sent, {written} members written, {again} on a second run, "
+            f"of {count}"
+        )
+    report.add(
+        Figure(
+            f"digest job [{kind}]",
+            took / anchor,
+            "x",
+            f"{count:,} members in {took:.2f} s vs one SELECT of them {anchor * 1000:.0f} ms",
+            took / anchor <= 10,
+        )
+    )
+
+
 async def bench_report(report: Report, dbs: Databases, sizes: dict, kind: str) -> None:
     """Warm: /report again, the chart sent by its file_id. Cold: new figures each time, so the
     chart is drawn and uploaded. Both against one raw GROUP BY over the same rows."""
@@ -1190,6 +1324,7 @@ async def main(args: argparse.Namespace) -> int:
                 (f"report {kind}", bench_report(report, dbs, sizes, kind)),
                 (f"renewals {kind}", bench_renewals(report, dbs, sizes, kind)),
                 (f"lists {kind}", bench_lists(report, dbs, sizes, kind)),
+                (f"digest {kind}", bench_digest(report, dbs, sizes, kind)),
             ]
         for name, step in steps:
             if args.only and not any(o in name for o in args.only):

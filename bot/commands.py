@@ -62,11 +62,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("services", __("services journal: status, renewals, order"), (Perm.SERVICES_VIEW,)),
     Command("balance", __("balance, renewals ahead, last operations"), (Perm.SERVICES_VIEW,)),
     Command("topup", __("record a payment: /topup 5000 [reference]"), (Perm.BILLING_MANAGE,)),
+    Command("digest", __("the morning digest: /digest on|off")),
     Command("alerts", __("account alerts: /alerts on|off"), (Perm.USERS_MANAGE,)),
     Command("quiet", __("quiet hours for alerts: /quiet on|off"), owner_only=True),
     Command(
         "settings",
-        __("time zone, hours, country, claim time and distribution of orders"),
+        __("time zone, working hours, claim time, distribution of orders, morning digest"),
         owner_only=True,
     ),
     Command("tariff", __("tariff, seats and paid-through date"), TARIFF_VIEW),

@@ -27,6 +27,7 @@ from bot.audit import router as audit_router
 from bot.balance import dialog as balance_dialog
 from bot.balance import router as balance_router
 from bot.connectors import router as connectors_router
+from bot.digest import router as digest_router
 from bot.filters import IsMember, PrivateChat
 from bot.format import DEFAULT_LOCALE, numbers_as
 from bot.guards import (
@@ -115,6 +116,7 @@ def build_routers() -> list[Router]:
         intake_router.build_router(),
         connectors_router.build_router(),
         alerts_router.build_router(),
+        digest_router.build_router(),
         reports_router.build_router(),
     )
     routers = [

@@ -12,6 +12,7 @@ from core.alerts.jobs import run_platform_reminders, run_service_alerts
 from core.connectors import deliveries, status_hooks
 from core.connectors.config import ConnectorConfig
 from core.db.uow import UnitOfWorkFactory
+from core.digest import job as digest
 from core.invoices.operator import load_operator
 from core.invoices.renewal import issue_renewal_invoices
 from core.journal.renewals import run_renewals
@@ -56,6 +57,7 @@ def all_jobs(settings: Settings, catalog: Catalog | None = None) -> list[Job]:
         Job("task_reminders", task_reminders.EVERY, task_reminders.send_due_reminders),
         Job("claim_timers", claims.EVERY, claims.run_claim_timers),
         Job("shift_auto_off", shifts.EVERY, shifts.end_shifts),
+        Job("digest", digest.EVERY, digest.send_digests),
         Job(
             "retention",
             RETENTION_EVERY,

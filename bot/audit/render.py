@@ -75,6 +75,7 @@ ACTIONS = {
     "member.alerts_changed": __("alerts turned on or off"),
     "member.shift_started": __("shift started"),
     "member.shift_ended": __("shift ended"),
+    "member.digest_changed": __("morning digest turned on or off"),
     "account.quiet_hours_changed": __("quiet hours changed"),
     "account.settings_changed": __("account settings changed"),
     "account.requisites_set": __("payer details saved"),

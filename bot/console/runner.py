@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol, TextIO
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import (
@@ -30,14 +31,17 @@ from core.clock import Clock, FrozenClock
 from core.db.uow import UnitOfWorkFactory
 from core.demo import PERSONAS, Persona, persona
 from core.jobs import Job, run_all
+from core.members.access import load_member
 
 _TAG = re.compile(r"<[^>]+>")
 _STEP = re.compile(r"^\+(\d{1,4})([dhm])$")
+_AT = re.compile(r"^(\d{1,2}):(\d{2})$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 HELP = (
     "Type a command or text as in Telegram. 1, 2, … press the buttons of the last message; "
-    "/as owner|admin|manager1|manager2|manager3 switches the member; /clock +1d (or +3h, +30m) "
-    "moves time on and runs the scheduled jobs; /quit or Ctrl-D exits."
+    "/as owner|admin|manager1|manager2|manager3 switches the member; /clock +1d (or +3h, +30m, "
+    "or 09:00 for the next 09:00 in the shop's zone) moves time on and runs the scheduled jobs; "
+    "/quit or Ctrl-D exits."
 )
 
 
@@ -122,15 +126,35 @@ class Console:
         self.banner()
 
     async def advance(self, step: str) -> None:
-        match = _STEP.match(step)
-        if not match:
-            self.say("? /clock +1d, +3h or +30m")
+        delta = await self._step(step)
+        if delta is None:
+            self.say("? /clock +1d, +3h, +30m or 09:00")
             return
-        amount, unit = int(match.group(1)), _UNITS[match.group(2)]
-        self.clock.advance(timedelta(**{unit: amount}))
-        self.say(f"⏰ {self.clock.now():%Y-%m-%d %H:%M} UTC")
+        self.clock.advance(delta)
+        self.say(f"⏰ {self.clock.now():%Y-%m-%d %H:%M} UTC{await self._local()}")
         await run_all(self.app.uows, self.app.jobs)
         await self.app.sender.drain()
+
+    async def _zone(self) -> ZoneInfo:
+        async with self.app.uows() as uow:
+            found = await load_member(uow, self.current.telegram_id)
+        return ZoneInfo(found[1].timezone if found else "UTC")
+
+    async def _step(self, step: str) -> timedelta | None:
+        """'+1d', '+3h', '+30m'; or '09:00': on to the next 09:00 in the shop's zone."""
+        if match := _STEP.match(step):
+            return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        match = _AT.match(step)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            return None
+        now = self.clock.now().astimezone(await self._zone())
+        at = now.replace(hour=int(match.group(1)), minute=int(match.group(2)), second=0)
+        at = at.replace(microsecond=0)
+        return (at if at > now else at + timedelta(days=1)) - now
+
+    async def _local(self) -> str:
+        local = self.clock.now().astimezone(await self._zone())
+        return f" ({local:%a %H:%M} {local.tzname()})"
 
     async def press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):

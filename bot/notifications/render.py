@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.alerts.render import alert_renderers
+from bot.digest.render import digest
 from bot.invoices.notices import invoice_renderers
 from bot.notifications.document import DocumentMessage
 from bot.notifications.menu import ChatMenu
@@ -36,6 +37,7 @@ def renderers(board_url: str | None = None) -> dict[str, Renderer]:
         "task_due": tasks.reminder,
         "task_assigned": tasks.assigned,
         MENU_KIND: chat_menu(board_url),
+        "digest": digest,
     }
 
 

@@ -162,6 +162,14 @@ ENTRIES: tuple[Entry, ...] = (
         prompt=__("Write on or off."),
         save=service.set_shift_auto_off,
     ),
+    # The morning digest (core.digest): the local hour it goes out on working days.
+    Entry(
+        key="digest",
+        label=__("Morning digest at"),
+        shown=lambda s: f"{s.digest_hour:02}:00",
+        prompt=__("Write the hour the morning digest goes out on working days, like 9."),
+        save=service.set_digest_hour,
+    ),
 )
 
 

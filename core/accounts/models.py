@@ -49,3 +49,5 @@ class Account(Base):
     open_cap: Mapped[int] = mapped_column(SmallInteger, default=20, server_default="20")
     # Managers go off shift at the end of working hours (core.orders.shifts).
     shift_auto_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The local hour the morning digest goes out on working days (core.digest).
+    digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9, server_default="9")

@@ -60,6 +60,7 @@ class AccountSettings:
     distribution: str = "claim"
     open_cap: int = 20
     shift_auto_off: bool = False
+    digest_hour: int = 9  # the local hour of the morning digest (core.digest)
 
 
 def _settings(account: Account) -> AccountSettings:
@@ -78,6 +79,7 @@ def _settings(account: Account) -> AccountSettings:
         distribution=account.distribution,
         open_cap=account.open_cap,
         shift_auto_off=account.shift_auto_off,
+        digest_hour=account.digest_hour,
     )
 
 
@@ -264,3 +266,6 @@ async def set_shift_auto_off(uow: UnitOfWork, actor: Actor, text: str) -> Accoun
     if word in ("off", "выкл", "нет", "no"):
         return await _change(uow, actor, shift_auto_off=False)
     raise InvalidInput("switch_word", value=word[:20])
+async def set_digest_hour(uow: UnitOfWork, actor: Actor, text: str) -> AccountSettings:
+    """'9' or '9:00': the local hour the morning digest goes out on working days."""
+    return await _change(uow, actor, digest_hour=read_hour(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, String, Table, any_, cast, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -14,7 +14,7 @@ from core.db.base import Base
 from core.db.uow import UnitOfWork
 
 
-def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base]) -> Insert:
+def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base] | Table) -> Insert:
     """`INSERT … ON CONFLICT DO NOTHING`: concurrent creators of one row both succeed."""
     dialect = uow.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
@@ -36,12 +36,12 @@ async def lease_due(
 ) -> list[Any]:
     """Leases up to `limit` rows matching `due` (lowest `key` first) to `owner` until `until`
     and returns what this owner got: their keys, or the rows themselves (`rows=True`, loaded
-    fresh). The queues' one claim (outbox, inbox, shop deliveries, status posts): PostgreSQL picks
-    disjoint batches with FOR UPDATE SKIP LOCKED; the UPDATE re-checks `due`, so a row another
-    process took meanwhile (SQLite's single writer, or a lapsed lease taken twice) is not
-    taken again. `also`: more columns the UPDATE sets; `held_if`: what a row this owner holds
-must still be (e.g. pending, where the owner may have finished one meanwhile). Does not
-commit."""
+    fresh). The queues' one claim (outbox, inbox, shop deliveries, status posts): PostgreSQL
+    picks disjoint batches with FOR UPDATE SKIP LOCKED; the UPDATE re-checks `due`, so a row
+    another process took meanwhile (SQLite's single writer, or a lapsed lease taken twice) is
+    not taken again. `also`: more columns the UPDATE sets; `held_if`: what a row this owner
+    holds must still be (e.g. pending, where the owner may have finished one meanwhile). Does
+    not commit."""
     candidates = select(key).where(due).order_by(key).limit(limit)
     if uow.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
@@ -67,6 +67,32 @@ def json_object(uow: UnitOfWork, *keys_and_values: Any) -> ColumnElement:
     dialect = uow.session.get_bind().dialect.name
     build = func.json_build_object if dialect == "postgresql" else func.json_object
     return build(*keys_and_values)
+
+
+def json_value(uow: UnitOfWork, value: Any) -> ColumnElement:
+    """`value` (a built object, a CASE of them, JSON text) nested as JSON inside `json_object`,
+    not as a string; SQL NULL stays null."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        return cast(value, postgresql.JSON)
+    return func.json(value)
+
+
+def among(uow: UnitOfWork, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids` for a long list: on PostgreSQL one array parameter (`= ANY`), planned
+    and bound as one value instead of one parameter per id."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(ids, postgresql.ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
+def iso_utc(uow: UnitOfWork, moment: Any) -> ColumnElement:
+    """A UTC timestamp column as ISO 8601 text with its offset, as `datetime.fromisoformat`
+    reads it back aware (SQLite stores the moment naive, `YYYY-MM-DD HH:MM:SS.ffffff`)."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        text_ = func.to_char(func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    else:
+        text_ = func.replace(moment, " ", "T", type_=String)
+    return cast(text_, String) + literal("+00:00", String)
 
 
 async def plan_each_statement(uow: UnitOfWork) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,6 +69,10 @@ class Member(Base):
     shift_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last automatic assignment: ties between equally loaded managers go to the longest idle.
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The morning digest (/digest on|off; on for every built-in role) and the account-local day
+    # it was last sent: the job's compare-and-set on it sends at most one a day.
+    digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
 
     role: Mapped[Role] = relationship(lazy="joined", innerjoin=True)
 

@@ -9,7 +9,20 @@ from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.dml import Update
 
 from core.accounts.models import Account
@@ -104,36 +117,78 @@ async def enqueue_many(
     if not recipients:
         return 0
     uow.session.info[WROTE_MESSAGES] = True
+    pairs = (Personal(event, r) for event in events for r in recipients)
+    return await enqueue_personal(
+        uow, account=account, messages=pairs, respect_quiet_hours=respect_quiet_hours
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """One event told to one recipient (a digest: every member's own text)."""
+
+    event: Event
+    recipient: Recipient
+
+
+async def enqueue_personal(
+    uow: UnitOfWork,
+    *,
+    account: Account,
+    messages: Iterable[Personal],
+    respect_quiet_hours: bool = True,
+) -> int:
+    """One row per (event, recipient) pair, a thousand rows per statement; a repeated pair adds
+    nothing. Returns how many new rows were written."""
     now = uow.clock.now()
     not_before = release_time(account, now) if respect_quiet_hours else now
-    per_insert = max(1, ROWS_PER_INSERT // len(recipients))
     added = 0
-    events = iter(events)
-    while part := list(islice(events, per_insert)):
+    messages = iter(messages)
+    while part := list(islice(messages, ROWS_PER_INSERT)):
+        uow.session.info[WROTE_MESSAGES] = True
         rows = [
             {
                 "account_id": account.id,
-                "event_key": event.key[:200],
-                "chat_id": r.chat_id,
-                "member_id": r.member_id,
-                "is_group": r.is_group,
-                "kind": event.kind,
-                "edit_of": event.edit_of,
-                "params": event.params,
-                "locale": r.locale,
+                "event_key": m.event.key[:200],
+                "chat_id": m.recipient.chat_id,
+                "member_id": m.recipient.member_id,
+                "is_group": m.recipient.is_group,
+                "kind": m.event.kind,
+                "edit_of": m.event.edit_of,
+                "params": m.event.params,
+                "locale": m.recipient.locale,
                 "status": OutboxStatus.PENDING.value,
                 "not_before": not_before,
                 "attempts": 0,
                 "created_at": now,
             }
-            for event in part
-            for r in recipients
+            for m in part
         ]
         # A repeated (event_key, chat_id) is skipped: the event already has its message. The
-        # rows go as one executemany; RETURNING counts the new ones on every driver.
-        insert = insert_ignoring_duplicates(uow, OutboxMessage).returning(OutboxMessage.id)
+        # rows go as one executemany (on the table: half the time of the ORM's bulk path);
+        # RETURNING counts the new ones on every driver.
+        table = OutboxMessage.__table__
+        insert = insert_ignoring_duplicates(uow, table).returning(table.c.id)
         added += len((await uow.session.execute(insert, rows)).all())
     return added
+
+
+async def enqueue_select(uow: UnitOfWork, rows: Select) -> int:
+    """`enqueue_personal` computed by the database: one statement writes a row for each row of
+    `rows`, a SELECT whose columns are labelled `account_id, event_key, chat_id, member_id,
+    kind, params, locale, not_before` (params built by the database, `core.db.sql.json_object`).
+    A repeated (event key, chat) adds nothing. Returns how many new rows were written."""
+    uow.session.info[WROTE_MESSAGES] = True
+    table = OutboxMessage.__table__
+    rows = rows.add_columns(
+        literal(False, Boolean).label("is_group"),
+        literal(OutboxStatus.PENDING.value).label("status"),
+        literal(0, Integer).label("attempts"),
+        literal(uow.clock.now(), table.c.created_at.type).label("created_at"),
+    )
+    columns = [c.name for c in rows.selected_columns]
+    insert = insert_ignoring_duplicates(uow, table).from_select(columns, rows)
+    return (await uow.session.execute(insert)).rowcount
 
 
 def wrote_messages(uow: UnitOfWork) -> bool:

@@ -31,6 +31,7 @@ async def test_each_setting_has_a_button_that_asks_for_the_value(client, shop, u
         "✏️ Новые заказы",
         "✏️ Не больше открытых заказов на менеджера",
         "✏️ Смены заканчиваются в конце рабочего дня",
+        "✏️ Утренняя сводка в",
     ]
     asked = await owner.click("Тихие часы")
     assert "<b>Тихие часы для оповещений</b> сейчас: 22:00–08:00" in asked.text

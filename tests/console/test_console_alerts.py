@@ -38,6 +38,8 @@ async def test_a_day_later_the_demo_prints_the_renewal_notices(sqlite_url, tmp_p
     # Pressing Top up under the alert shows the balance and the command to record a payment:
     # the chat's 790 ₽ and the suspended analytics export's 3 000 ₽ retry, less the 720 ₽ held.
     assert "/topup 3070 [номер платежа]" in after
-    # The next day repeats nothing: every event was announced once.
+    # The next day repeats nothing: every event was announced once (the day's digest is new).
     assert after.count("приостановлена: баланса") == 2
-    assert after.split("⏰ 2026-11-24 09:00 UTC")[1].strip() == "bye"
+    next_day = after.split("⏰ 2026-11-24 09:00 UTC")[1]
+    assert [line for line in next_day.splitlines() if "›" in line and "☀️" not in line] == []
+    assert next_day.strip().endswith("bye")

@@ -211,9 +211,7 @@ async def test_low_balance_is_sent_once_per_shortage(uows, clock):
     assert chat in [r["service_id"] for r in lows[1].params["at_risk"]]
 
 
-async def test_renewal_warning_says_what_keeps_the_service_and_what_covers_the_week(
-    uows, clock
-):
+async def test_renewal_warning_says_what_keeps_the_service_and_what_covers_the_week(uows, clock):
     """A suspended service does not take the money a renewal needs: 70 ₽ keep the chat."""
     owner = await new_account(uows)
     await fund(uows, owner, 3_000_00 + 790_00 + 720_00)
@@ -262,6 +260,7 @@ async def test_three_days_down_replays_each_missed_day_once(uows, clock):
         "task_reminders": 0,
         "claim_timers": 0,
         "shift_auto_off": 0,
+        "digest": 0,  # the owner's came with the first run of the day
         "retention": 0,  # the messages are still pending (no sender here): nothing is old
         "connector_deliveries": 0,
         "status_webhooks": 0,

@@ -35,8 +35,8 @@ async def outbox(uows: UnitOfWorkFactory, kind: str | None = None) -> list[Outbo
 
 
 async def events(uows: UnitOfWorkFactory) -> list[tuple[str, int]]:
-    """(kind, chat) of every outbox row, in the order written."""
-    return [(m.kind, m.chat_id) for m in await outbox(uows)]
+    """(kind, chat) of every outbox row but the morning digest's, in the order written."""
+    return [(m.kind, m.chat_id) for m in await outbox(uows) if m.kind != "digest"]
 
 
 async def opt_in(uows: UnitOfWorkFactory, member_id: int, locale: str | None = None) -> None:

@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = "0020_sweep_index"
-down_revision = "0018_claim_timers"
+down_revision = "0019_digest"
 branch_labels = None
 depends_on = None
 

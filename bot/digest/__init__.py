@@ -1,0 +1,1 @@
+"""/digest: the morning digest switch; the digest notification's text."""

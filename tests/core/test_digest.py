@@ -1,0 +1,149 @@
+"""The digest job on SQLite and PostgreSQL: when it is due (a table of cases), once per member
+per local day with two processes running it at once in small batches, and the owner's runway as
+/balance works it out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from core.accounts.models import Account
+from core.db.engine import create_engine, session_factory
+from core.db.uow import UnitOfWorkFactory
+from core.digest import job
+from core.digest.compose import due_day
+from core.journal import billing
+from core.members.models import Member
+from core.notifications.models import OutboxMessage
+from core.orders.models import Order, OrderStatus
+from tests.support.alerts import tick
+from tests.support.factories import join, new_account
+from tests.support.journal import fund, order
+from tests.support.orders import add_order
+
+
+def _account(**values) -> Account:
+    defaults = dict(
+        timezone="Europe/Moscow", digest_hour=9, work_days="12345", work_start=9, work_end=18
+    )
+    return Account(**{**defaults, **values})
+
+
+# Monday 23 November 2026; UTC moments.
+CASES = [
+    ("08:59 Moscow", _account(), datetime(2026, 11, 23, 5, 59, tzinfo=UTC), None),
+    ("09:00 Moscow", _account(), datetime(2026, 11, 23, 6, 0, tzinfo=UTC), date(2026, 11, 23)),
+    ("17:59 catch-up", _account(), datetime(2026, 11, 23, 14, 59, tzinfo=UTC), date(2026, 11, 23)),
+    ("18:00 closed", _account(), datetime(2026, 11, 23, 15, 0, tzinfo=UTC), None),
+    ("Sunday", _account(), datetime(2026, 11, 22, 6, 0, tzinfo=UTC), None),
+    (
+        "Sunday works",
+        _account(work_days="1234567"),
+        datetime(2026, 11, 22, 6, 0, tzinfo=UTC),
+        date(2026, 11, 22),
+    ),
+    # 09:00 in Novosibirsk is still Sunday evening in UTC
+    (
+        "Novosibirsk",
+        _account(timezone="Asia/Novosibirsk"),
+        datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
+        date(2026, 11, 23),
+    ),
+    (
+        "hour after closing",
+        _account(digest_hour=20),
+        datetime(2026, 11, 23, 17, 30, tzinfo=UTC),
+        date(2026, 11, 23),
+    ),
+    ("no working days", _account(work_days=""), datetime(2026, 11, 23, 6, 0, tzinfo=UTC), None),
+]
+
+
+@pytest.mark.parametrize(("name", "account", "now", "want"), CASES, ids=[c[0] for c in CASES])
+def test_when_the_digest_is_due(name, account, now, want):
+    assert due_day(account, now) == want
+
+
+@pytest.fixture
+async def other(engine, request, clock):
+    """Another process: its own engine and connection pool against the same database."""
+    if engine.dialect.name == "postgresql":
+        second = request.getfixturevalue("pg_schema").engine()
+    else:
+        second = create_engine(engine.url.render_as_string(hide_password=False))
+    yield UnitOfWorkFactory(session_factory(second), clock)
+    await second.dispose()
+
+
+async def test_two_processes_send_each_member_one_digest(uows, other, clock, monkeypatch):
+    monkeypatch.setattr(job, "BATCH", 3)  # several batches, interleaved between the two
+    monkeypatch.setattr(job, "ACCOUNTS", 1)  # and one account at a time
+    members = []
+    for tg in (1000, 1100):
+        owner = await new_account(uows, owner_tg=tg, name=f"Shop {tg}")
+        await add_order(uows, owner.account_id, f"N{tg}")  # waits to be claimed: news for all
+        members += [owner.member_id]
+        for n in range(1, 5):
+            members.append((await join(uows, owner, tg + n)).member_id)
+    clock.set(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    runs = await asyncio.gather(*(job.send_digests(u) for u in (uows, other, uows, other)))
+    assert sum(runs) == len(members) == 10
+    async with uows() as uow:
+        rows = list(await uow.session.scalars(select(OutboxMessage)))
+        sent_on = set(await uow.session.scalars(select(Member.digest_sent_on)))
+    assert sorted(r.member_id for r in rows) == sorted(members)
+    assert {r.event_key for r in rows} == {f"digest:{m}:2026-11-23" for m in members}
+    assert sent_on == {date(2026, 11, 23)}
+    assert await job.send_digests(other) == 0
+
+
+async def test_the_owners_runway_is_the_balances(uows, clock):
+    owner = await new_account(uows)
+    await fund(uows, owner, 790_00 + 500_00)
+    await order(uows, owner, "chat_widget")  # renews monthly from the balance
+    assert (await tick(uows))["digest"] == 0  # switches it on; Sunday: no digest
+    async with uows() as uow:
+        await uow.session.execute(update(Account).values(paid_through=date(2027, 1, 31)))
+        await uow.commit()
+    clock.set(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    assert await job.send_digests(uows) == 1
+    async with uows() as uow:
+        [row] = list(await uow.session.scalars(select(OutboxMessage)))
+        view = await billing.balance_overview(uow, owner)
+    part = row.params["owner"]
+    assert part["balance"] == view.balance == 500_00
+    assert part["renews"] is True
+    assert part["short_on"] == view.runway.short_on.isoformat() and view.runway.short_on
+    assert part["shortfall"] == view.runway.shortfall
+    assert part["paid_through"] == "2027-01-31"
+
+
+async def test_the_database_composes_what_the_renderer_reads(uows, clock):
+    """The params the INSERT … SELECT builds, on both dialects: counts, and the oldest orders'
+    numbers and moments as `datetime.fromisoformat` reads them back (aware, the same instant)."""
+    owner = await new_account(uows)
+    manager = await join(uows, owner, 2000)
+    mine = await add_order(uows, owner.account_id, "M-1")
+    await add_order(uows, owner.account_id, "W-1")  # waits to be claimed
+    async with uows() as uow:
+        await uow.session.execute(
+            update(Order)
+            .where(Order.id == mine)
+            .values(assignee_id=manager.member_id, status=OrderStatus.IN_PROGRESS)
+        )
+        await uow.commit()
+    clock.set(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    assert await job.send_digests(uows) == 2
+    async with uows() as uow:
+        rows = {r.member_id: r for r in await uow.session.scalars(select(OutboxMessage))}
+        arrived = dict((await uow.session.execute(select(Order.number, Order.created_at))).all())
+    p = rows[manager.member_id].params
+    assert (p["open"], p["waiting"], p["day"], p["tz"]) == (1, 1, "2026-11-23", "Europe/Moscow")
+    assert p["oldest_open"]["number"] == "M-1" and p["oldest_waiting"]["number"] == "W-1"
+    since = datetime.fromisoformat(p["oldest_open"]["since"])
+    assert since.tzinfo is not None and since == arrived["M-1"]
+    assert datetime.fromisoformat(p["oldest_waiting"]["since"]) == arrived["W-1"]
+    assert "owner" in rows[owner.member_id].params and p["owner"] is None
