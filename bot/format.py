@@ -14,6 +14,8 @@ from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import gettext as _
+
 from core import money as core_money
 
 NBSP = "\u00a0"
@@ -81,3 +83,17 @@ def day(value: date) -> str:
 def q(value: object) -> str:
     """User-provided text inside HTML messages."""
     return escape(str(value), quote=False)
+
+
+def weekdays(days: str) -> str:
+    """The account's working days ('12345', ISO weekdays, Monday = 1) as 'Mon, Tue, …'."""
+    names = {
+        "1": _("Mon"),
+        "2": _("Tue"),
+        "3": _("Wed"),
+        "4": _("Thu"),
+        "5": _("Fri"),
+        "6": _("Sat"),
+        "7": _("Sun"),
+    }
+    return ", ".join(names[d] for d in sorted(days) if d in names) or "—"

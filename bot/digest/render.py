@@ -8,11 +8,9 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.format import day, money, q, when
+from bot.format import day, money, q, weekdays, when
 from core.digest.service import DigestState
 from core.journal.forecast import FORECAST_DAYS
-
-WEEKDAYS = "1234567"
 
 
 def _oldest(item: dict[str, str] | None, tz: str) -> str:
@@ -101,7 +99,7 @@ def digest(params: dict[str, Any]) -> tuple[str, None]:
 
 
 def state(s: DigestState) -> str:
-    days = ", ".join(_weekday(d) for d in WEEKDAYS if d in s.work_days) or "—"
+    days = weekdays(s.work_days)
     if s.on:
         head = _("☀️ The morning digest is on: every working day ({days}) at {hour}:00.").format(
             days=days, hour=f"{s.hour:02}"
@@ -117,16 +115,3 @@ def state(s: DigestState) -> str:
         lines.append(_("The hour: /settings digest 9"))
     lines.append(_("Turn it off: /digest off") if s.on else _("Turn it on: /digest on"))
     return "\n".join(lines)
-
-
-def _weekday(digit: str) -> str:
-    names = {
-        "1": _("Mon"),
-        "2": _("Tue"),
-        "3": _("Wed"),
-        "4": _("Thu"),
-        "5": _("Fri"),
-        "6": _("Sat"),
-        "7": _("Sun"),
-    }
-    return names[digit]

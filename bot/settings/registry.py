@@ -36,7 +36,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
-from bot.format import q
+from bot.format import q, weekdays
 from core.accounts import settings as service
 from core.accounts.settings import AccountSettings
 from core.db.uow import UnitOfWork
@@ -61,21 +61,8 @@ def _quiet(s: AccountSettings) -> str:
     return _("{start}:00–{end}:00").format(start=s.quiet_start, end=f"{s.quiet_end:02}")
 
 
-def _days(days: str) -> str:
-    names = {
-        "1": _("Mon"),
-        "2": _("Tue"),
-        "3": _("Wed"),
-        "4": _("Thu"),
-        "5": _("Fri"),
-        "6": _("Sat"),
-        "7": _("Sun"),
-    }
-    return ", ".join(names[d] for d in days) or "—"
-
-
 def _work(s: AccountSettings) -> str:
-    return f"{s.work_start:02}:00–{s.work_end:02}:00, {_days(s.work_days)}"
+    return f"{s.work_start:02}:00–{s.work_end:02}:00, {weekdays(s.work_days)}"
 
 
 def _claim(s: AccountSettings) -> str:

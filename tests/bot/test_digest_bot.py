@@ -170,7 +170,7 @@ async def test_digest_off_stops_it_and_on_brings_it_back(app, sunday, clock, cli
     petya = client(PETYA)
     shown = await petya.send("/digest")
     assert shown.text.startswith(
-        "☀️ Утренняя сводка включена: каждый рабочий день (Пн, Вт, Ср, Чт, Пт) в 09:00."
+        "☀️ Утренняя сводка включена: каждый рабочий день (пн, вт, ср, чт, пт) в 09:00."
     )
     assert "/settings digest" not in shown.text  # the hour is the owner's
     off = await petya.send("/digest off")
