@@ -243,6 +243,8 @@ async def _speeds(
         m: Speed(_median(to_claim.get(m, [])), _median(to_complete.get(m, [])))
         for m in to_claim.keys() | to_complete.keys()
     }
+
+
 async def _cancelled(
     uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
 ) -> tuple[CancelledCount, ...]:
