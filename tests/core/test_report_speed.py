@@ -55,3 +55,35 @@ async def test_medians_of_time_to_claim_and_to_completion(uows, clock):
     assert {r.name: r.speed for r in monday.rows}["@petya"] == Speed(
         timedelta(minutes=10), timedelta(hours=2)
     )
+
+
+async def test_median_to_completion_is_the_lower_middle_of_odd_and_even_counts(uows, clock):
+    """The median row is picked in SQL: ranked by the time taken, not by completion order."""
+    clock.set(msk(7, 9))
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    petya = await join(uows, owner, 3001, username="petya")
+    account = owner.account_id
+
+    async def done(number: str, claimed: datetime, took: int) -> None:
+        clock.set(claimed)
+        order = await add_order(uows, account, number)
+        async with uows() as uow:
+            await claim_order(uow, petya, order)
+        clock.set(claimed + timedelta(minutes=took))
+        async with uows() as uow:
+            await change_status(uow, petya, order, OrderStatus.COMPLETED)
+
+    async def to_complete() -> timedelta | None:
+        async with uows() as uow:
+            result = await sales_report(
+                uow, admin, custom_period(date(2026, 12, 7), date(2026, 12, 7))
+            )
+        return {r.name: r.speed for r in result.rows}["@petya"].to_complete
+
+    await done("A", msk(7, 10), 50)
+    await done("B", msk(7, 11), 10)
+    await done("C", msk(7, 12), 30)
+    assert await to_complete() == timedelta(minutes=30)  # 10, 30, 50
+    await done("D", msk(7, 13), 20)
+    assert await to_complete() == timedelta(minutes=20)  # 10, 20 | 30, 50: the lower middle
