@@ -14,8 +14,6 @@ from decimal import Decimal
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import gettext as _
-
 from core import money as core_money
 
 NBSP = "\u00a0"
@@ -87,6 +85,8 @@ def q(value: object) -> str:
 
 def weekdays(days: str) -> str:
     """The account's working days ('12345', ISO weekdays, Monday = 1) as 'Mon, Tue, …'."""
+    from aiogram.utils.i18n import gettext as _  # here: importing this module loads no aiogram
+
     names = {
         "1": _("Mon"),
         "2": _("Tue"),

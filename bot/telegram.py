@@ -99,6 +99,7 @@ def build_routers() -> list[Router]:
         help_router.build_router(),
         members_router.build_router(),
         settings_router.build_router(),
+        settings_router.build_dialog_router(),
         audit_router.build_router(),
         tariff_router.build_router(),
         tariff_dialog.build_router(),

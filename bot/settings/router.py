@@ -78,7 +78,14 @@ async def on_cancel(message: Message, state: FSMContext) -> None:
 def build_router() -> Router:
     router = FeatureRouter(name="settings")
     router.message.register(cmd_settings, Command("settings"))
+    router.callback_query.register(on_change, SettingCb.filter())
+    return router
+
+
+def build_dialog_router() -> Router:
+    """The one dialog step (the value a ✏️ button asked for), apart from the command-only
+    settings router so that router stays sealed by its command."""
+    router = FeatureRouter(name="settings-value")
     router.message.register(on_cancel, Command("cancel"), StateFilter(SettingForm))
     router.message.register(on_value, StateFilter(SettingForm.value), TYPED)
-    router.callback_query.register(on_change, SettingCb.filter())
     return router
