@@ -1,0 +1,42 @@
+"""What one new order through POST /api/v1/orders costs the database (issue #25): the token is
+checked in the order's own transaction, and the statements stay few. Counted, not timed."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, func, select
+
+from core.orders.models import Order
+from tests.api.test_intake_api import URL, auth, body
+
+# The token with its account, the holder check, the customer lookup (in a savepoint: two
+# statements around it), the order, its audit entry, the announcement's recipients.
+MOST_STATEMENTS = 10
+
+
+async def test_one_new_order_is_one_transaction_of_few_statements(app, api, token, uows):
+    statements: list[str] = []
+    transactions: list[object] = []
+    engine = app.engine.sync_engine
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    def began(conn) -> None:
+        transactions.append(conn)
+
+    # The customer exists already (a repeat buyer), as in the benchmark.
+    first = await api.post(URL, json=body(external_id="e-1", number="1"), headers=auth(token))
+    assert first.status == 201
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "begin", began)
+    try:
+        answer = await api.post(URL, json=body(), headers=auth(token))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "begin", began)
+    assert answer.status == 201
+    async with uows() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Order)) == 2
+    assert len(transactions) == 1, statements
+    assert len(statements) <= MOST_STATEMENTS, "\n".join(s.split("\n")[0] for s in statements)
+    assert sum(s.startswith("INSERT INTO orders") for s in statements) == 1
