@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit.service import audit
@@ -92,21 +92,27 @@ class _Index:
         cls, uow: UnitOfWork, account_id: int, keys: list[tuple[str | None, str | None]]
     ) -> _Index:
         index = cls()
-        for column, wanted in (
-            (Customer.phone, sorted({p for p, _ in keys if p})),
-            (Customer.email, sorted({e for _, e in keys if e})),
-        ):
-            for start in range(0, len(wanted), _CHUNK):
-                found = await uow.session.scalars(
-                    select(Customer)
-                    .where(
-                        Customer.account_id == account_id,
-                        column.in_(wanted[start : start + _CHUNK]),
-                    )
-                    .execution_options(populate_existing=True)
-                )
-                for customer in found:
-                    index.add(customer)
+        phones = sorted({p for p, _ in keys if p})
+        emails = sorted({e for _, e in keys if e})
+        if len(phones) + len(emails) <= _CHUNK:  # an order or a small batch: one statement
+            parts = [((Customer.phone, phones), (Customer.email, emails))]
+        else:
+            parts = [
+                ((column, wanted[start : start + _CHUNK]),)
+                for column, wanted in ((Customer.phone, phones), (Customer.email, emails))
+                for start in range(0, len(wanted), _CHUNK)
+            ]
+        for part in parts:
+            wanted = [column.in_(values) for column, values in part if values]
+            if not wanted:
+                continue
+            found = await uow.session.scalars(
+                select(Customer)
+                .where(Customer.account_id == account_id, or_(*wanted))
+                .execution_options(populate_existing=True)
+            )
+            for customer in found:
+                index.add(customer)
         return index
 
     def current(self, customer: Customer) -> Customer:
