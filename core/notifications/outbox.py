@@ -130,8 +130,14 @@ async def enqueue_many(
             for r in recipients
         ]
         # A repeated (event_key, chat_id) is skipped: the event already has its message. The
-        # rows go as one executemany; RETURNING counts the new ones on every driver.
-        insert = insert_ignoring_duplicates(uow, OutboxMessage).returning(OutboxMessage.id)
+        # rows go as one executemany; RETURNING counts the new ones on every driver. Rendered
+        # NULLs keep the members' rows and the group's (no member) in one statement: the ORM
+        # would otherwise batch rows by the keys they leave out (none of these has a default).
+        insert = (
+            insert_ignoring_duplicates(uow, OutboxMessage)
+            .returning(OutboxMessage.id)
+            .execution_options(render_nulls=True)
+        )
         added += len((await uow.session.execute(insert, rows)).all())
     return added
 
