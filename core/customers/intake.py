@@ -61,10 +61,16 @@ async def find_or_create_many(
     """The customers of a batch of orders, in order, with one lookup for the whole batch (a
     CSV file): a later row finds the customer an earlier row created."""
     keys = [(e164(p.phone, region), email_key(p.email)) for p in people]
+    index = await _Index.load(uow, account_id, keys)
+    known = [index.unchanged(phone, email) for phone, email in keys]
+    if all(customer is not None for customer in known):
+        # Repeat customers who lack nothing: nothing to write, so no savepoint either.
+        return known  # type: ignore[return-value]
     for attempt in range(ATTEMPTS):
         try:
             async with uow.session.begin_nested():
-                index = await _Index.load(uow, account_id, keys)
+                if attempt:  # what the concurrent intake wrote is seen now
+                    index = await _Index.load(uow, account_id, keys)
                 found = [
                     await index.resolve(uow, account_id, person.name, phone, email, person.at)
                     for person, (phone, email) in zip(people, keys, strict=True)
@@ -126,6 +132,24 @@ class _Index:
             self.by_phone[customer.phone] = customer
         if customer.email is not None:
             self.by_email[customer.email] = customer
+
+    def unchanged(self, phone: str | None, email: str | None) -> Customer | None:
+        """The customer `resolve` would return for these keys when it would change nothing
+        (no new customer, no merge, nothing filled); else None. The same tests, in its order."""
+        by_phone = self.by_phone.get(phone) if phone is not None else None
+        by_email = self.by_email.get(email) if email is not None else None
+        if by_phone is not None and by_email is not None and by_phone is not by_email:
+            if by_email.phone is None:
+                return None  # merged
+            by_email = None
+        customer = by_phone or by_email
+        if customer is None:
+            return None  # created
+        if customer.phone is None and phone is not None:
+            return None  # its phone filled
+        if customer.email is None and email is not None and email not in self.by_email:
+            return None  # its email filled
+        return customer
 
     async def resolve(
         self,
