@@ -6,14 +6,17 @@ import json
 import logging
 import math
 from collections.abc import Collection
+from contextlib import AsyncExitStack
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
 
+from core.accounts.models import Account
+from core.db.uow import UnitOfWork
 from core.errors import Conflict, DomainError, InvalidInput, TooManyRequests
 from core.intake.payload import parse_order, parse_update
-from core.intake.tokens import Unauthorized, authenticate
+from core.intake.tokens import Unauthorized, token_account
 from core.limits import LimitsUnavailable, per_minute
 from core.logs import bind
 from core.orders.models import Order
@@ -98,11 +101,14 @@ def _too_many(explain, code: str, wait: float, **params: object) -> web.Response
     return response
 
 
-async def _authorized_json(request: web.Request) -> tuple[int, Any] | web.Response:
-    """(account id, the parsed body), or the error response. Limits first, each before what it
-    protects: an address that sent too many requests without a valid token gets 429 before any
-    database query; a valid token (its account) gets at most `per_minute` requests, counted
-    after authentication. Then the size and the JSON."""
+async def _authorized_json(
+    request: web.Request, stack: AsyncExitStack
+) -> tuple[UnitOfWork, Account, Any] | web.Response:
+    """(a unit of work, the account, the parsed body), or the error response. Limits first,
+    each before what it protects: an address that sent too many requests without a valid token
+    gets 429 before any database query; a valid token (its account) gets at most `per_minute`
+    requests, counted after authentication. Then the size and the JSON. The token is checked in
+    the unit of work (entered on `stack`) that the request then writes in: one transaction."""
     deps = request.app[DEPS]
     limits = deps.intake_limits
     address = client_address(request, limits.trusted_proxies)
@@ -117,14 +123,14 @@ async def _authorized_json(request: web.Request) -> tuple[int, Any] | web.Respon
             return _error(
                 401, "unauthorized", "Send the account's API token: Authorization: Bearer …"
             )
+        uow = await stack.enter_async_context(deps.uows())
         try:
-            async with deps.uows() as uow:
-                account_id = await authenticate(uow, token)
+            account = await token_account(uow, token)
         except Unauthorized as exc:
             await limits.limiter.hit(failures, "intake", "failed", address)
             return _domain_error(deps.explain, exc)
         wait = await limits.limiter.hit(
-            per_minute(limits.per_minute), "intake", "account", str(account_id)
+            per_minute(limits.per_minute), "intake", "account", str(account.id)
         )
         if wait:
             return _too_many(deps.explain, "rate_limited", wait, limit=limits.per_minute)
@@ -135,29 +141,28 @@ async def _authorized_json(request: web.Request) -> tuple[int, Any] | web.Respon
         return response
     except DomainError as exc:
         return _domain_error(deps.explain, exc)
-    bind(account_id=account_id)  # the request's log lines name the account
+    bind(account_id=account.id)  # the request's log lines name the account
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "body_too_large", f"The body exceeds {MAX_BODY} bytes.")
     try:
-        return account_id, json.loads(body)
+        return uow, account, json.loads(body)
     except (ValueError, RecursionError):
         return _error(400, "invalid_json", "The body is not valid JSON.")
 
 
 async def post_order(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    received = await _authorized_json(request)
-    if isinstance(received, web.Response):
-        return received
-    account_id, data = received
-    try:
-        command = parse_order(data)
-        async with deps.uows() as uow:
-            result = await intake_order(uow, account_id, command)
-    except DomainError as exc:
-        return _domain_error(deps.explain, exc)
+    async with AsyncExitStack() as stack:
+        received = await _authorized_json(request, stack)
+        if isinstance(received, web.Response):
+            return received
+        uow, account, data = received  # held: the service finds it in the session, not by a query
+        try:
+            result = await intake_order(uow, account.id, parse_order(data))
+        except DomainError as exc:
+            return _domain_error(deps.explain, exc)
     if result.created:
         deps.wake()  # the core wrote its announcements to the outbox
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
@@ -167,16 +172,16 @@ async def put_order_route(request: web.Request) -> web.Response:
     """Create or update the order with this external_id (the connectors' rules: an older
     `updated_at` changes nothing, the same content changes nothing, "cancelled" cancels)."""
     deps = request.app[DEPS]
-    received = await _authorized_json(request)
-    if isinstance(received, web.Response):
-        return received
-    account_id, data = received
-    try:
-        ext = parse_update(data, request.match_info["external_id"])
-        async with deps.uows() as uow:
-            result = await put_order(uow, account_id, ext)
-    except DomainError as exc:
-        return _domain_error(deps.explain, exc)
+    async with AsyncExitStack() as stack:
+        received = await _authorized_json(request, stack)
+        if isinstance(received, web.Response):
+            return received
+        uow, account, data = received
+        try:
+            ext = parse_update(data, request.match_info["external_id"])
+            result = await put_order(uow, account.id, ext)
+        except DomainError as exc:
+            return _domain_error(deps.explain, exc)
     deps.wake()  # announcements, notices to the assignee
     created = result.outcome == SyncOutcome.CREATED
     document = {**order_json(result.order), "outcome": result.outcome.value}

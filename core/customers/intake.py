@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit.service import audit
@@ -61,10 +61,16 @@ async def find_or_create_many(
     """The customers of a batch of orders, in order, with one lookup for the whole batch (a
     CSV file): a later row finds the customer an earlier row created."""
     keys = [(e164(p.phone, region), email_key(p.email)) for p in people]
+    index = await _Index.load(uow, account_id, keys)
+    known = [index.unchanged(phone, email) for phone, email in keys]
+    if all(customer is not None for customer in known):
+        # Repeat customers who lack nothing: nothing to write, so no savepoint either.
+        return known  # type: ignore[return-value]
     for attempt in range(ATTEMPTS):
         try:
             async with uow.session.begin_nested():
-                index = await _Index.load(uow, account_id, keys)
+                if attempt:  # what the concurrent intake wrote is seen now
+                    index = await _Index.load(uow, account_id, keys)
                 found = [
                     await index.resolve(uow, account_id, person.name, phone, email, person.at)
                     for person, (phone, email) in zip(people, keys, strict=True)
@@ -92,21 +98,27 @@ class _Index:
         cls, uow: UnitOfWork, account_id: int, keys: list[tuple[str | None, str | None]]
     ) -> _Index:
         index = cls()
-        for column, wanted in (
-            (Customer.phone, sorted({p for p, _ in keys if p})),
-            (Customer.email, sorted({e for _, e in keys if e})),
-        ):
-            for start in range(0, len(wanted), _CHUNK):
-                found = await uow.session.scalars(
-                    select(Customer)
-                    .where(
-                        Customer.account_id == account_id,
-                        column.in_(wanted[start : start + _CHUNK]),
-                    )
-                    .execution_options(populate_existing=True)
-                )
-                for customer in found:
-                    index.add(customer)
+        phones = sorted({p for p, _ in keys if p})
+        emails = sorted({e for _, e in keys if e})
+        if len(phones) + len(emails) <= _CHUNK:  # an order or a small batch: one statement
+            parts = [((Customer.phone, phones), (Customer.email, emails))]
+        else:
+            parts = [
+                ((column, wanted[start : start + _CHUNK]),)
+                for column, wanted in ((Customer.phone, phones), (Customer.email, emails))
+                for start in range(0, len(wanted), _CHUNK)
+            ]
+        for part in parts:
+            wanted = [column.in_(values) for column, values in part if values]
+            if not wanted:
+                continue
+            found = await uow.session.scalars(
+                select(Customer)
+                .where(Customer.account_id == account_id, or_(*wanted))
+                .execution_options(populate_existing=True)
+            )
+            for customer in found:
+                index.add(customer)
         return index
 
     def current(self, customer: Customer) -> Customer:
@@ -120,6 +132,24 @@ class _Index:
             self.by_phone[customer.phone] = customer
         if customer.email is not None:
             self.by_email[customer.email] = customer
+
+    def unchanged(self, phone: str | None, email: str | None) -> Customer | None:
+        """The customer `resolve` would return for these keys when it would change nothing
+        (no new customer, no merge, nothing filled); else None. The same tests, in its order."""
+        by_phone = self.by_phone.get(phone) if phone is not None else None
+        by_email = self.by_email.get(email) if email is not None else None
+        if by_phone is not None and by_email is not None and by_phone is not by_email:
+            if by_email.phone is None:
+                return None  # merged
+            by_email = None
+        customer = by_phone or by_email
+        if customer is None:
+            return None  # created
+        if customer.phone is None and phone is not None:
+            return None  # its phone filled
+        if customer.email is None and email is not None and email not in self.by_email:
+            return None  # its email filled
+        return customer
 
     async def resolve(
         self,

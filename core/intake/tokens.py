@@ -98,14 +98,24 @@ async def revoke_token(uow: UnitOfWork, actor: Actor) -> None:
 
 async def authenticate(uow: UnitOfWork, token: str) -> int:
     """A bearer token → its account id; an unknown or revoked token is refused."""
+    return (await token_account(uow, token)).id
+
+
+async def token_account(uow: UnitOfWork, token: str) -> Account:
+    """A bearer token → its account; an unknown or revoked token is refused.
+
+    A read-only step of the caller's unit of work, so the order that follows is written in the
+    same transaction (on SQLite no lock is held meanwhile). While the caller holds the account,
+    the order's own `session.get(Account, …)` finds it in the session and costs no statement."""
     token = token.strip()
     if not token.startswith(PREFIX) or len(token) > 128:
         raise Unauthorized("token_unknown")
-    account_id = await uow.session.scalar(
-        select(ApiToken.account_id).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+    async with uow.reading():
+        account = await uow.session.scalar(
+            select(Account)
+            .join(ApiToken, ApiToken.account_id == Account.id)
+            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
         )
-    )
-    if account_id is None:
+    if account is None:
         raise Unauthorized("token_unknown")
-    return account_id
+    return account

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import Boolean, delete, literal, null, select, union_all
 
 from core.accounts.models import Account
 from core.audit.service import audit
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.members.actor import Actor
-from core.members.models import Member, MemberStatus
+from core.members.models import Member, MemberStatus, Role
 from core.members.permissions import Perm, parse_perms
 from core.notifications.outbox import Recipient
 from core.orders.models import ManagerGroup, OrderSubscription
@@ -17,25 +17,30 @@ from core.orders.models import ManagerGroup, OrderSubscription
 
 async def announcement_recipients(uow: UnitOfWork, account: Account) -> list[Recipient]:
     """Everyone to tell about a new unassigned order: active, reachable members who opted in
-    and can claim (blocked ones never), and the linked manager group."""
-    members = await uow.session.scalars(
-        select(Member)
+    and can claim (blocked ones never), and the linked manager group (last). One statement: it
+    runs for every order that arrives."""
+    is_group = literal(False, Boolean).label("is_group")
+    members = (
+        select(Member.id, Member.telegram_id, Member.locale, Role.permissions, is_group)
         .join(OrderSubscription, OrderSubscription.member_id == Member.id)
+        .join(Role, Role.id == Member.role_id)
         .where(
             Member.account_id == account.id,
             Member.status == MemberStatus.ACTIVE,
             Member.unreachable.is_(False),
         )
-        .order_by(Member.id)
     )
-    recipients = [
-        Recipient(m.telegram_id, m.locale or account.locale, m.id)
-        for m in members
-        if Perm.ORDERS_CLAIM in parse_perms(m.role.permissions)
-    ]
-    group = await _group(uow, account.id)
-    if group is not None:
-        recipients.append(Recipient(group.chat_id, account.locale, is_group=True))
+    group = select(null(), ManagerGroup.chat_id, null(), null(), literal(True, Boolean)).where(
+        ManagerGroup.account_id == account.id
+    )
+    everyone = union_all(members, group).subquery()
+    rows = await uow.session.execute(select(everyone).order_by(everyone.c.is_group, everyone.c.id))
+    recipients = []
+    for member_id, chat_id, locale, permissions, in_group in rows:
+        if in_group:
+            recipients.append(Recipient(chat_id, account.locale, is_group=True))
+        elif Perm.ORDERS_CLAIM in parse_perms(permissions):
+            recipients.append(Recipient(chat_id, locale or account.locale, member_id))
     return recipients
 
 
