@@ -687,24 +687,7 @@ async def sweep(engine: AsyncEngine, count: int) -> tuple[float, float, int]:
         for start in range(0, count, CHUNK):
             await conn.execute(
                 insert(ConnectedService),
-                [
-                    {
-                        "account_id": owner.account_id,
-                        "catalog_code": "chat_widget",
-                        "channel": "bench",
-                        "status": ServiceStatus.ACTIVE,
-                        "price": 1_000,
-                        "period_months": 1,
-                        "setup_needed": False,
-                        "auto_renew": True,
-                        "started_on": date(today.year, today.month, 1) - timedelta(days=30),
-                        "ends_on": today,
-                        "anchor_day": today.day,
-                        "version": 1,
-                        "ordered_at": T0 - timedelta(days=40),
-                    }
-                    for _ in range(min(CHUNK, count - start))
-                ],
+                [service_row(owner.account_id, today) for _ in range(min(CHUNK, count - start))],
             )
     await settle(engine)
     # The anchor: one raw UPDATE writing the same rows' end dates (to the same value).
