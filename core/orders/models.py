@@ -53,6 +53,8 @@ class Order(Base):
         Index("ix_orders_status_feed", "account_id", "status", "created_at", "id", "assignee_id"),
         # The claim-timer job, across accounts: open unassigned orders whose timer has steps left.
         Index("ix_orders_unclaimed", "assignee_id", "status", "claim_step", "created_at"),
+        # /orders: an account's unclaimed orders past their time, counted (core.orders.claims).
+        Index("ix_orders_waiting", "account_id", "assignee_id", "status", "created_at"),
         # The report's speed: orders first taken into work in a period, covering what the
         # median time to claim reads (no order row is read).
         Index("ix_orders_claimed", "account_id", "claimed_at", "assignee_id", "created_at"),

@@ -190,6 +190,37 @@ async def test_the_jobs_queries_search_an_index(uows, clock, team, engine):
             assert steps and all(step.startswith("SEARCH") for step in steps), steps
 
 
+async def test_the_overdue_count_reads_only_the_accounts_unclaimed_orders(
+    uows, clock, team, engine
+):
+    """/orders counts the overdue orders at every first page: from the index that leads with
+    the account and the missing assignee, never from every open order of the account."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    from sqlalchemy import event
+
+    await add_order(uows, team["owner"].account_id, "1")
+    clock.set(msk(7, 10, 30))
+    statements = []
+
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:
+        if statement.lstrip().upper().startswith("SELECT COUNT"):
+            statements.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with uows() as uow:
+            account = await uow.session.get(Account, team["owner"].account_id)
+            assert await claims.count_overdue(uow, account) == 1
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    [(statement, params)] = statements
+    async with engine.connect() as conn:
+        plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        steps = [row[-1] for row in plan]
+    assert any("ix_orders_waiting" in step for step in steps), steps
+
+
 async def test_many_orders_at_once_are_told_as_one_count_per_step(uows, clock, team):
     limit = notices.ANNOUNCE_EACH_LIMIT
     ids = [await add_order(uows, team["owner"].account_id, f"M{n}") for n in range(limit + 2)]
