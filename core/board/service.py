@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
-from functools import cache, partial
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -245,7 +245,7 @@ async def board(
     now = uow.clock.now()
     query = (query or "").strip() or None
     account = await uow.session.get(Account, actor.account_id)
-    late = partial(claims.overdue, account, now=now)
+    late = claims.overdue_test(account, now)
     if query is not None:
         columns = await _searched(uow, actor, query, assignee, limit, late)
     else:

@@ -10,6 +10,7 @@ together with its outbox rows, so it happens once per order across restarts and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from enum import IntEnum
 from zoneinfo import ZoneInfo
@@ -49,6 +50,13 @@ def due_step(account: Account, created_at: datetime, now: datetime) -> Step:
 def overdue(account: Account, created_at: datetime, now: datetime) -> bool:
     """An unclaimed order past its time (the /orders mark and count, the board's mark)."""
     return due_step(account, created_at, now) >= Step.REANNOUNCED
+
+
+def overdue_test(account: Account, now: datetime) -> Callable[[datetime], bool]:
+    """`overdue` for many orders at once (a list, the board): the boundary is worked out once
+    (`overdue_since`), each order is then one comparison of its creation time."""
+    since = overdue_since(account, now)
+    return lambda created_at: since is not None and created_at <= since
 
 
 def deadline(account: Account, created_at: datetime, step: Step) -> datetime | None:

@@ -453,13 +453,11 @@ async def _overdue(
     account = await uow.session.get(Account, actor.account_id)
     if account is None:
         return 0, []
-    now = uow.clock.now()
+    past = claims.overdue_test(account, uow.clock.now())
     late = [
         r.id
         for r in rows
-        if r.assignee_id is None
-        and r.status in OPEN_STATUSES
-        and claims.overdue(account, r.created_at, now)
+        if r.assignee_id is None and r.status in OPEN_STATUSES and past(r.created_at)
     ]
     return (await claims.count_overdue(uow, account) if first_page else 0), late
 
