@@ -61,7 +61,7 @@ class Scope(StrEnum):
 @dataclass(frozen=True, slots=True)
 class BoardRow:
     order: OrderSummary
-    stale: bool  # unclaimed past the account's claim time (core.orders.claims.overdue)
+    stale: bool  # unclaimed past the account's claim time (core.orders.claims.overdue_test)
 
 
 @dataclass(frozen=True, slots=True)

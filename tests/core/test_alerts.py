@@ -12,8 +12,6 @@ from sqlalchemy import select
 from core.accounts.models import Account
 from core.alerts import preferences
 from core.audit.models import AuditEntry
-from core.db.engine import create_engine, session_factory
-from core.db.uow import UnitOfWorkFactory
 from core.errors import InvalidInput, PermissionDenied
 from core.journal import service
 from core.journal.books import Batch
@@ -340,17 +338,6 @@ async def test_a_crash_in_the_middle_of_a_renewal_batch_loses_and_repeats_nothin
     await tick(uows)  # the restarted process
     await tick(uows)
     await assert_each_shop_done_once(uows, owners)
-
-
-@pytest.fixture
-async def other(engine, request, clock):
-    """Another process: its own engine and connection pool against the same database."""
-    if engine.dialect.name == "postgresql":
-        second = request.getfixturevalue("pg_schema").engine()
-    else:
-        second = create_engine(engine.url.render_as_string(hide_password=False))
-    yield UnitOfWorkFactory(session_factory(second), clock)
-    await second.dispose()
 
 
 async def test_two_processes_at_once_charge_and_alert_as_one(uows, clock, other):

@@ -11,8 +11,6 @@ import pytest
 from sqlalchemy import select, update
 
 from core.accounts.models import Account
-from core.db.engine import create_engine, session_factory
-from core.db.uow import UnitOfWorkFactory
 from core.digest import job
 from core.digest.compose import due_day
 from core.journal import billing
@@ -65,17 +63,6 @@ CASES = [
 @pytest.mark.parametrize(("name", "account", "now", "want"), CASES, ids=[c[0] for c in CASES])
 def test_when_the_digest_is_due(name, account, now, want):
     assert due_day(account, now) == want
-
-
-@pytest.fixture
-async def other(engine, request, clock):
-    """Another process: its own engine and connection pool against the same database."""
-    if engine.dialect.name == "postgresql":
-        second = request.getfixturevalue("pg_schema").engine()
-    else:
-        second = create_engine(engine.url.render_as_string(hide_password=False))
-    yield UnitOfWorkFactory(session_factory(second), clock)
-    await second.dispose()
 
 
 async def test_two_processes_send_each_member_one_digest(uows, other, clock, monkeypatch):
