@@ -6,17 +6,50 @@ Hours are local to the account's zone; `work_start` is inclusive and `work_end` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from core.accounts.models import Account
+
+class Hours(Protocol):
+    """What the working-time rules read: an `Account`, or the `WorkHours` an actor carries."""
+
+    timezone: str
+    work_start: int
+    work_end: int
+    work_days: str
+    claim_minutes: int
 
 
-def working_day(account: Account, day: date) -> bool:
+@dataclass(frozen=True, slots=True)
+class WorkHours:
+    """The account's hours and claim time as read with the member on each update
+    (core.members.access), so a list or the board marks late orders without reading the
+    account again."""
+
+    timezone: str
+    work_start: int
+    work_end: int
+    work_days: str
+    claim_minutes: int
+
+    @classmethod
+    def of(cls, source: Hours) -> WorkHours:
+        return cls(
+            source.timezone,
+            source.work_start,
+            source.work_end,
+            source.work_days,
+            source.claim_minutes,
+        )
+
+
+def working_day(account: Hours, day: date) -> bool:
     return str(day.isoweekday()) in account.work_days
 
 
-def is_open(account: Account, moment: datetime) -> bool:
+def is_open(account: Hours, moment: datetime) -> bool:
     """Whether `moment` (aware) falls in the account's working hours."""
     local = moment.astimezone(ZoneInfo(account.timezone))
     return working_day(account, local.date()) and account.work_start <= local.hour < (
@@ -24,14 +57,14 @@ def is_open(account: Account, moment: datetime) -> bool:
     )
 
 
-def _opening(account: Account, day: date) -> tuple[datetime, datetime]:
+def _opening(account: Hours, day: date) -> tuple[datetime, datetime]:
     zone = ZoneInfo(account.timezone)
     start = datetime.combine(day, time(account.work_start), zone)
     end = datetime.combine(day, time(account.work_end), zone)
     return start, end
 
 
-def working_time_between(account: Account, start: datetime, end: datetime) -> timedelta:
+def working_time_between(account: Hours, start: datetime, end: datetime) -> timedelta:
     """How much of [start, end) falls in working hours: the claim clock stops outside them."""
     if end <= start:
         return timedelta(0)
@@ -47,7 +80,7 @@ def working_time_between(account: Account, start: datetime, end: datetime) -> ti
     return total
 
 
-def after_working_time(account: Account, start: datetime, span: timedelta) -> datetime | None:
+def after_working_time(account: Hours, start: datetime, span: timedelta) -> datetime | None:
     """The moment `span` of working time has passed since `start` (None: no working days)."""
     if not account.work_days or account.work_start >= account.work_end:
         return None

@@ -8,6 +8,7 @@ from functools import cache, lru_cache
 
 from sqlalchemy import Row, Select, bindparam, or_, select, update
 
+from core.accounts.hours import WorkHours
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
 from core.members.actor import Actor
@@ -43,6 +44,7 @@ def actor_from(member: Member, account: Account, now: datetime | None = None) ->
         locale=member.locale or account.locale,
         timezone=account.timezone,
         read_only=read_only,
+        hours=WorkHours.of(account),
     )
 
 
@@ -61,7 +63,8 @@ async def load_member(uow: UnitOfWork, telegram_id: int) -> tuple[Member, Accoun
 
 @cache
 def _access_query() -> Select:
-    """Member, role and account in one row: built once, so each update only binds its id."""
+    """Member, role and account in one row (with the account's hours, which lists and the board
+    need to mark late orders): built once, so each update only binds its id."""
     return (
         select(
             Member.id,
@@ -78,6 +81,10 @@ def _access_query() -> Select:
             Account.locale.label("account_locale"),
             Account.timezone,
             Account.paid_through,
+            Account.work_start,
+            Account.work_end,
+            Account.work_days,
+            Account.claim_minutes,
         )
         .join(Role, Role.id == Member.role_id)
         .join(Account, Account.id == Member.account_id)
@@ -151,6 +158,7 @@ def _actor(found: Row, telegram_id: int, now: datetime) -> Actor:
         locale=found.locale or found.account_locale,
         timezone=found.timezone,
         read_only=is_lapsed(found.paid_through, local_date(now, found.timezone)),
+        hours=WorkHours.of(found),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.accounts.hours import WorkHours
 from core.errors import PermissionDenied
 from core.members.permissions import OWNER, Perm
 
@@ -19,6 +20,9 @@ class Actor:
     timezone: str
     # The account's paid-through date has passed: members may look but not change anything.
     read_only: bool = False
+    # The account's working hours and claim time, read with the member (None: not read; the
+    # services that mark late orders then read the account).
+    hours: WorkHours | None = None
 
     @property
     def is_owner(self) -> bool:

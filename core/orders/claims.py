@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from core.accounts.hours import after_working_time, working_day, working_time_between
+from core.accounts.hours import Hours, after_working_time, working_day, working_time_between
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.members.actor import Actor
 from core.notifications import outbox
 from core.notifications.outbox import Recipient
 from core.orders import notices
@@ -37,7 +38,7 @@ class Step(IntEnum):
     ESCALATED = 2
 
 
-def claim_span(account: Account) -> timedelta:
+def claim_span(account: Hours) -> timedelta:
     return timedelta(minutes=max(1, account.claim_minutes or 15))
 
 
@@ -52,7 +53,7 @@ def overdue(account: Account, created_at: datetime, now: datetime) -> bool:
     return due_step(account, created_at, now) >= Step.REANNOUNCED
 
 
-def overdue_test(account: Account, now: datetime) -> Callable[[datetime], bool]:
+def overdue_test(account: Hours, now: datetime) -> Callable[[datetime], bool]:
     """`overdue` for many orders at once (a list, the board): the boundary is worked out once
     (`overdue_since`), each order is then one comparison of its creation time."""
     since = overdue_since(account, now)
@@ -72,7 +73,7 @@ def _unclaimed(account_id: int):
     )
 
 
-def overdue_since(account: Account, now: datetime) -> datetime | None:
+def overdue_since(account: Hours, now: datetime) -> datetime | None:
     """The latest creation time of an order that is past its claim time at `now` (every older
     one is too: working time only grows with age); None: none can be yet."""
     zone = ZoneInfo(account.timezone)
@@ -90,16 +91,25 @@ def overdue_since(account: Account, now: datetime) -> datetime | None:
     return None
 
 
-async def count_overdue(uow: UnitOfWork, account: Account) -> int:
+async def count_overdue(uow: UnitOfWork, account_id: int, hours: Hours) -> int:
     """Unclaimed open orders past their time: one count up to `overdue_since`."""
-    since = overdue_since(account, uow.clock.now())
+    since = overdue_since(hours, uow.clock.now())
     if since is None:
         return 0
-    return await uow.session.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(*_unclaimed(account.id), Order.created_at <= since)
-    )
+    async with uow.reading() as conn:
+        return await conn.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(*_unclaimed(account_id), Order.created_at <= since)
+        )
+
+
+async def hours_of(uow: UnitOfWork, actor: Actor) -> Hours | None:
+    """The account's hours and claim time: carried by the actor when it was resolved for an
+    update (core.members.access), read otherwise (None: the account is gone)."""
+    if actor.hours is not None:
+        return actor.hours
+    return await uow.session.get(Account, actor.account_id)
 
 
 async def _accounts_waiting(uow: UnitOfWork, now: datetime) -> list[int]:

@@ -450,16 +450,16 @@ async def _overdue(
     page, for members who see unassigned orders) how many of the account's orders are."""
     if OrderTab.UNASSIGNED not in tabs_for(actor):
         return 0, []
-    account = await uow.session.get(Account, actor.account_id)
-    if account is None:
+    hours = await claims.hours_of(uow, actor)
+    if hours is None:
         return 0, []
-    past = claims.overdue_test(account, uow.clock.now())
+    past = claims.overdue_test(hours, uow.clock.now())
     late = [
         r.id
         for r in rows
         if r.assignee_id is None and r.status in OPEN_STATUSES and past(r.created_at)
     ]
-    return (await claims.count_overdue(uow, account) if first_page else 0), late
+    return (await claims.count_overdue(uow, actor.account_id, hours) if first_page else 0), late
 
 
 def summary_row(actor: Actor, r: Any) -> OrderSummary:

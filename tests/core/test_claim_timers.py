@@ -8,14 +8,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from core.accounts.models import Account
 from core.alerts.preferences import set_alerts
+from core.members.access import look_up_access
 from core.notifications.models import OutboxMessage
 from core.orders import claims, notices
 from core.orders.models import Order
-from core.orders.service import claim_order
+from core.orders.service import OrderTab, claim_order, list_orders
 from core.orders.shifts import set_shift
 from tests.support.factories import join, new_account
 from tests.support.orders import add_order
@@ -152,13 +153,49 @@ async def test_overdue_counts_unclaimed_orders_past_their_time(uows, clock, team
     clock.set(msk(7, 10, 20))
     async with uows() as uow:
         account = await uow.session.get(Account, account_id)
-        assert await claims.count_overdue(uow, account) == 1
+        assert await claims.count_overdue(uow, account.id, account) == 1
     clock.set(msk(7, 17, 55))
     await add_order(uows, account_id, "3")
     clock.set(msk(7, 23))  # closed: order 3 has waited 5 working minutes, however late it is
     async with uows() as uow:
         account = await uow.session.get(Account, account_id)
-        assert await claims.count_overdue(uow, account) == 2
+        assert await claims.count_overdue(uow, account.id, account) == 2
+
+
+async def test_a_list_marks_late_orders_from_the_hours_read_with_the_member(
+    uows, clock, team, engine
+):
+    """The actor resolved for an update carries the account's hours and claim time, so
+    /orders counts and marks late orders without reading the account again; a change of the
+    claim time counts from the next update (the hours are read fresh with the member)."""
+    account_id = team["owner"].account_id
+    await add_order(uows, account_id, "1")
+    clock.set(msk(7, 10, 20))
+    async with uows() as uow:
+        actor = (await look_up_access(uow, team["petya"].telegram_id)).actor
+    assert actor.hours is not None and actor.hours.claim_minutes == 15
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with uows() as uow:
+            page = await list_orders(uow, actor, OrderTab.UNASSIGNED)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert page.overdue == 1 and len(page.late) == 1
+    assert not [s for s in statements if "FROM accounts" in s]
+    async with uows() as uow:
+        await uow.session.execute(
+            update(Account).where(Account.id == account_id).values(claim_minutes=30)
+        )
+        await uow.commit()
+    async with uows() as uow:
+        actor = (await look_up_access(uow, team["petya"].telegram_id)).actor
+        page = await list_orders(uow, actor, OrderTab.UNASSIGNED)
+    assert actor.hours.claim_minutes == 30 and page.overdue == 0 and not page.late
 
 
 async def test_the_jobs_queries_search_an_index(uows, clock, team, engine):
@@ -211,7 +248,7 @@ async def test_the_overdue_count_reads_only_the_accounts_unclaimed_orders(
     try:
         async with uows() as uow:
             account = await uow.session.get(Account, team["owner"].account_id)
-            assert await claims.count_overdue(uow, account) == 1
+            assert await claims.count_overdue(uow, account.id, account) == 1
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     [(statement, params)] = statements
