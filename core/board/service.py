@@ -26,7 +26,6 @@ from sqlalchemy import (
     union_all,
 )
 
-from core.accounts.models import Account
 from core.db.uow import UnitOfWork
 from core.errors import InvalidInput, PermissionDenied
 from core.journal.billing import BalanceOverview, balance_overview
@@ -123,8 +122,15 @@ def _where(column: Column, by_assignee: bool, status: OrderStatus | None = None)
     else:
         statuses = OPEN_STATUSES if status is None else (status,)
         where.append(Order.status.in_(statuses) if len(statuses) > 1 else Order.status == status)
-        unassigned = Order.assignee_id.is_(None)
-        where.append(unassigned if column is Column.NEW else Order.assignee_id.is_not(None))
+        if column is Column.NEW:
+            where.append(Order.assignee_id.is_(None))
+        elif by_assignee:
+            where.append(Order.assignee_id.is_not(None))
+        else:
+            # "+ 0" keeps this test off the index: SQLite (no statistics) would otherwise walk
+            # ix_orders_waiting through every assigned order, closed ones included, where
+            # ix_orders_status_feed reads the open ones alone (0.6 → 0.14 ms at 100,000).
+            where.append(Order.assignee_id.op("+")(literal_column("0")).is_not(None))
     if by_assignee:
         where.append(Order.assignee_id == bindparam("assignee_id"))
     return where
@@ -244,8 +250,7 @@ async def board(
     limit = max(1, min(limit, 200))
     now = uow.clock.now()
     query = (query or "").strip() or None
-    account = await uow.session.get(Account, actor.account_id)
-    late = claims.overdue_test(account, now)
+    late = claims.overdue_test(await claims.hours_of(uow, actor), now)
     if query is not None:
         columns = await _searched(uow, actor, query, assignee, limit, late)
     else:

@@ -138,3 +138,32 @@ async def test_a_long_column_is_counted_up_to_the_cap(uows, world):
     [column] = [c for c in found.columns if c.column is Column.IN_PROGRESS]
     assert column.count == COUNT_CAP + 1  # "more than COUNT_CAP"
     assert [row.order.number for row in column.rows] == ["C-0", "C-1", "C-2"]
+
+
+async def test_the_team_count_of_work_in_progress_reads_the_open_orders_alone(uows, world, engine):
+    """The team board counts In progress from the status index (the open orders only); the
+    assignee index would walk every assigned order, closed ones included (SQLite has no
+    statistics to tell them apart)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:
+        if "count(" in statement:
+            statements.append((statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with uows() as uow:
+            await board(uow, world["owner"], Scope.TEAM)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    [(statement, params)] = statements
+    async with engine.connect() as conn:
+        plan = [
+            row[-1] for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        ]
+    assert any("ix_orders_status_feed" in step for step in plan), plan
+    assert not any("ix_orders_waiting (account_id=? AND assignee_id>?)" in s for s in plan), plan
