@@ -103,3 +103,12 @@ async def plan_each_statement(uow: UnitOfWork) -> None:
     """
     if uow.session.get_bind().dialect.name == "postgresql":
         await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+async def no_jit(uow: UnitOfWork) -> None:
+    """PostgreSQL, until the transaction ends: no JIT compilation of statements. A statement
+    whose row estimates multiply (a join on the rows a data-modifying WITH returns, of which
+    the planner knows nothing) is costed far above `jit_above_cost`, and compiling it takes
+    longer than running it, every time, even when it has nothing to do. SQLite: nothing."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        await uow.session.execute(text("SET LOCAL jit = off"))

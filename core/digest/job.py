@@ -5,25 +5,30 @@ The once is a compare-and-set on `members.digest_sent_on` (NULL or before today 
 same transaction as the outbox rows: a second run, a second process or a restart finds the
 members already marked, and the outbox's unique (event key, chat) would refuse a repeat anyway.
 A member with nothing to say is marked too, and told nothing. Everything is batched, and
-composed by the database: per BATCH members one marking UPDATE, then one INSERT … SELECT that
-counts each member's figures (grouped over the batch's accounts), builds the outbox row's
-parameters as JSON and leaves out members with nothing to say; Python only works out the owner's
-part (the runway, as /balance does), once an account.
+composed by the database: per BATCH members one marking UPDATE … RETURNING and one INSERT …
+SELECT over the members it returned, which counts each member's figures (grouped over the
+batch's accounts), builds the outbox row's parameters as JSON and leaves out members with
+nothing to say. On PostgreSQL the two are one statement (a data-modifying WITH,
+`outbox.enqueue_claimed`): the marked members never travel to Python and back. Python only
+counts who is owed (nothing owed: no statement at all) and works out the owner's part (the
+runway, as /balance does), once an account.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
+    FromClause,
+    Select,
     String,
     Subquery,
+    Update,
     and_,
     case,
     cast,
@@ -63,10 +68,10 @@ def _wants(today: date):
     )
 
 
-async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[Row]:
-    """Marks up to BATCH members of these accounts as sent `today`, in one statement; returns
-    the ones this run won (id, account_id, role_id). PostgreSQL: rows another process holds are
-    skipped, not waited for (theirs to send); SQLite has one writer."""
+def _claim(account_ids: list[int], today: date) -> Update:
+    """Marks up to BATCH members of these accounts as sent `today`, in one statement, returning
+    the ones this run won (id, account_id, role_id, telegram_id, locale). PostgreSQL: rows
+    another process holds are skipped, not waited for (theirs to send); SQLite has one writer."""
     owed = (
         select(Member.id)
         .where(Member.account_id.in_(account_ids), *_wants(today))
@@ -75,13 +80,12 @@ async def _claim(uow: UnitOfWork, account_ids: list[int], today: date) -> list[R
         .with_for_update(skip_locked=True)
     )
     t = Member.__table__
-    won = await uow.session.execute(
+    return (
         update(t)
         .where(t.c.id.in_(owed.scalar_subquery()), *_wants(today))
         .values(digest_sent_on=today)
-        .returning(t.c.id, t.c.account_id, t.c.role_id)
+        .returning(t.c.id, t.c.account_id, t.c.role_id, t.c.telegram_id, t.c.locale)
     )
-    return list(won.all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,87 +217,145 @@ async def _owner_parts(uow, accounts: dict[int, Account], today: date) -> dict[i
     }
 
 
-async def _enqueue(
-    uow: UnitOfWork, won: list[Row], accounts: dict[int, Account], today: date, tz: str
-) -> int:
-    """Every won member's digest, composed and written by the database: one INSERT … SELECT
-    per quiet-hours release time. A member with nothing to say gets no row."""
+@dataclass(frozen=True, slots=True)
+class _Owed:
+    """The members of a group of accounts still owed today's digest: how many, and the
+    accounts whose owner is among them."""
+
+    members: int
+    owners: list[int]
+
+
+async def _owed(uow: UnitOfWork, account_ids: list[int], today: date) -> _Owed:
+    """One GROUP BY (account, owner or not): nothing owed, nothing more to do."""
+    is_owner = (Role.code == OWNER).label("owner")
+    counted = await uow.session.execute(
+        select(Member.account_id, is_owner, func.count().label("members"))
+        .join(Role, Role.id == Member.role_id)
+        .where(Member.account_id.in_(account_ids), *_wants(today))
+        .group_by(Member.account_id, is_owner)
+    )
+    members, owners = 0, []
+    for r in counted:
+        members += r.members
+        if r.owner:
+            owners.append(r.account_id)
+    return _Owed(members, owners)
+
+
+async def _messages(
+    uow: UnitOfWork, accounts: dict[int, Account], owed: _Owed, today: date, tz: str
+) -> Callable[[FromClause], Select]:
+    """The SELECT of the outbox rows for the members of `src` (a table of marked members: id,
+    account_id, role_id, telegram_id, locale), composed by the database: their figures grouped
+    over the batch's accounts, the parameters built as JSON, members with nothing to say left
+    out, quiet hours holding each account's rows. Python works out the owner's part, once an
+    account whose owner is still owed the digest."""
     now = uow.clock.now()
     yesterday, start, tomorrow = (m.astimezone(UTC) for m in day_bounds(today, tz))
     ids = sorted(accounts)
     roles = await _roles(uow, ids)
-    owned = {w.account_id: accounts[w.account_id] for w in won if w.role_id in roles.owner}
-    owners = await _owner_parts(uow, owned, today)
+    owners = await _owner_parts(uow, {a: accounts[a] for a in owed.owners}, today)
     opened = _counted(Order.assignee_id, *_open(ids))
     waiting = _counted(Order.account_id, *_unclaimed(ids))
     tasks = _tasks(ids, now, tomorrow)
     results = _yesterday(ids, yesterday, start)
-    m = Member.__table__.c
-    may_claim = m.role_id.in_(roles.claim)
-    is_owner = m.role_id.in_(roles.owner)
-    n = func.coalesce
-    owner = literal(None, String)
-    if owners:
-        parts = {a: json.dumps(part.params()) for a, part in owners.items()}
-        owner = case((is_owner, json_value(uow, case(parts, value=m.account_id))))
-    waits = case((may_claim, n(waiting.c.size, 0)), else_=0)
-    late = n(tasks.c.late, 0)
-    figures = {
-        "day": today.isoformat(),
-        "tz": tz,
-        "currency": Account.currency,
-        "open": n(opened.c.size, 0),
-        "oldest_open": _oldest(uow, opened, *_open([m.account_id], m.id)),
-        "waiting": waits,
-        "oldest_waiting": case((may_claim, _oldest(uow, waiting, *_unclaimed([m.account_id])))),
-        "tasks_today": n(tasks.c.due, 0) - late,
-        "tasks_overdue": late,
-        "claimed": n(results.c.taken, 0),
-        "completed": n(results.c.done, 0),
-        "revenue": n(results.c.revenue, 0),
-        "owner": owner,
-    }
-    params = json_object(uow, *(x for pair in figures.items() for x in pair))
-    news = [a for a, part in owners.items() if part.says_anything]
-    says_anything = or_(
-        n(opened.c.size, 0) > 0,
-        waits > 0,
-        n(tasks.c.due, 0) > 0,
-        n(results.c.taken, 0) > 0,
-        n(results.c.done, 0) > 0,
-        and_(is_owner, m.account_id.in_(news)),
-    )
-    key = literal("digest:", String) + cast(m.id, String) + literal(f":{today.isoformat()}", String)
-    rows = (
-        select(
-            m.account_id.label("account_id"),
-            key.label("event_key"),
-            m.telegram_id.label("chat_id"),
-            m.id.label("member_id"),
-            literal("digest", String).label("kind"),
-            params.label("params"),
-            n(m.locale, Account.locale).label("locale"),
-        )
-        .select_from(Member.__table__)
-        .join(Account, Account.id == m.account_id)
-        .outerjoin(opened, opened.c.key == m.id)
-        .outerjoin(waiting, waiting.c.key == m.account_id)
-        .outerjoin(tasks, tasks.c.key == m.id)
-        .outerjoin(results, results.c.key == m.id)
-        .where(among(uow, m.id, [w.id for w in won]), says_anything)
-        .order_by(m.id)
-    )
     # Quiet hours hold it: a digest hour inside them goes out when they end.
     released: dict[datetime, list[int]] = defaultdict(list)
     for account in accounts.values():
         released[outbox.release_time(account, now)].append(account.id)
-    sent = 0
-    for not_before, group in released.items():
-        held = literal(not_before, OutboxMessage.__table__.c.not_before.type)
-        sent += await outbox.enqueue_select(
-            uow, rows.where(m.account_id.in_(group)).add_columns(held.label("not_before"))
+    held_type = OutboxMessage.__table__.c.not_before.type
+
+    def rows(src: FromClause) -> Select:
+        m = src.c
+        may_claim = m.role_id.in_(roles.claim)
+        is_owner = m.role_id.in_(roles.owner)
+        n = func.coalesce
+        owner = literal(None, String)
+        if owners:
+            parts = {a: json.dumps(part.params()) for a, part in owners.items()}
+            owner = case((is_owner, json_value(uow, case(parts, value=m.account_id))))
+        waits = case((may_claim, n(waiting.c.size, 0)), else_=0)
+        late = n(tasks.c.late, 0)
+        figures = {
+            "day": today.isoformat(),
+            "tz": tz,
+            "currency": Account.currency,
+            "open": n(opened.c.size, 0),
+            "oldest_open": _oldest(uow, opened, *_open([m.account_id], m.id)),
+            "waiting": waits,
+            "oldest_waiting": case((may_claim, _oldest(uow, waiting, *_unclaimed([m.account_id])))),
+            "tasks_today": n(tasks.c.due, 0) - late,
+            "tasks_overdue": late,
+            "claimed": n(results.c.taken, 0),
+            "completed": n(results.c.done, 0),
+            "revenue": n(results.c.revenue, 0),
+            "owner": owner,
+        }
+        params = json_object(uow, *(x for pair in figures.items() for x in pair))
+        news = [a for a, part in owners.items() if part.says_anything]
+        says_anything = or_(
+            n(opened.c.size, 0) > 0,
+            waits > 0,
+            n(tasks.c.due, 0) > 0,
+            n(results.c.taken, 0) > 0,
+            n(results.c.done, 0) > 0,
+            and_(is_owner, m.account_id.in_(news)),
         )
-    return sent
+        key = (
+            literal("digest:", String)
+            + cast(m.id, String)
+            + literal(f":{today.isoformat()}", String)
+        )
+        held = [(m.account_id.in_(group), literal(at, held_type)) for at, group in released.items()]
+        return (
+            select(
+                m.account_id.label("account_id"),
+                key.label("event_key"),
+                m.telegram_id.label("chat_id"),
+                m.id.label("member_id"),
+                literal("digest", String).label("kind"),
+                params.label("params"),
+                n(m.locale, Account.locale).label("locale"),
+                (held[0][1] if len(held) == 1 else case(*held)).label("not_before"),
+            )
+            .select_from(src)
+            .join(Account, Account.id == m.account_id)
+            .outerjoin(opened, opened.c.key == m.id)
+            .outerjoin(waiting, waiting.c.key == m.account_id)
+            .outerjoin(tasks, tasks.c.key == m.id)
+            .outerjoin(results, results.c.key == m.id)
+            .where(says_anything)
+            .order_by(m.id)
+        )
+
+    return rows
+
+
+async def _send_batch(
+    uow: UnitOfWork, accounts: dict[int, Account], today: date, tz: str
+) -> tuple[int, bool]:
+    """Marks the next BATCH members owed today's digest and writes their digests: (digests
+    written, whether more may be owed). PostgreSQL: one statement does both
+    (`outbox.enqueue_claimed`); SQLite: the marking, then the INSERT … SELECT of the members
+    it returned."""
+    owed = await _owed(uow, list(accounts), today)
+    if not owed.members:
+        return 0, False
+    claim = _claim(list(accounts), today)
+    rows = await _messages(uow, accounts, owed, today, tz)
+    if outbox.claims_and_enqueues(uow):
+        won, sent = await outbox.enqueue_claimed(uow, claim, rows)
+    else:
+        marked = [w.id for w in await uow.session.execute(claim)]
+        members = Member.__table__
+        won, sent = len(marked), 0
+        if marked:
+            sent = await outbox.enqueue_select(
+                uow, rows(members).where(among(uow, members.c.id, marked))
+            )
+    # Fewer than a batch: the rest is done, or another process is at it.
+    return sent, won == BATCH and owed.members > won
 
 
 def _groups(accounts: Iterable[Account], now: datetime) -> dict[tuple[str, date], list[Account]]:
@@ -325,9 +387,8 @@ async def _send_group(
     total = 0
     while True:
         async with uows() as uow:
-            won = await _claim(uow, list(by_id), today)
-            if won:
-                total += await _enqueue(uow, won, by_id, today, tz)
+            sent, more = await _send_batch(uow, by_id, today, tz)
+            total += sent
             await uow.commit()
-        if len(won) < BATCH:  # the rest is done, or another process is at it
+        if not more:
             return total

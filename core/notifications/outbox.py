@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import islice
@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
+    FromClause,
+    Insert,
     Integer,
     Select,
     and_,
@@ -26,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import Update
 
 from core.accounts.models import Account
-from core.db.sql import insert_ignoring_duplicates, lease_due
+from core.db.sql import insert_ignoring_duplicates, lease_due, no_jit
 from core.db.uow import UnitOfWork
 from core.members.models import Member, MemberStatus
 from core.members.permissions import OWNER, Perm, parse_perms
@@ -179,6 +181,11 @@ async def enqueue_select(uow: UnitOfWork, rows: Select) -> int:
     kind, params, locale, not_before` (params built by the database, `core.db.sql.json_object`).
     A repeated (event key, chat) adds nothing. Returns how many new rows were written."""
     uow.session.info[WROTE_MESSAGES] = True
+    return (await uow.session.execute(_insert_select(uow, rows))).rowcount
+
+
+def _insert_select(uow: UnitOfWork, rows: Select) -> Insert:
+    """The INSERT … SELECT of `enqueue_select` (the columns the outbox fills itself added)."""
     table = OutboxMessage.__table__
     rows = rows.add_columns(
         literal(False, Boolean).label("is_group"),
@@ -187,8 +194,37 @@ async def enqueue_select(uow: UnitOfWork, rows: Select) -> int:
         literal(uow.clock.now(), table.c.created_at.type).label("created_at"),
     )
     columns = [c.name for c in rows.selected_columns]
-    insert = insert_ignoring_duplicates(uow, table).from_select(columns, rows)
-    return (await uow.session.execute(insert)).rowcount
+    return insert_ignoring_duplicates(uow, table).from_select(columns, rows)
+
+
+def claims_and_enqueues(uow: UnitOfWork) -> bool:
+    """Whether `enqueue_claimed` runs here (PostgreSQL's data-modifying WITH); SQLite: the
+    caller runs its claim, then `enqueue_select`."""
+    return uow.session.get_bind().dialect.name == "postgresql"
+
+
+async def enqueue_claimed(
+    uow: UnitOfWork, claim: Update, rows: Callable[[FromClause], Select]
+) -> tuple[int, int]:
+    """`enqueue_select` fed by a claim, in one statement (PostgreSQL only,
+    `claims_and_enqueues`): `claim` is an UPDATE … RETURNING that marks what is to be told (a
+    compare-and-set: only the rows it changes are returned), and `rows(claimed)` the SELECT of
+    the messages, reading the rows the claim returned as a table. Nothing goes back and forth
+    between the marking and the writing: no list of keys, no second statement. Returns (rows
+    claimed, new messages written); a repeated (event key, chat) adds nothing, as there.
+    Turns JIT off for the rest of the transaction (`no_jit`: the planner cannot estimate the
+    claimed rows, and compiling the statement would cost a second)."""
+    uow.session.info[WROTE_MESSAGES] = True
+    await no_jit(uow)
+    claimed = claim.cte("claimed")
+    table = OutboxMessage.__table__
+    written = _insert_select(uow, rows(claimed)).returning(table.c.id).cte("written")
+    counts = select(
+        select(func.count()).select_from(claimed).scalar_subquery(),
+        select(func.count()).select_from(written).scalar_subquery(),
+    )
+    won, added = (await uow.session.execute(counts)).one()
+    return won, added
 
 
 def wrote_messages(uow: UnitOfWork) -> bool:

@@ -134,3 +134,43 @@ async def test_the_database_composes_what_the_renderer_reads(uows, clock):
     assert since.tzinfo is not None and since == arrived["M-1"]
     assert datetime.fromisoformat(p["oldest_waiting"]["since"]) == arrived["W-1"]
     assert "owner" in rows[owner.member_id].params and p["owner"] is None
+
+
+async def test_one_batch_holds_each_account_until_its_own_quiet_hours_end(uows, clock):
+    """Two accounts of one zone in one statement: one in its quiet hours (its rows wait until
+    they end), one not (its rows go now)."""
+    quiet = await new_account(uows, owner_tg=3000, name="Quiet")
+    loud = await new_account(uows, owner_tg=3100, name="Loud")
+    for owner in (quiet, loud):
+        await add_order(uows, owner.account_id, f"Q{owner.account_id}")
+    async with uows() as uow:
+        await uow.session.execute(
+            update(Account).where(Account.id == quiet.account_id).values(quiet_end=10)
+        )
+        await uow.commit()
+    now = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
+    clock.set(now)
+    assert await job.send_digests(uows) == 2
+    async with uows() as uow:
+        rows = await uow.session.execute(select(OutboxMessage.account_id, OutboxMessage.not_before))
+        held = {account: at for account, at in rows}
+    assert held == {
+        quiet.account_id: datetime(2026, 11, 23, 7, 0, tzinfo=UTC),
+        loud.account_id: now,
+    }
+
+
+async def test_a_member_marked_again_is_not_told_twice(uows, clock):
+    """Were a member's mark lost (set back by hand), the outbox's unique (event key, chat)
+    still refuses the day's second digest; the member is marked again."""
+    owner = await new_account(uows)
+    await add_order(uows, owner.account_id, "N-1")
+    clock.set(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    assert await job.send_digests(uows) == 1
+    async with uows() as uow:
+        await uow.session.execute(update(Member).values(digest_sent_on=None))
+        await uow.commit()
+    assert await job.send_digests(uows) == 0
+    async with uows() as uow:
+        assert len(list(await uow.session.scalars(select(OutboxMessage)))) == 1
+        assert set(await uow.session.scalars(select(Member.digest_sent_on))) == {date(2026, 11, 23)}
