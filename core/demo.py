@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from core.accounts.hours import working_seconds
 from core.accounts.models import Account
 from core.accounts.service import NewAccount, create_account, phone_region
 from core.alerts.preferences import set_alerts
@@ -296,6 +297,8 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 status == OrderStatus.CANCELLED and rng.random() < 0.5
             )
             manager = None if unassigned else rng.choice(managers)
+            # Taken within 3–39 minutes (not drawn from rng: the demo's data stays as it was).
+            claimed = created + timedelta(minutes=3 + n * 7 % 37) if manager else None
             lines = [rng.choice(_GOODS) for _ in range(rng.choice((1, 1, 2, 3)))]
             items = [{"title": t, "qty": rng.choice((1, 1, 2)), "price": p} for t, p in lines]
             order = Order(
@@ -314,8 +317,8 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 comment=None,
                 status=status,
                 assignee_id=manager.member_id if manager else None,
-                # Taken within 3–39 minutes (not drawn from rng: the demo's data stays as it was).
-                claimed_at=created + timedelta(minutes=3 + n * 7 % 37) if manager else None,
+                claimed_at=claimed,
+                claim_wait_seconds=working_seconds(account, created, claimed) if claimed else None,
                 # The claim timers of the demo's past have run (no flood at the first /clock).
                 claim_step=2,
                 placed_at=created,

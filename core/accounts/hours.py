@@ -80,6 +80,12 @@ def working_time_between(account: Hours, start: datetime, end: datetime) -> time
     return total
 
 
+def working_seconds(account: Hours, start: datetime, end: datetime) -> int:
+    """`working_time_between` in whole seconds (rounded down): an order's wait for its claim as
+    stored when it is first taken into work (`orders.claim_wait_seconds`)."""
+    return working_time_between(account, start, end) // timedelta(seconds=1)
+
+
 def after_working_time(account: Hours, start: datetime, span: timedelta) -> datetime | None:
     """The moment `span` of working time has passed since `start` (None: no working days)."""
     if not account.work_days or account.work_start >= account.work_end:

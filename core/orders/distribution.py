@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select, update
 
+from core.accounts.hours import working_seconds
 from core.accounts.models import Account
 from core.audit.service import audit
 from core.customers import history as customers_history
@@ -153,7 +154,8 @@ async def _give(
     uow: UnitOfWork, account: Account, order: Order, choice: Choice, now: datetime
 ) -> None:
     order.assignee_id = choice.member_id
-    order.claimed_at = now
+    order.claimed_at = now  # a new order: its first time taken into work
+    order.claim_wait_seconds = working_seconds(account, order.created_at, now)
     order.updated_at = now
     await uow.session.execute(
         update(Member)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -57,7 +58,7 @@ class Order(Base):
         Index("ix_orders_waiting", "account_id", "assignee_id", "status", "created_at"),
         # The report's speed: orders first taken into work in a period, covering what the
         # median time to claim reads (no order row is read).
-        Index("ix_orders_claimed", "account_id", "claimed_at", "assignee_id", "created_at"),
+        Index("ix_orders_claimed", "account_id", "claimed_at", "assignee_id", "claim_wait_seconds"),
         # Reports: cancelled orders by the time of their cancellation (their last change), per
         # reason, without reading the rows.
         Index("ix_orders_status_changed", "account_id", "status", "updated_at", "cancel_reason"),
@@ -102,6 +103,9 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the order was first taken into work (claimed or assigned): time-to-claim figures.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How long it waited for that, in working seconds (core.accounts.hours.working_seconds, the
+    # account's hours at that moment): set with claimed_at, never after; the report's median.
+    claim_wait_seconds: Mapped[int | None] = mapped_column(Integer)
     # Why it was cancelled: a code of core.orders.service.CANCEL_REASONS or the member's words.
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     # Who ordered (core/customers): set at intake from the phone, else the email.

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.accounts.hours import working_seconds
 from core.accounts.models import Account
 from core.accounts.service import phone_region
 from core.audit.models import AuditEntry
@@ -559,6 +560,21 @@ async def order_card_by_number(uow: UnitOfWork, actor: Actor, number: str) -> Or
 # ---- claiming and assignment -----------------------------------------------------------------
 
 
+def _taken_into_work(account: Account, order: Order, now: datetime) -> dict:
+    """The UPDATE's values for a claim or an assignment: the first time an order is taken into
+    work is kept (claimed_at), with how long it had waited in working time (the report's median
+    time to claim reads the stored seconds). Both are written only while claimed_at is unset,
+    judged by the row being updated, not by the copy loaded before."""
+    # Claimed before (as loaded): the walk over its days is skipped, the CASE keeps the column.
+    waited = working_seconds(account, order.created_at, now) if order.claimed_at is None else None
+    return {
+        "claimed_at": func.coalesce(Order.claimed_at, now),
+        "claim_wait_seconds": case(
+            (Order.claimed_at.is_(None), waited), else_=Order.claim_wait_seconds
+        ),
+    }
+
+
 def _closed(order: Order) -> InvalidInput:
     return InvalidInput("order_closed", number=order.number, status=order.status)
 
@@ -592,6 +608,8 @@ async def claim_order(
         .where(Member.id == actor.member_id, Member.status == MemberStatus.ACTIVE)
         .exists()
     )
+    account = await uow.session.get(Account, order.account_id)
+    now = uow.clock.now()
     result = await uow.session.execute(
         update(Order)
         .where(
@@ -602,12 +620,12 @@ async def claim_order(
         )
         .values(
             assignee_id=actor.member_id,
-            claimed_at=func.coalesce(Order.claimed_at, uow.clock.now()),
+            **_taken_into_work(account, order, now),
             status=case(
                 (Order.status == OrderStatus.NEW, OrderStatus.IN_PROGRESS.value),
                 else_=Order.status,
             ),
-            updated_at=uow.clock.now(),
+            updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
@@ -623,7 +641,6 @@ async def claim_order(
     if order.status != before_status:
         before["status"], after["status"] = before_status, order.status
     entry = _audit(uow, actor.member_id, order, "order.claimed", before, after)
-    account = await uow.session.get(Account, order.account_id)
     holder = _name(assignee)
     await notices.show_change(
         uow, account, order, holder, notices.shown_as(before_status, None), entry
@@ -694,6 +711,7 @@ async def assign_order(
         if order.assignee_id is None
         else Order.assignee_id == order.assignee_id
     )
+    account = await uow.session.get(Account, order.account_id)
     now = uow.clock.now()
     result = await uow.session.execute(
         update(Order)
@@ -701,7 +719,7 @@ async def assign_order(
         .values(
             assignee_id=target.id if target else None,
             # The first time it is taken into work counts; unassigning keeps it.
-            claimed_at=func.coalesce(Order.claimed_at, now) if target else Order.claimed_at,
+            **(_taken_into_work(account, order, now) if target else {}),
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -720,7 +738,6 @@ async def assign_order(
         {"assignee": _name(previous)},
         {"assignee": _name(target)},
     )
-    account = await uow.session.get(Account, order.account_id)
     was = notices.shown_as(order.status, _name(previous))
     await notices.show_change(uow, account, order, _name(target), was, entry)
     await notices.tell_assignees(

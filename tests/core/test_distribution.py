@@ -129,6 +129,7 @@ async def test_auto_gives_orders_in_turn_and_tells_the_assignee(uows, team, cloc
     assert told[0].params["reason"] == "fewest_open"
     assert announced == []  # an assigned order is not announced for claiming
     assert order.claimed_at is not None and order.status == "new"
+    assert order.claim_wait_seconds == 0  # given as it came in
 
 
 async def test_a_repeat_customer_goes_to_their_manager(uows, team, clock):

@@ -285,6 +285,7 @@ async def test_the_first_claim_or_assignment_is_kept_as_claimed_at(uows, team, c
         await orders.assign_order(uow, team["admin"], assigned, None)
     assert (await order_row(uows, claimed)).claimed_at == first
     assert (await order_row(uows, assigned)).claimed_at == first
+    assert (await order_row(uows, claimed)).claim_wait_seconds is not None
 
 
 async def test_blocked_member_cannot_claim(uows, team):

@@ -1,0 +1,113 @@
+"""Migration 0025_claim_wait fills the wait of the orders claimed before it with the working-time
+rule the claim uses from now on (core.accounts.hours.working_seconds)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect, text
+
+from core.accounts.models import Account
+from core.db.migrate import upgrade
+from core.orders.models import Order
+from tests.core.test_customers_migration import insert_as_it_was
+from tests.support.db import PostgresSchema, create_engine, postgres_url, sqlite_url
+
+BEFORE = "0024_waiting_orders"
+
+
+def msk(day: int, hour: int, minute: int = 0) -> datetime:
+    # December 2026: the 7th is a Monday; Moscow is UTC+3.
+    return datetime(2026, 12, day, hour - 3, minute, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def old_engine(request, tmp_path):
+    """A database migrated up to the revision before the stored wait."""
+    if request.param == "sqlite":
+        engine = create_engine(sqlite_url(tmp_path / "old.db"))
+        await upgrade(engine, BEFORE)
+        yield engine
+        await engine.dispose()
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip("TEST_POSTGRES_URL is not set")
+    schema = PostgresSchema(url)
+    admin = create_engine(url, pool_size=1)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema.schema}"'))
+    engine = schema.engine()
+    await upgrade(engine, BEFORE)
+    yield engine
+    await engine.dispose()
+    async with admin.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{schema.schema}" CASCADE'))
+    await admin.dispose()
+
+
+async def test_claimed_orders_get_their_wait_in_working_time(old_engine):
+    async with old_engine.begin() as conn:
+        shop = {"tariff_code": "standard", "created_at": msk(1, 9), "locale": "ru"}
+        moscow = await insert_as_it_was(
+            conn, Account, {**shop, "name": "Moscow 9-18", "timezone": "Europe/Moscow"}
+        )
+        early = await insert_as_it_was(
+            conn,
+            Account,
+            {**shop, "name": "UTC 6-8", "timezone": "UTC", "work_start": 6, "work_end": 8},
+        )
+
+        def order(account_id, number, created, claimed):
+            return {
+                "account_id": account_id,
+                "number": number,
+                "source": "api",
+                "customer_name": "Customer",
+                "items": [],
+                "total": 100_00,
+                "currency": "RUB",
+                "status": "in_progress" if claimed else "new",
+                "created_at": created,
+                "updated_at": created,
+                "claimed_at": claimed,
+            }
+
+        for row in (
+            # Monday 17:50 → Tuesday 9:10: 10 minutes before closing, 10 after opening.
+            order(moscow, "A", msk(7, 17, 50), msk(8, 9, 10)),
+            # Friday 17:30 → Monday 9:15: the weekend does not count.
+            order(moscow, "B", msk(11, 17, 30), msk(14, 9, 15)),
+            order(moscow, "C", msk(8, 10), None),  # never claimed
+            # The same moments by another account's hours (UTC, 6–8): 9:10 Moscow is 6:10 UTC.
+            order(early, "A", msk(7, 17, 50), msk(8, 9, 10)),
+        ):
+            await insert_as_it_was(conn, Order, row)
+
+    await upgrade(old_engine)
+
+    async with old_engine.connect() as conn:
+        waits = {
+            (account_id, number): wait
+            for account_id, number, wait in await conn.execute(
+                text("SELECT account_id, number, claim_wait_seconds FROM orders")
+            )
+        }
+        indexed = await conn.run_sync(
+            lambda sync: {
+                ix["name"]: ix["column_names"] for ix in inspect(sync).get_indexes("orders")
+            }
+        )
+    assert waits == {
+        (moscow, "A"): 20 * 60,
+        (moscow, "B"): 45 * 60,
+        (moscow, "C"): None,
+        (early, "A"): 10 * 60,
+    }
+    assert indexed["ix_orders_claimed"] == [
+        "account_id",
+        "claimed_at",
+        "assignee_id",
+        "claim_wait_seconds",
+    ]
