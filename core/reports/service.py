@@ -13,8 +13,9 @@ Attribution rules (docs/guide.md, Sales reports):
 - Completed orders with no assignee (an admin closed them) form an "unassigned" row in team
   reports; money is summed in the account's currency, other currencies are only counted.
 - Speed, per member: the median time to claim of orders first taken into work in the period
-  (working time, as the claim timer counts it: core.accounts.hours), and the median time from
-  that to completion of orders completed in the period (wall time), credited to the assignee.
+  (working time, as the claim timer counts it: core.accounts.hours; stored when the order is
+  claimed or assigned, with the account's hours of that moment), and the median time from that
+  to completion of orders completed in the period (wall time), credited to the assignee.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from statistics import median_low
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
 
-from core.accounts.hours import working_time_between
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
 from core.errors import NotFound, PermissionDenied
@@ -211,62 +210,86 @@ async def _figures(
     return by_member, other
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    return median_low(values) if values else None
+MEMBER_KEY = 1 << 32  # SQLite: a member's values sort together as member_id · 2³² + seconds
+
+
+async def _medians(
+    uow: UnitOfWork, actor: Actor, member_id: int | None, where, seconds
+) -> dict[int, timedelta]:
+    """Per assignee, the median of `seconds` (an integer expression, 0 ≤ seconds < 2³²) over
+    the orders `where` selects: the lower middle value, the ((n + 1) // 2)-th smallest, as
+    statistics.median_low picks it.
+
+    PostgreSQL picks it itself (percentile_disc). SQLite has no percentile function, and its
+    window functions (row_number() and count() over each assignee, kept as the median row
+    before) cost ≈1.5 µs a row — 30–40 ms for a month of 20,000 orders: the values come back
+    in one string instead, from one pass over a covering index with no sort (one
+    group_concat of member_id · 2³² + seconds, no GROUP BY), and are sorted here."""
+    scope = Order.assignee_id.is_not(None), *where
+    if uow.session.bind.dialect.name != "sqlite":
+        rows = await uow.session.execute(
+            _scoped(
+                select(Order.assignee_id, func.percentile_disc(0.5).within_group(seconds)),
+                actor,
+                member_id,
+            )
+            .where(*scope)
+            .group_by(Order.assignee_id)
+        )
+        return {m: timedelta(seconds=int(value)) for m, value in rows}
+    packed = await uow.session.scalar(
+        _scoped(
+            select(func.group_concat(Order.assignee_id * MEMBER_KEY + seconds)), actor, member_id
+        ).where(*scope)
+    )
+    return _lower_middles(packed) if packed else {}
+
+
+def _lower_middles(packed: str) -> dict[int, timedelta]:
+    """The median of each member's values in "member_id · 2³² + seconds, …".
+
+    numpy parses and sorts them (≈1.3 ms for 25,000 values; int() and sorted() took ≈8 ms).
+    Imported here, not at start: it is matplotlib's own dependency, which the first chart
+    loads anyway."""
+    import numpy as np
+
+    keys = np.sort(np.fromstring(packed, dtype=np.int64, sep=","))
+    members = keys // MEMBER_KEY
+    starts = np.flatnonzero(np.concatenate(([True], members[1:] != members[:-1])))
+    ends = np.append(starts[1:], len(keys))
+    middles = starts + (ends - starts - 1) // 2
+    return {int(members[i]): timedelta(seconds=int(keys[i] % MEMBER_KEY)) for i in middles.tolist()}
 
 
 async def _speeds(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, account: Account, start, end
+    uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
 ) -> dict[int, Speed]:
-    """Per assignee: the median time to claim of orders claimed in the period (working time)
-    and the median claim → completion of orders completed in it."""
-    claimed = await uow.session.execute(
-        _scoped(
-            select(Order.assignee_id, Order.created_at, Order.claimed_at), actor, member_id
-        ).where(Order.assignee_id.is_not(None), Order.claimed_at >= start, Order.claimed_at < end)
+    """Per assignee: the median time to claim of orders claimed in the period (working time,
+    stored at the claim: orders.claim_wait_seconds) and the median claim → completion of
+    orders completed in it (whole seconds), each read from a covering index
+    (ix_orders_claimed, ix_orders_completed)."""
+    to_claim = await _medians(
+        uow,
+        actor,
+        member_id,
+        (Order.claimed_at >= start, Order.claimed_at < end),
+        Order.claim_wait_seconds,
     )
-    to_claim: dict[int, list[timedelta]] = {}
-    for assignee, created_at, claimed_at in claimed:
-        waited = working_time_between(account, created_at, claimed_at)
-        to_claim.setdefault(assignee, []).append(waited)
-    # The median row per assignee is picked in SQL (a window over the covering
-    # ix_orders_completed): only one row per member comes back, not every completed order.
-    # median_low of n values is the ((n + 1) // 2)-th smallest: n is 2·rn - 1 or 2·rn.
-    if uow.session.bind.dialect.name == "sqlite":  # no interval type: compare Julian days
-        took = func.julianday(Order.completed_at) - func.julianday(Order.claimed_at)
+    if uow.session.bind.dialect.name == "sqlite":  # no interval type: Julian days
+        took = (func.julianday(Order.completed_at) - func.julianday(Order.claimed_at)) * 86400
+        at_least_zero = func.max  # SQLite's max() of two values is a scalar
     else:
-        took = Order.completed_at - Order.claimed_at
-    ranked = (
-        _scoped(
-            select(
-                Order.assignee_id,
-                Order.claimed_at,
-                Order.completed_at,
-                func.row_number()
-                .over(partition_by=Order.assignee_id, order_by=(took, Order.id))
-                .label("rn"),
-                func.count().over(partition_by=Order.assignee_id).label("n"),
-            ),
-            actor,
-            member_id,
-        )
-        .where(
-            _completed_in(start, end), Order.assignee_id.is_not(None), Order.claimed_at.is_not(None)
-        )
-        .subquery()
+        took = func.extract("epoch", Order.completed_at - Order.claimed_at)
+        at_least_zero = func.greatest
+    to_complete = await _medians(
+        uow,
+        actor,
+        member_id,
+        (_completed_in(start, end), Order.claimed_at.is_not(None)),
+        at_least_zero(cast(func.round(took), Integer), 0),
     )
-    completed = await uow.session.execute(
-        select(ranked.c.assignee_id, ranked.c.claimed_at, ranked.c.completed_at).where(
-            or_(ranked.c.n == 2 * ranked.c.rn - 1, ranked.c.n == 2 * ranked.c.rn)
-        )
-    )
-    to_complete = {
-        assignee: max(timedelta(0), completed_at - claimed_at)
-        for assignee, claimed_at, completed_at in completed
-    }
     return {
-        m: Speed(_median(to_claim.get(m, [])), to_complete.get(m))
-        for m in to_claim.keys() | to_complete.keys()
+        m: Speed(to_claim.get(m), to_complete.get(m)) for m in to_claim.keys() | to_complete.keys()
     }
 
 
@@ -341,7 +364,7 @@ async def _sales_report(
         revenue=sum(f.revenue for f in by_member.values()),
         open=sum(f.open for f in by_member.values()),
     )
-    speeds = await _speeds(uow, actor, member_id, account, start, end)
+    speeds = await _speeds(uow, actor, member_id, start, end)
     rows = sorted(
         (
             ReportRow(

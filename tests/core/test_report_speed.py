@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from core.orders.models import OrderStatus
-from core.orders.service import change_status, claim_order
+from sqlalchemy import select, update
+
+from core.accounts.hours import working_time_between
+from core.accounts.models import Account
+from core.orders.models import Order, OrderStatus
+from core.orders.service import assign_order, change_status, claim_order
 from core.reports.periods import custom_period
 from core.reports.service import Speed, sales_report
 from tests.support.factories import join, new_account
@@ -87,3 +91,59 @@ async def test_median_to_completion_is_the_lower_middle_of_odd_and_even_counts(u
     assert await to_complete() == timedelta(minutes=30)  # 10, 30, 50
     await done("D", msk(7, 13), 20)
     assert await to_complete() == timedelta(minutes=20)  # 10, 20 | 30, 50: the lower middle
+
+
+async def test_the_wait_is_stored_at_the_claim_in_working_time(uows, clock):
+    """claim_wait_seconds is the working time from creation to the first claim or assignment,
+    the clock stopped between closing and opening (and over the weekend); later assignments
+    keep it."""
+    clock.set(msk(7, 9))
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    petya = await join(uows, owner, 3001, username="petya")
+    vasya = await join(uows, owner, 3002, username="vasya")
+    clock.set(msk(7, 17, 50))
+    evening = await add_order(uows, owner.account_id, "A")
+    clock.set(msk(11, 17, 30))  # a Friday
+    friday = await add_order(uows, owner.account_id, "B")
+
+    clock.set(msk(8, 9, 10))  # Tuesday morning: 10 minutes on Monday, 10 on Tuesday
+    async with uows() as uow:
+        await claim_order(uow, petya, evening)
+    clock.set(msk(14, 9, 15))  # Monday after: 30 minutes on Friday, 15 on Monday
+    async with uows() as uow:
+        await assign_order(uow, admin, friday, petya.member_id)
+    clock.set(msk(14, 11))
+    async with uows() as uow:
+        await assign_order(uow, admin, friday, vasya.member_id)  # the first assignment counts
+
+    async with uows() as uow:
+        account = await uow.session.get(Account, owner.account_id)
+        rows = {o.number: o for o in await uow.session.scalars(select(Order))}
+    assert rows["A"].claim_wait_seconds == 20 * 60
+    assert rows["B"].claim_wait_seconds == 45 * 60
+    for order in rows.values():
+        rule = working_time_between(account, order.created_at, order.claimed_at)
+        assert order.claim_wait_seconds == rule.total_seconds()
+
+
+async def test_the_median_to_claim_is_the_stored_wait(uows, clock):
+    """The report reads the wait stored at the claim: hours changed afterwards do not change it
+    (worked out again from the new hours, A's 20 minutes would read 10)."""
+    clock.set(msk(7, 9))
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    petya = await join(uows, owner, 3001, username="petya")
+    clock.set(msk(7, 17, 50))
+    order = await add_order(uows, owner.account_id, "A")
+    clock.set(msk(8, 9, 10))
+    async with uows() as uow:
+        await claim_order(uow, petya, order)
+    async with uows() as uow:
+        await uow.session.execute(
+            update(Account).where(Account.id == owner.account_id).values(work_start=9, work_end=10)
+        )
+        await uow.commit()
+    async with uows() as uow:
+        result = await sales_report(uow, admin, custom_period(date(2026, 12, 8), date(2026, 12, 8)))
+    assert {r.name: r.speed for r in result.rows}["@petya"] == Speed(timedelta(minutes=20), None)
