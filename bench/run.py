@@ -38,12 +38,18 @@ from aiogram.methods import SendPhoto
 from aiogram.types import Message
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.console.chat import ChatClient, OfflineSession
 from bot.i18n import build_i18n
 from bot.notifications.sender import OutboxSender
 from bot.telegram import OFFLINE_TOKEN
+from core.accounts.hours import working_seconds
 from core.accounts.models import Account
 from core.clock import FrozenClock, SystemClock
 from core.db.engine import create_engine, session_factory
@@ -283,17 +289,20 @@ def uows_of(engine: AsyncEngine) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(session_factory(engine), FrozenClock(T0))
 
 
-def order_rows(account_id: int, members: list[int], count: int, seed: int) -> Iterator[list[dict]]:
-    """Orders over the last 120 days in chunks (never all in memory): most completed."""
+def order_rows(account: Account, members: list[int], count: int, seed: int) -> Iterator[list[dict]]:
+    """Orders over the last 120 days in chunks (never all in memory): most completed. Each is
+    assigned, so each was taken into work 3–39 minutes after it came in (not drawn from rng: the
+    other columns stay as they were), its wait in working time stored as claim_order stores it."""
     rng = random.Random(seed)
     statuses = [OrderStatus.COMPLETED] * 6 + [OrderStatus.CANCELLED, OrderStatus.IN_PROGRESS]
     chunk: list[dict] = []
     for i in range(count):
         created = T0 - timedelta(seconds=rng.randrange(60, 3600 * 24 * 120))
+        claimed = created + timedelta(minutes=3 + i * 7 % 37)
         status = rng.choice(statuses)
         chunk.append(
             {
-                "account_id": account_id,
+                "account_id": account.id,
                 "number": f"B{i}",
                 "source": "api",
                 "customer_name": "Bench",
@@ -304,6 +313,8 @@ def order_rows(account_id: int, members: list[int], count: int, seed: int) -> It
                 "assignee_id": rng.choice(members),
                 "created_at": created,
                 "updated_at": created,
+                "claimed_at": claimed,
+                "claim_wait_seconds": working_seconds(account, created, claimed),
                 "completed_at": created + timedelta(hours=5)
                 if status == OrderStatus.COMPLETED
                 else None,
@@ -317,8 +328,10 @@ def order_rows(account_id: int, members: list[int], count: int, seed: int) -> It
 
 
 async def fill_orders(engine: AsyncEngine, account_id: int, members: list[int], count: int) -> None:
+    async with AsyncSession(engine) as session:
+        account = await session.get(Account, account_id)
     async with engine.begin() as conn:
-        for chunk in order_rows(account_id, members, count, seed=count):
+        for chunk in order_rows(account, members, count, seed=count):
             await conn.execute(insert(Order), chunk)
     if engine.dialect.name == "postgresql":
         async with engine.connect() as conn:
