@@ -165,84 +165,33 @@ def _scoped(query, actor: Actor, member_id: int | None):
     return query
 
 
-async def _figures(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, currency: str, start, end
-) -> tuple[dict[int | None, Figures], int]:
-    """Per assignee: completed and revenue, open; completed orders in other currencies counted.
-
-    Two GROUP BYs: completed orders by assignee (one pass over the covering ix_orders_completed
-    serves the money and the other-currency count; grouping by the currency too made SQLite sort
-    on two keys, ≈20 % slower), open ones by assignee."""
-    in_currency = Order.currency == currency
-    completed = await uow.session.execute(
-        _scoped(
-            select(
-                Order.assignee_id,
-                func.count(),
-                func.count(case((in_currency, 1))),
-                func.sum(case((in_currency, Order.total))),
-            ),
-            actor,
-            member_id,
-        )
-        .where(_completed_in(start, end))
-        .group_by(Order.assignee_id)
-    )
-    by_member: dict[int | None, Figures] = {}
-    other = 0
-    for assignee, every, count, revenue in completed:
-        other += every - count
-        if count:
-            by_member[assignee] = Figures(completed=count, revenue=int(revenue or 0))
-    # Grouped by an expression, not the column: without statistics SQLite would read every
-    # order of the account in assignee order (ix_orders_assignee_feed) just to skip sorting a
-    # few groups, instead of the open orders of the period (ix_orders_status_feed, which covers
-    # the assignee: no order row is read).
-    assignee = (Order.assignee_id + literal_column("0")).label("assignee")
-    still_open = await uow.session.execute(
-        _scoped(select(assignee, func.count()), actor, member_id)
-        .where(_open_from(start, end))
-        .group_by(assignee)
-    )
-    for assignee_id, count in still_open:
-        known = by_member.get(assignee_id, Figures())
-        by_member[assignee_id] = Figures(known.completed, known.revenue, count)
-    return by_member, other
-
-
 MEMBER_KEY = 1 << 32  # SQLite: a member's values sort together as member_id · 2³² + seconds
 
 
-async def _medians(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, where, seconds
-) -> dict[int, timedelta]:
-    """Per assignee, the median of `seconds` (an integer expression, 0 ≤ seconds < 2³²) over
-    the orders `where` selects: the lower middle value, the ((n + 1) // 2)-th smallest, as
-    statistics.median_low picks it.
+def _median_of(sqlite: bool, seconds, only=None):
+    """An aggregate for the median of `seconds` (an integer expression, 0 ≤ seconds < 2³²)
+    over each assignee's orders (those `only` keeps): the lower middle value, the
+    ((n + 1) // 2)-th smallest, as statistics.median_low picks it; `_medians_in` reads it.
 
-    PostgreSQL picks it itself (percentile_disc). SQLite has no percentile function, and its
-    window functions (row_number() and count() over each assignee, kept as the median row
-    before) cost ≈1.5 µs a row — 30–40 ms for a month of 20,000 orders: the values come back
-    in one string instead, from one pass over a covering index with no sort (one
-    group_concat of member_id · 2³² + seconds, no GROUP BY), and are sorted here."""
-    scope = Order.assignee_id.is_not(None), *where
-    if uow.session.bind.dialect.name != "sqlite":
-        rows = await uow.session.execute(
-            _scoped(
-                select(Order.assignee_id, func.percentile_disc(0.5).within_group(seconds)),
-                actor,
-                member_id,
-            )
-            .where(*scope)
-            .group_by(Order.assignee_id)
-        )
-        return {m: timedelta(seconds=int(value)) for m, value in rows}
-    packed = await uow.session.scalar(
-        _scoped(
-            select(func.group_concat(Order.assignee_id * MEMBER_KEY + seconds)), actor, member_id
-        ).where(*scope)
-    )
-    return _lower_middles(packed) if packed else {}
+    PostgreSQL picks it itself (percentile_disc; the query groups by assignee). SQLite has no
+    percentile function, and its window functions (row_number() and count() over each
+    assignee, the median row kept) cost ≈1.5 µs a row — 30–40 ms for a month of 20,000
+    orders: the values come back in one string, each as member_id · 2³² + seconds, so a query
+    that needs no GROUP BY of its own needs no sort either, and `_lower_middles` picks them."""
+    if only is not None:
+        seconds = case((only, seconds))  # NULL otherwise, which both aggregates skip
+    if sqlite:
+        return func.group_concat(Order.assignee_id * MEMBER_KEY + seconds)
+    return func.percentile_disc(0.5).within_group(seconds)
+
+
+def _medians_in(sqlite: bool, assignee: int | None, value) -> dict[int, timedelta]:
+    """What `_median_of` gave for one result row, per member."""
+    if value is None:
+        return {}
+    if sqlite:
+        return _lower_middles(value)
+    return {assignee: timedelta(seconds=int(value))} if assignee is not None else {}
 
 
 def _lower_middles(packed: str) -> dict[int, timedelta]:
@@ -261,36 +210,83 @@ def _lower_middles(packed: str) -> dict[int, timedelta]:
     return {int(members[i]): timedelta(seconds=int(keys[i] % MEMBER_KEY)) for i in middles.tolist()}
 
 
-async def _speeds(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
-) -> dict[int, Speed]:
-    """Per assignee: the median time to claim of orders claimed in the period (working time,
-    stored at the claim: orders.claim_wait_seconds) and the median claim → completion of
-    orders completed in it (whole seconds), each read from a covering index
-    (ix_orders_claimed, ix_orders_completed)."""
-    to_claim = await _medians(
-        uow,
-        actor,
-        member_id,
-        (Order.claimed_at >= start, Order.claimed_at < end),
-        Order.claim_wait_seconds,
-    )
-    if uow.session.bind.dialect.name == "sqlite":  # no interval type: Julian days
+def _claim_to_completion(sqlite: bool):
+    """Whole seconds from the claim to the completion (0 at least)."""
+    if sqlite:  # no interval type: Julian days
         took = (func.julianday(Order.completed_at) - func.julianday(Order.claimed_at)) * 86400
-        at_least_zero = func.max  # SQLite's max() of two values is a scalar
-    else:
-        took = func.extract("epoch", Order.completed_at - Order.claimed_at)
-        at_least_zero = func.greatest
-    to_complete = await _medians(
-        uow,
-        actor,
-        member_id,
-        (_completed_in(start, end), Order.claimed_at.is_not(None)),
-        at_least_zero(cast(func.round(took), Integer), 0),
+        return func.max(cast(func.round(took), Integer), 0)  # max() of two values: a scalar
+    took = func.extract("epoch", Order.completed_at - Order.claimed_at)
+    return func.greatest(cast(func.round(took), Integer), 0)
+
+
+async def _figures(
+    uow: UnitOfWork, actor: Actor, member_id: int | None, currency: str, start, end
+) -> tuple[dict[int | None, Figures], int, dict[int, timedelta]]:
+    """Per assignee: completed and revenue, open; completed orders in other currencies counted;
+    the median time from claim to completion of the orders completed in the period.
+
+    Two GROUP BYs: completed orders by assignee (one pass over the covering ix_orders_completed
+    serves the money, the other-currency count and the median to completion; grouping by the
+    currency too made SQLite sort on two keys, ≈20 % slower), open ones by assignee."""
+    sqlite = uow.session.bind.dialect.name == "sqlite"
+    in_currency = Order.currency == currency
+    completed = await uow.session.execute(
+        _scoped(
+            select(
+                Order.assignee_id,
+                func.count(),
+                func.count(case((in_currency, 1))),
+                func.sum(case((in_currency, Order.total))),
+                _median_of(sqlite, _claim_to_completion(sqlite), Order.claimed_at.is_not(None)),
+            ),
+            actor,
+            member_id,
+        )
+        .where(_completed_in(start, end))
+        .group_by(Order.assignee_id)
     )
-    return {
-        m: Speed(to_claim.get(m), to_complete.get(m)) for m in to_claim.keys() | to_complete.keys()
-    }
+    by_member: dict[int | None, Figures] = {}
+    to_complete: dict[int, timedelta] = {}
+    other = 0
+    for assignee, every, count, revenue, took in completed:
+        other += every - count
+        if count:
+            by_member[assignee] = Figures(completed=count, revenue=int(revenue or 0))
+        to_complete.update(_medians_in(sqlite, assignee, took))
+    # Grouped by an expression, not the column: without statistics SQLite would read every
+    # order of the account in assignee order (ix_orders_assignee_feed) just to skip sorting a
+    # few groups, instead of the open orders of the period (ix_orders_status_feed, which covers
+    # the assignee: no order row is read).
+    assignee = (Order.assignee_id + literal_column("0")).label("assignee")
+    still_open = await uow.session.execute(
+        _scoped(select(assignee, func.count()), actor, member_id)
+        .where(_open_from(start, end))
+        .group_by(assignee)
+    )
+    for assignee_id, count in still_open:
+        known = by_member.get(assignee_id, Figures())
+        by_member[assignee_id] = Figures(known.completed, known.revenue, count)
+    return by_member, other, to_complete
+
+
+async def _to_claim(
+    uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
+) -> dict[int, timedelta]:
+    """Per assignee, the median time to claim of the orders first taken into work in the
+    period: working time, stored at the claim (orders.claim_wait_seconds), read from the
+    covering ix_orders_claimed. SQLite needs no GROUP BY (the packed values carry the member),
+    so no sort."""
+    sqlite = uow.session.bind.dialect.name == "sqlite"
+    median = _median_of(sqlite, Order.claim_wait_seconds)
+    query = _scoped(
+        select(median) if sqlite else select(Order.assignee_id, median), actor, member_id
+    ).where(Order.assignee_id.is_not(None), Order.claimed_at >= start, Order.claimed_at < end)
+    if sqlite:
+        return _medians_in(sqlite, None, await uow.session.scalar(query))
+    medians: dict[int, timedelta] = {}
+    for assignee, value in await uow.session.execute(query.group_by(Order.assignee_id)):
+        medians.update(_medians_in(sqlite, assignee, value))
+    return medians
 
 
 async def _cancelled(
@@ -347,7 +343,9 @@ async def _sales_report(
     member_name = await _member_name(uow, actor, member_id) if member_id is not None else None
     account = await uow.session.get(Account, actor.account_id)
     start, end = period.bounds(actor.timezone)
-    by_member, other = await _figures(uow, actor, member_id, account.currency, start, end)
+    by_member, other, to_complete = await _figures(
+        uow, actor, member_id, account.currency, start, end
+    )
     if member_id is not None:
         names = {member_id: member_name}
         member = await uow.session.get(Member, member_id)
@@ -364,7 +362,10 @@ async def _sales_report(
         revenue=sum(f.revenue for f in by_member.values()),
         open=sum(f.open for f in by_member.values()),
     )
-    speeds = await _speeds(uow, actor, member_id, start, end)
+    to_claim = await _to_claim(uow, actor, member_id, start, end)
+    speeds = {
+        m: Speed(to_claim.get(m), to_complete.get(m)) for m in to_claim.keys() | to_complete.keys()
+    }
     rows = sorted(
         (
             ReportRow(
