@@ -166,6 +166,7 @@ def _scoped(query, actor: Actor, member_id: int | None):
 
 
 MEMBER_KEY = 1 << 32  # SQLite: a member's values sort together as member_id · 2³² + seconds
+# (member ids stay far below 2³¹, so the packed values fit SQLite's 64-bit integers)
 
 
 def _median_of(sqlite: bool, seconds, only=None):
