@@ -335,19 +335,24 @@ async def intake_order(
     return IntakeResult(existing, created=False)
 
 
+@cache
+def _holder_query() -> Select:
+    """Built once: every order that arrives runs it (each call binds its values)."""
+    return (
+        select(Order)
+        .where(
+            Order.account_id == bindparam("account_id"),
+            or_(Order.external_id == bindparam("external_id"), Order.number == bindparam("number")),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
 async def _holder_of(uow: UnitOfWork, account_id: int, cmd: NewOrder) -> Order | None:
     """The order with the command's external id, else the one with its number: one statement,
     so both are read from one snapshot (a winner committing between two reads is seen whole)."""
-    rows = (
-        await uow.session.scalars(
-            select(Order)
-            .where(
-                Order.account_id == account_id,
-                or_(Order.external_id == cmd.external_id, Order.number == cmd.number),
-            )
-            .execution_options(populate_existing=True)
-        )
-    ).all()
+    params = {"account_id": account_id, "external_id": cmd.external_id, "number": cmd.number}
+    rows = (await uow.session.scalars(_holder_query(), params)).all()
     same = [o for o in rows if o.external_id == cmd.external_id]
     return (same or rows or [None])[0]
 
