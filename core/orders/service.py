@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
@@ -18,6 +18,7 @@ from core.audit.service import HistoryRow, audit
 from core.connectors import status_hooks
 from core.customers.history import customer_history
 from core.customers.intake import Person, find_or_create_many
+from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -211,27 +212,31 @@ def _audit(
 # ---- intake ----------------------------------------------------------------------------------
 
 
-def _build(account: Account, cmd: NewOrder, source: OrderSource, created_by, now) -> Order:
-    return Order(
-        account_id=account.id,
-        number=cmd.number,
-        external_id=cmd.external_id,
-        source=source,
-        customer_name=cmd.customer_name,
-        customer_phone=cmd.customer_phone,
-        customer_email=cmd.customer_email,
-        customer_address=cmd.customer_address,
-        items=[{"title": i.title, "qty": i.qty, "price": i.price} for i in cmd.items],
-        total=cmd.total,
-        currency=cmd.currency or account.currency,
-        comment=cmd.comment,
-        status=OrderStatus.NEW,
-        assignee_id=None,
-        created_by=created_by,
-        placed_at=cmd.placed_at,
-        created_at=now,
-        updated_at=now,
-    )
+def _row(
+    account: Account, cmd: NewOrder, source: OrderSource, created_by, now, customer_id: int
+) -> dict[str, Any]:
+    return {
+        "account_id": account.id,
+        "number": cmd.number,
+        "external_id": cmd.external_id,
+        "source": source,
+        "customer_name": cmd.customer_name,
+        "customer_phone": cmd.customer_phone,
+        "customer_email": cmd.customer_email,
+        "customer_address": cmd.customer_address,
+        "items": [{"title": i.title, "qty": i.qty, "price": i.price} for i in cmd.items],
+        "total": cmd.total,
+        "currency": cmd.currency or account.currency,
+        "comment": cmd.comment,
+        "status": OrderStatus.NEW,
+        "assignee_id": None,
+        "created_by": created_by,
+        "placed_at": cmd.placed_at,
+        "created_at": now,
+        "updated_at": now,
+        "customer_id": customer_id,
+        "claim_step": 0,
+    }
 
 
 async def number_taken(uow: UnitOfWork, account_id: int, number: str) -> bool:
@@ -264,18 +269,33 @@ async def add_orders(
     commands: list[NewOrder],
     source: OrderSource,
     actor_id: int | None,
+    *,
+    if_new: bool = False,
 ) -> list[Order]:
     """Inserts new orders with their audit entries and announcements; the caller checked
-    duplicates and commits. The one place orders are created: each is linked to its customer
-    (found by phone, else email, or created)."""
+    duplicates (or passes `if_new`) and commits. The one place orders are created: each is
+    linked to its customer (found by phone, else email, or created).
+
+    The orders go in as one INSERT … RETURNING (ORM objects in the session, in the commands'
+    order), not through the session's flush. `if_new` (one command): an order whose external
+    id or number is taken is skipped (`ON CONFLICT DO NOTHING`) and none is returned — the
+    caller then rolls back what the customer lookup wrote and reads the holder."""
+    if if_new and len(commands) != 1:
+        raise ValueError("if_new inserts one order")
     now = uow.clock.now()
     people = [Person(c.customer_name, c.customer_phone, c.customer_email) for c in commands]
     customers = await find_or_create_many(uow, account.id, phone_region(account), people)
-    orders = [_build(account, cmd, source, actor_id, now) for cmd in commands]
-    for order, customer in zip(orders, customers, strict=True):
-        order.customer_id = customer.id
-    uow.session.add_all(orders)
-    await uow.session.flush()
+    rows = [
+        _row(account, cmd, source, actor_id, now, customer.id)
+        for cmd, customer in zip(commands, customers, strict=True)
+    ]
+    if if_new:
+        statement = insert_ignoring_duplicates(uow, Order).returning(Order)
+    else:
+        statement = insert(Order).returning(Order, sort_by_parameter_order=True)
+    orders = list(await uow.session.scalars(statement, rows))
+    if not orders:
+        return []
     for order in orders:
         _audit(
             uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
@@ -314,19 +334,17 @@ async def intake_order(
     if account is None:
         raise NotFound("account_not_found", account=account_id)
     currency = account.currency  # a rollback below expires the account
+    # Inserted unless the external id or the number is taken (ON CONFLICT DO NOTHING): no read
+    # before the write. A concurrent delivery's uncommitted row makes the insert wait for its
+    # end; once it committed, nothing is inserted here and its row is the holder.
+    inserted = await add_orders(uow, account, [cmd], source, None, if_new=True)
+    if inserted:
+        await uow.commit()
+        return IntakeResult(inserted[0], created=True)
+    await uow.rollback()  # what the customer lookup wrote for this refused or repeated order
     existing = await _holder_of(uow, account_id, cmd)
-    if existing is None:
-        try:
-            [order] = await add_orders(uow, account, [cmd], source, None)
-            await uow.commit()
-            return IntakeResult(order, created=True)
-        except IntegrityError:
-            # Another delivery inserted the external id or the number first (its commit was not
-            # visible to the read above); its row is now: compare with it.
-            await uow.rollback()
-            existing = await _holder_of(uow, account_id, cmd)
-            if existing is None:
-                raise Conflict("order_number_taken", number=cmd.number) from None
+    if existing is None:  # the holder went away meanwhile (deleted): let the store retry
+        raise Conflict("order_number_taken", number=cmd.number)
     if existing.external_id != cmd.external_id:
         raise Conflict("order_number_taken", number=cmd.number)
     differing = intake_differences(existing, cmd, currency)
