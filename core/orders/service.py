@@ -8,13 +8,13 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Insert, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import Account
 from core.accounts.service import phone_region
 from core.audit.models import AuditEntry
-from core.audit.service import HistoryRow, audit
+from core.audit.service import HistoryRow, audit, audit_each
 from core.connectors import status_hooks
 from core.customers.history import customer_history
 from core.customers.intake import Person, find_or_create_many
@@ -263,6 +263,19 @@ async def check_number_free(
     return cleaned
 
 
+def _order_insert(uow: UnitOfWork, if_new: bool) -> Insert:
+    return _returning(insert_ignoring_duplicates(uow, Order) if if_new else None)
+
+
+@cache
+def _returning(ignoring: Insert | None) -> Insert:
+    """The orders' INSERT … RETURNING, built once: plain (None; rows returned in the order
+    given) or from the dialect's ON CONFLICT DO NOTHING insert (itself built once)."""
+    if ignoring is None:
+        return insert(Order).returning(Order, sort_by_parameter_order=True)
+    return ignoring.returning(Order)
+
+
 async def add_orders(
     uow: UnitOfWork,
     account: Account,
@@ -289,17 +302,11 @@ async def add_orders(
         _row(account, cmd, source, actor_id, now, customer.id)
         for cmd, customer in zip(commands, customers, strict=True)
     ]
-    if if_new:
-        statement = insert_ignoring_duplicates(uow, Order).returning(Order)
-    else:
-        statement = insert(Order).returning(Order, sort_by_parameter_order=True)
-    orders = list(await uow.session.scalars(statement, rows))
+    orders = list(await uow.session.scalars(_order_insert(uow, if_new), rows))
     if not orders:
         return []
-    for order in orders:
-        _audit(
-            uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
-        )
+    created = [(o, {"number": o.number, "total": o.total, "source": source}) for o in orders]
+    await audit_each(uow, actor_id, "order.created", created)
     await distribution.assign_new(uow, account, orders)
     await notices.announce_new(uow, account, orders)
     return orders
