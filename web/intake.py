@@ -19,6 +19,7 @@ from core.intake.payload import parse_order, parse_update
 from core.intake.tokens import Unauthorized, token_account
 from core.limits import LimitsUnavailable, per_minute
 from core.logs import bind
+from core.notifications import outbox
 from core.orders.models import Order
 from core.orders.service import intake_order
 from core.orders.sync import SyncOutcome, put_order
@@ -163,8 +164,9 @@ async def post_order(request: web.Request) -> web.Response:
             result = await intake_order(uow, account.id, parse_order(data))
         except DomainError as exc:
             return _domain_error(deps.explain, exc)
-    if result.created:
-        deps.wake()  # the core wrote its announcements to the outbox
+        wrote = outbox.wrote_messages(uow)
+    if wrote:
+        deps.wake()  # the core wrote its announcements to the outbox: send them now
     return web.json_response(order_json(result.order), status=201 if result.created else 200)
 
 
@@ -182,7 +184,9 @@ async def put_order_route(request: web.Request) -> web.Response:
             result = await put_order(uow, account.id, ext)
         except DomainError as exc:
             return _domain_error(deps.explain, exc)
-    deps.wake()  # announcements, notices to the assignee
+        wrote = outbox.wrote_messages(uow)
+    if wrote:
+        deps.wake()  # announcements, notices to the assignee
     created = result.outcome == SyncOutcome.CREATED
     document = {**order_json(result.order), "outcome": result.outcome.value}
     return web.json_response(document, status=201 if created else 200)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit.service import audit
@@ -84,6 +85,18 @@ async def find_or_create_many(
     raise AssertionError("unreachable")
 
 
+@cache
+def _lookup(columns: tuple[str, ...]) -> Select:
+    """The account's customers with any of the given phones and/or emails (expanding lists
+    bound by column name): built once per shape, as it runs for every order that arrives."""
+    wanted = [getattr(Customer, c).in_(bindparam(c, expanding=True)) for c in columns]
+    return (
+        select(Customer)
+        .where(Customer.account_id == bindparam("account_id"), or_(*wanted))
+        .execution_options(populate_existing=True)
+    )
+
+
 class _Index:
     """The account's customers holding the batch's phones and emails, kept up to date as the
     batch creates, fills and merges them."""
@@ -101,21 +114,19 @@ class _Index:
         phones = sorted({p for p, _ in keys if p})
         emails = sorted({e for _, e in keys if e})
         if len(phones) + len(emails) <= _CHUNK:  # an order or a small batch: one statement
-            parts = [((Customer.phone, phones), (Customer.email, emails))]
+            parts = [{"phone": phones, "email": emails}]
         else:
             parts = [
-                ((column, wanted[start : start + _CHUNK]),)
-                for column, wanted in ((Customer.phone, phones), (Customer.email, emails))
+                {column: wanted[start : start + _CHUNK]}
+                for column, wanted in (("phone", phones), ("email", emails))
                 for start in range(0, len(wanted), _CHUNK)
             ]
         for part in parts:
-            wanted = [column.in_(values) for column, values in part if values]
+            wanted = {column: values for column, values in part.items() if values}
             if not wanted:
                 continue
             found = await uow.session.scalars(
-                select(Customer)
-                .where(Customer.account_id == account_id, or_(*wanted))
-                .execution_options(populate_existing=True)
+                _lookup(tuple(wanted)), {"account_id": account_id, **wanted}
             )
             for customer in found:
                 index.add(customer)

@@ -13,12 +13,14 @@ PostgreSQL sessions start with a statement timeout, a lock timeout and an applic
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -100,6 +102,13 @@ def _statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
+# A pooled PostgreSQL connection is pinged at checkout only when it sat in the pool at least
+# this long (seconds). One that came back from a request a moment ago is alive; pinging it
+# anyway cost a round trip per checkout — one per intake request (issue #25).
+PING_AFTER_IDLE = 1.0
+_IDLE_SINCE = "shopdesk_idle_since"
+
+
 def create_engine(
     url: str,
     *,
@@ -107,6 +116,7 @@ def create_engine(
     echo: bool = False,
     connect_args: dict | None = None,
     postgres: PostgresOptions | None = None,
+    ping_after_idle: float = PING_AFTER_IDLE,
 ) -> AsyncEngine:
     _keep_data_out_of_logs()
     parsed = make_url(url)
@@ -118,11 +128,34 @@ def create_engine(
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args=(postgres or PostgresOptions()).connect_args(connect_args),
     )
+    _ping_when_idle(engine, ping_after_idle)
     event.listen(engine.sync_engine, "handle_error", _drop_error_detail)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle: float) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle at least `idle` seconds: a dead one
+    (the server restarted, a proxy dropped it) is replaced before use, as with the pre-ping;
+    one checked in less than `idle` ago is handed out as it is. A fresh connection is not
+    pinged (its `info` is new: no check-in time)."""
+    dialect = engine.sync_engine.dialect
+
+    def checked_in(dbapi_connection, record) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection, record, proxy) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool invalidates it and connects anew (up to 3 tries)
+            raise DisconnectionError("the pooled connection did not answer a ping") from exc
+
+    event.listen(engine.sync_engine, "checkin", checked_in)
+    event.listen(engine.sync_engine, "checkout", checked_out)
 
 
 def _drop_error_detail(context) -> None:

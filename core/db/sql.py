@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, String, Table, any_, cast, func, literal, select, text, update
@@ -16,7 +17,12 @@ from core.db.uow import UnitOfWork
 
 def insert_ignoring_duplicates(uow: UnitOfWork, model: type[Base] | Table) -> Insert:
     """`INSERT … ON CONFLICT DO NOTHING`: concurrent creators of one row both succeed."""
-    dialect = uow.session.get_bind().dialect.name
+    return _insert_ignoring(uow.session.get_bind().dialect.name, model)
+
+
+@cache
+def _insert_ignoring(dialect: str, model: type[Base] | Table) -> Insert:
+    """Built once per dialect and table (statements are immutable: callers' additions copy)."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(model).on_conflict_do_nothing()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from core.accounts.models import Account
 from core.audit.service import audit
@@ -101,6 +102,16 @@ async def authenticate(uow: UnitOfWork, token: str) -> int:
     return (await token_account(uow, token)).id
 
 
+@cache
+def _account_by_token() -> Select:
+    """Built once: every intake request runs it (each call binds the token's hash)."""
+    return (
+        select(Account)
+        .join(ApiToken, ApiToken.account_id == Account.id)
+        .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None))
+    )
+
+
 async def token_account(uow: UnitOfWork, token: str) -> Account:
     """A bearer token → its account; an unknown or revoked token is refused.
 
@@ -111,11 +122,7 @@ async def token_account(uow: UnitOfWork, token: str) -> Account:
     if not token.startswith(PREFIX) or len(token) > 128:
         raise Unauthorized("token_unknown")
     async with uow.reading():
-        account = await uow.session.scalar(
-            select(Account)
-            .join(ApiToken, ApiToken.account_id == Account.id)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-        )
+        account = await uow.session.scalar(_account_by_token(), {"hash": hash_token(token)})
     if account is None:
         raise Unauthorized("token_unknown")
     return account

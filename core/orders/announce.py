@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, delete, literal, null, select, union_all
+from functools import cache
+
+from sqlalchemy import Boolean, Select, bindparam, delete, literal, null, select, union_all
 
 from core.accounts.models import Account
 from core.audit.service import audit
@@ -15,26 +17,33 @@ from core.notifications.outbox import Recipient
 from core.orders.models import ManagerGroup, OrderSubscription
 
 
-async def announcement_recipients(uow: UnitOfWork, account: Account) -> list[Recipient]:
-    """Everyone to tell about a new unassigned order: active, reachable members who opted in
-    and can claim (blocked ones never), and the linked manager group (last). One statement: it
-    runs for every order that arrives."""
+@cache
+def _recipients_query() -> Select:
+    """Built once (each call binds the account): it runs for every order that arrives."""
+    account_id = bindparam("account_id")
     is_group = literal(False, Boolean).label("is_group")
     members = (
         select(Member.id, Member.telegram_id, Member.locale, Role.permissions, is_group)
         .join(OrderSubscription, OrderSubscription.member_id == Member.id)
         .join(Role, Role.id == Member.role_id)
         .where(
-            Member.account_id == account.id,
+            Member.account_id == account_id,
             Member.status == MemberStatus.ACTIVE,
             Member.unreachable.is_(False),
         )
     )
     group = select(null(), ManagerGroup.chat_id, null(), null(), literal(True, Boolean)).where(
-        ManagerGroup.account_id == account.id
+        ManagerGroup.account_id == account_id
     )
     everyone = union_all(members, group).subquery()
-    rows = await uow.session.execute(select(everyone).order_by(everyone.c.is_group, everyone.c.id))
+    return select(everyone).order_by(everyone.c.is_group, everyone.c.id)
+
+
+async def announcement_recipients(uow: UnitOfWork, account: Account) -> list[Recipient]:
+    """Everyone to tell about a new unassigned order: active, reachable members who opted in
+    and can claim (blocked ones never), and the linked manager group (last). One statement: it
+    runs for every order that arrives."""
+    rows = await uow.session.execute(_recipients_query(), {"account_id": account.id})
     recipients = []
     for member_id, chat_id, locale, permissions, in_group in rows:
         if in_group:

@@ -8,17 +8,18 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, or_, select, update
+from sqlalchemy import Insert, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.hours import working_seconds
 from core.accounts.models import Account
 from core.accounts.service import phone_region
 from core.audit.models import AuditEntry
-from core.audit.service import HistoryRow, audit
+from core.audit.service import HistoryRow, audit, audit_each
 from core.connectors import status_hooks
 from core.customers.history import customer_history
 from core.customers.intake import Person, find_or_create_many
+from core.db.sql import insert_ignoring_duplicates
 from core.db.uow import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.members.actor import Actor
@@ -212,27 +213,31 @@ def _audit(
 # ---- intake ----------------------------------------------------------------------------------
 
 
-def _build(account: Account, cmd: NewOrder, source: OrderSource, created_by, now) -> Order:
-    return Order(
-        account_id=account.id,
-        number=cmd.number,
-        external_id=cmd.external_id,
-        source=source,
-        customer_name=cmd.customer_name,
-        customer_phone=cmd.customer_phone,
-        customer_email=cmd.customer_email,
-        customer_address=cmd.customer_address,
-        items=[{"title": i.title, "qty": i.qty, "price": i.price} for i in cmd.items],
-        total=cmd.total,
-        currency=cmd.currency or account.currency,
-        comment=cmd.comment,
-        status=OrderStatus.NEW,
-        assignee_id=None,
-        created_by=created_by,
-        placed_at=cmd.placed_at,
-        created_at=now,
-        updated_at=now,
-    )
+def _row(
+    account: Account, cmd: NewOrder, source: OrderSource, created_by, now, customer_id: int
+) -> dict[str, Any]:
+    return {
+        "account_id": account.id,
+        "number": cmd.number,
+        "external_id": cmd.external_id,
+        "source": source,
+        "customer_name": cmd.customer_name,
+        "customer_phone": cmd.customer_phone,
+        "customer_email": cmd.customer_email,
+        "customer_address": cmd.customer_address,
+        "items": [{"title": i.title, "qty": i.qty, "price": i.price} for i in cmd.items],
+        "total": cmd.total,
+        "currency": cmd.currency or account.currency,
+        "comment": cmd.comment,
+        "status": OrderStatus.NEW,
+        "assignee_id": None,
+        "created_by": created_by,
+        "placed_at": cmd.placed_at,
+        "created_at": now,
+        "updated_at": now,
+        "customer_id": customer_id,
+        "claim_step": 0,
+    }
 
 
 async def number_taken(uow: UnitOfWork, account_id: int, number: str) -> bool:
@@ -259,28 +264,50 @@ async def check_number_free(
     return cleaned
 
 
+def _order_insert(uow: UnitOfWork, if_new: bool) -> Insert:
+    return _returning(insert_ignoring_duplicates(uow, Order) if if_new else None)
+
+
+@cache
+def _returning(ignoring: Insert | None) -> Insert:
+    """The orders' INSERT … RETURNING, built once: plain (None; rows returned in the order
+    given) or from the dialect's ON CONFLICT DO NOTHING insert (itself built once)."""
+    if ignoring is None:
+        return insert(Order).returning(Order, sort_by_parameter_order=True)
+    return ignoring.returning(Order)
+
+
 async def add_orders(
     uow: UnitOfWork,
     account: Account,
     commands: list[NewOrder],
     source: OrderSource,
     actor_id: int | None,
+    *,
+    if_new: bool = False,
 ) -> list[Order]:
     """Inserts new orders with their audit entries and announcements; the caller checked
-    duplicates and commits. The one place orders are created: each is linked to its customer
-    (found by phone, else email, or created)."""
+    duplicates (or passes `if_new`) and commits. The one place orders are created: each is
+    linked to its customer (found by phone, else email, or created).
+
+    The orders go in as one INSERT … RETURNING (ORM objects in the session, in the commands'
+    order), not through the session's flush. `if_new` (one command): an order whose external
+    id or number is taken is skipped (`ON CONFLICT DO NOTHING`) and none is returned — the
+    caller then rolls back what the customer lookup wrote and reads the holder."""
+    if if_new and len(commands) != 1:
+        raise ValueError("if_new inserts one order")
     now = uow.clock.now()
     people = [Person(c.customer_name, c.customer_phone, c.customer_email) for c in commands]
     customers = await find_or_create_many(uow, account.id, phone_region(account), people)
-    orders = [_build(account, cmd, source, actor_id, now) for cmd in commands]
-    for order, customer in zip(orders, customers, strict=True):
-        order.customer_id = customer.id
-    uow.session.add_all(orders)
-    await uow.session.flush()
-    for order in orders:
-        _audit(
-            uow, actor_id, order, "order.created", None, {"total": order.total, "source": source}
-        )
+    rows = [
+        _row(account, cmd, source, actor_id, now, customer.id)
+        for cmd, customer in zip(commands, customers, strict=True)
+    ]
+    orders = list(await uow.session.scalars(_order_insert(uow, if_new), rows))
+    if not orders:
+        return []
+    created = [(o, {"number": o.number, "total": o.total, "source": source}) for o in orders]
+    await audit_each(uow, actor_id, "order.created", created)
     await distribution.assign_new(uow, account, orders)
     await notices.announce_new(uow, account, orders)
     return orders
@@ -315,19 +342,17 @@ async def intake_order(
     if account is None:
         raise NotFound("account_not_found", account=account_id)
     currency = account.currency  # a rollback below expires the account
+    # Inserted unless the external id or the number is taken (ON CONFLICT DO NOTHING): no read
+    # before the write. A concurrent delivery's uncommitted row makes the insert wait for its
+    # end; once it committed, nothing is inserted here and its row is the holder.
+    inserted = await add_orders(uow, account, [cmd], source, None, if_new=True)
+    if inserted:
+        await uow.commit()
+        return IntakeResult(inserted[0], created=True)
+    await uow.rollback()  # what the customer lookup wrote for this refused or repeated order
     existing = await _holder_of(uow, account_id, cmd)
-    if existing is None:
-        try:
-            [order] = await add_orders(uow, account, [cmd], source, None)
-            await uow.commit()
-            return IntakeResult(order, created=True)
-        except IntegrityError:
-            # Another delivery inserted the external id or the number first (its commit was not
-            # visible to the read above); its row is now: compare with it.
-            await uow.rollback()
-            existing = await _holder_of(uow, account_id, cmd)
-            if existing is None:
-                raise Conflict("order_number_taken", number=cmd.number) from None
+    if existing is None:  # the holder went away meanwhile (deleted): let the store retry
+        raise Conflict("order_number_taken", number=cmd.number)
     if existing.external_id != cmd.external_id:
         raise Conflict("order_number_taken", number=cmd.number)
     differing = intake_differences(existing, cmd, currency)
@@ -336,19 +361,24 @@ async def intake_order(
     return IntakeResult(existing, created=False)
 
 
+@cache
+def _holder_query() -> Select:
+    """Built once: every order that arrives runs it (each call binds its values)."""
+    return (
+        select(Order)
+        .where(
+            Order.account_id == bindparam("account_id"),
+            or_(Order.external_id == bindparam("external_id"), Order.number == bindparam("number")),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
 async def _holder_of(uow: UnitOfWork, account_id: int, cmd: NewOrder) -> Order | None:
     """The order with the command's external id, else the one with its number: one statement,
     so both are read from one snapshot (a winner committing between two reads is seen whole)."""
-    rows = (
-        await uow.session.scalars(
-            select(Order)
-            .where(
-                Order.account_id == account_id,
-                or_(Order.external_id == cmd.external_id, Order.number == cmd.number),
-            )
-            .execution_options(populate_existing=True)
-        )
-    ).all()
+    params = {"account_id": account_id, "external_id": cmd.external_id, "number": cmd.number}
+    rows = (await uow.session.scalars(_holder_query(), params)).all()
     same = [o for o in rows if o.external_id == cmd.external_id]
     return (same or rows or [None])[0]
 

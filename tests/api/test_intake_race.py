@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.audit.models import AuditEntry
+from core.customers.models import Customer
 from core.notifications.models import OutboxMessage
 from core.orders.models import Order
 from core.orders.notices import ANNOUNCED
@@ -151,6 +152,27 @@ async def test_concurrent_posts_of_one_number_under_two_external_ids(api, token,
     codes = {(await r.json())["error"]["code"] for r in replies if r.status == 409}
     assert codes == {"order_number_taken"}
     assert (await stored(uows))[:2] == (1, 1)
+
+
+async def test_a_refused_order_leaves_the_customers_as_they_were(api, token, uows):
+    """The order is inserted without a read first (ON CONFLICT DO NOTHING), after its customer
+    was looked up, created or filled: when the insert finds the external id or the number
+    taken, what the lookup wrote is rolled back with it."""
+    first = body(**{"customer.email": ...})
+    assert (await api.post(URL, json=first, headers=auth(token))).status == 201
+    attempts = (
+        # the same external id: another phone (a new customer) and an email (filled)
+        body(**{"customer.phone": "+7 900 000-00-00", "customer.email": "new@example.com"}),
+        # another external id, the number taken
+        body(external_id="other", **{"customer.phone": "+7 900 111-11-11"}),
+    )
+    for attempt in attempts:
+        reply = await api.post(URL, json=attempt, headers=auth(token))
+        assert reply.status == 409
+    async with uows() as uow:
+        customers = (await uow.session.execute(select(Customer.phone, Customer.email))).all()
+    assert len(customers) == 1 and customers[0].email is None
+    assert await stored(uows) == (1, 1, 0)
 
 
 def test_the_openapi_document_describes_the_conflict():

@@ -214,6 +214,26 @@ async def test_a_new_order_wakes_the_sender_with_its_announcement_queued_and_err
         await client.close()
 
 
+async def test_an_order_nobody_is_told_about_does_not_wake_the_sender(uows):
+    """No member opted in and no group: the order writes no outbox row, so the sender (which
+    would claim due rows in a transaction of its own) is left asleep."""
+    owner = await new_account(uows)
+    async with uows() as uow:
+        token = (await issue_token_for_account(uow, owner.account_id)).token
+    woken: list[bool] = []
+    client = await _client(deps(uows, woken))
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        created = await client.post("/api/v1/orders", json=EXAMPLE, headers=headers)
+        assert created.status == 201
+        async with uows() as uow:
+            queued = await uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert queued == 0
+        assert woken == []
+    finally:
+        await client.close()
+
+
 def _hook(uows, feed) -> WebhookEndpoint:
     inbox = InboxWorker(uows, feed, bound=10, lease=timedelta(seconds=30))
     return WebhookEndpoint("/hook", "a-secret-of-some-length", inbox)
