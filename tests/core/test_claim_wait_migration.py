@@ -11,8 +11,7 @@ from sqlalchemy import inspect, text
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
-from tests.core.test_customers_migration import insert_as_it_was
-from tests.support.db import PostgresSchema, create_engine, postgres_url, sqlite_url
+from tests.support.db import insert_as_it_was, migrated_to
 
 BEFORE = "0024_waiting_orders"
 
@@ -25,26 +24,8 @@ def msk(day: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def old_engine(request, tmp_path):
     """A database migrated up to the revision before the stored wait."""
-    if request.param == "sqlite":
-        engine = create_engine(sqlite_url(tmp_path / "old.db"))
-        await upgrade(engine, BEFORE)
+    async with migrated_to(BEFORE, request.param, tmp_path) as engine:
         yield engine
-        await engine.dispose()
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip("TEST_POSTGRES_URL is not set")
-    schema = PostgresSchema(url)
-    admin = create_engine(url, pool_size=1)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema.schema}"'))
-    engine = schema.engine()
-    await upgrade(engine, BEFORE)
-    yield engine
-    await engine.dispose()
-    async with admin.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema.schema}" CASCADE'))
-    await admin.dispose()
 
 
 async def test_claimed_orders_get_their_wait_in_working_time(old_engine):

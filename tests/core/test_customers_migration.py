@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import MetaData, Table, insert, text
+from sqlalchemy import text
 
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from tests.conftest import T0
-from tests.support.db import PostgresSchema, create_engine, postgres_url, sqlite_url
+from tests.support.db import insert_as_it_was, migrated_to
 
 BEFORE = "0016"
 # (number, phone, email): who is who is in the expected groups below.
@@ -33,43 +33,8 @@ GROUPS = [{"1", "2", "3", "4", "9"}, {"5"}, {"6", "7"}, {"8"}]
 @pytest.fixture(params=["sqlite", "postgres"])
 async def old_engine(request, tmp_path):
     """A database migrated up to the revision before customers."""
-    if request.param == "sqlite":
-        engine = create_engine(sqlite_url(tmp_path / "old.db"))
-        await upgrade(engine, BEFORE)
+    async with migrated_to(BEFORE, request.param, tmp_path) as engine:
         yield engine
-        await engine.dispose()
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip("TEST_POSTGRES_URL is not set")
-    schema = PostgresSchema(url)
-    admin = create_engine(url, pool_size=1)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema.schema}"'))
-    engine = schema.engine()
-    await upgrade(engine, BEFORE)
-    yield engine
-    await engine.dispose()
-    async with admin.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA "{schema.schema}" CASCADE'))
-    await admin.dispose()
-
-
-async def insert_as_it_was(conn, model, row: dict) -> int:
-    """Inserts `row` into the table of `model` as the old database has it (columns added by
-    later migrations left out; the model's scalar defaults fill the others); returns the id."""
-    table = await conn.run_sync(
-        lambda sync: Table(model.__tablename__, MetaData(), autoload_with=sync)
-    )
-    values = {}
-    for column in table.c:
-        if column.name in row:
-            values[column.name] = row[column.name]
-            continue
-        default = model.__table__.c[column.name].default
-        if default is not None and default.is_scalar:
-            values[column.name] = default.arg
-    return (await conn.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
 
 
 async def test_stored_orders_are_linked_to_deduplicated_customers(old_engine):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import MetaData, Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.engine import create_engine
@@ -87,3 +90,51 @@ class PostgresSchema:
 
 def postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
+
+
+@contextlib.asynccontextmanager
+async def migrated_to(revision: str, kind: str, folder: Path) -> AsyncIterator[AsyncEngine]:
+    """A database of its own migrated up to `revision` (a migration's test starts before it):
+    a SQLite file in `folder`, or a PostgreSQL schema dropped afterwards (skipped without
+    TEST_POSTGRES_URL)."""
+    if kind == "sqlite":
+        engine = create_engine(sqlite_url(folder / "old.db"))
+        await upgrade(engine, revision)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    schema = PostgresSchema(url)
+    admin = create_engine(url, pool_size=1)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema.schema}"'))
+    engine = schema.engine()
+    try:
+        await upgrade(engine, revision)
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema.schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def insert_as_it_was(conn, model, row: dict) -> int:
+    """Inserts `row` into the table of `model` as the old database has it (columns added by
+    later migrations left out; the model's scalar defaults fill the others); returns the id."""
+    table = await conn.run_sync(
+        lambda sync: Table(model.__tablename__, MetaData(), autoload_with=sync)
+    )
+    values = {}
+    for column in table.c:
+        if column.name in row:
+            values[column.name] = row[column.name]
+            continue
+        default = model.__table__.c[column.name].default
+        if default is not None and default.is_scalar:
+            values[column.name] = default.arg
+    return (await conn.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
