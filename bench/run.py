@@ -67,7 +67,13 @@ from core.notifications import outbox
 from core.notifications.limits import Limits, RateLimiter
 from core.notifications.models import OutboxMessage
 from core.orders.models import Order, OrderStatus
-from core.orders.service import OrderTab, claim_order, intake_order, list_orders
+from core.orders.service import (
+    OrderTab,
+    claim_order,
+    completion_seconds,
+    intake_order,
+    list_orders,
+)
 from core.settings import Settings
 from core.tasks.models import Task
 from shopdesk.app import build_app
@@ -300,6 +306,7 @@ def order_rows(account: Account, members: list[int], count: int, seed: int) -> I
         created = T0 - timedelta(seconds=rng.randrange(60, 3600 * 24 * 120))
         claimed = created + timedelta(minutes=3 + i * 7 % 37)
         status = rng.choice(statuses)
+        completed = status == OrderStatus.COMPLETED
         chunk.append(
             {
                 "account_id": account.id,
@@ -315,8 +322,9 @@ def order_rows(account: Account, members: list[int], count: int, seed: int) -> I
                 "updated_at": created,
                 "claimed_at": claimed,
                 "claim_wait_seconds": working_seconds(account, created, claimed),
-                "completed_at": created + timedelta(hours=5)
-                if status == OrderStatus.COMPLETED
+                "completed_at": created + timedelta(hours=5) if completed else None,
+                "completion_seconds": completion_seconds(claimed, created + timedelta(hours=5))
+                if completed
                 else None,
             }
         )

@@ -24,7 +24,7 @@ from core.members.access import actor_from, load_member
 from core.members.actor import Actor
 from core.members.invites import accept_invite, create_invite
 from core.orders.models import Order, OrderSource, OrderStatus
-from core.orders.service import CANCEL_REASONS
+from core.orders.service import CANCEL_REASONS, completion_seconds
 from core.tasks.models import Task, TaskStatus
 
 DEMO_NAME = "Демо-магазин"
@@ -379,6 +379,7 @@ async def _seed_orders(uows: UnitOfWorkFactory, actors: dict[str, Actor]) -> Non
                 entries.append(closed)
                 if order.status == OrderStatus.COMPLETED:
                     order.completed_at = at
+                    order.completion_seconds = completion_seconds(order.claimed_at, at)
             order.updated_at = at
             if (
                 manager is not None

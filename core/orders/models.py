@@ -63,7 +63,7 @@ class Order(Base):
         # reason, without reading the rows.
         Index("ix_orders_status_changed", "account_id", "status", "updated_at", "cancel_reason"),
         # Sales reports: completed orders by completion time, covering the summed columns and
-        # the claim time (the median time from claim to completion).
+        # the time from claim to completion (its median).
         Index(
             "ix_orders_completed",
             "account_id",
@@ -72,7 +72,7 @@ class Order(Base):
             "assignee_id",
             "currency",
             "total",
-            "claimed_at",
+            "completion_seconds",
         ),
         # A customer's orders (their card, the history line on an order card).
         Index("ix_orders_customer", "customer_id", "created_at"),
@@ -106,6 +106,9 @@ class Order(Base):
     # How long it waited for that, in working seconds (core.accounts.hours.working_seconds, the
     # account's hours at that moment): set with claimed_at, never after; the report's median.
     claim_wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    # From claimed_at to completed_at in whole seconds, set with completed_at (None: not
+    # completed, or never claimed); the report's median time to completion.
+    completion_seconds: Mapped[int | None] = mapped_column(Integer)
     # Why it was cancelled: a code of core.orders.service.CANCEL_REASONS or the member's words.
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     # Who ordered (core/customers): set at intake from the phone, else the email.

@@ -805,6 +805,13 @@ def cancel_reason(reason: str | None) -> str:
     return reason
 
 
+def completion_seconds(claimed_at: datetime | None, completed_at: datetime) -> int | None:
+    """Whole seconds from the claim to the completion (0 at least; None: never claimed)."""
+    if claimed_at is None:
+        return None
+    return max(0, int((completed_at - claimed_at).total_seconds()))
+
+
 async def change_status(
     uow: UnitOfWork, actor: Actor, order_id: int, status: str, reason: str | None = None
 ) -> OrderCard:
@@ -830,8 +837,9 @@ async def change_status(
     values: dict = {"status": target, "updated_at": now, "cancel_reason": reason}
     if target == OrderStatus.COMPLETED:
         values["completed_at"] = now
+        values["completion_seconds"] = completion_seconds(order.claimed_at, now)
     elif order.status in CLOSED_STATUSES:
-        values["completed_at"] = None
+        values["completed_at"] = values["completion_seconds"] = None
     result = await uow.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == order.status)

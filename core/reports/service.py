@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
@@ -169,9 +169,9 @@ MEMBER_KEY = 1 << 32  # SQLite: a member's values sort together as member_id · 
 # (member ids stay far below 2³¹, so the packed values fit SQLite's 64-bit integers)
 
 
-def _median_of(sqlite: bool, seconds, only=None):
+def _median_of(sqlite: bool, seconds):
     """An aggregate for the median of `seconds` (an integer expression, 0 ≤ seconds < 2³²)
-    over each assignee's orders (those `only` keeps): the lower middle value, the
+    over each assignee's orders (NULLs skipped): the lower middle value, the
     ((n + 1) // 2)-th smallest, as statistics.median_low picks it; `_medians_in` reads it.
 
     PostgreSQL picks it itself (percentile_disc; the query groups by assignee). SQLite has no
@@ -179,8 +179,6 @@ def _median_of(sqlite: bool, seconds, only=None):
     assignee, the median row kept) cost ≈1.5 µs a row — 30–40 ms for a month of 20,000
     orders: the values come back in one string, each as member_id · 2³² + seconds, so a query
     that needs no GROUP BY of its own needs no sort either, and `_lower_middles` picks them."""
-    if only is not None:
-        seconds = case((only, seconds))  # NULL otherwise, which both aggregates skip
     if sqlite:
         return func.group_concat(Order.assignee_id * MEMBER_KEY + seconds)
     return func.percentile_disc(0.5).within_group(seconds)
@@ -211,15 +209,6 @@ def _lower_middles(packed: str) -> dict[int, timedelta]:
     return {int(members[i]): timedelta(seconds=int(keys[i] % MEMBER_KEY)) for i in middles.tolist()}
 
 
-def _claim_to_completion(sqlite: bool):
-    """Whole seconds from the claim to the completion (0 at least)."""
-    if sqlite:  # no interval type: Julian days
-        took = (func.julianday(Order.completed_at) - func.julianday(Order.claimed_at)) * 86400
-        return func.max(cast(func.round(took), Integer), 0)  # max() of two values: a scalar
-    took = func.extract("epoch", Order.completed_at - Order.claimed_at)
-    return func.greatest(cast(func.round(took), Integer), 0)
-
-
 async def _figures(
     uow: UnitOfWork, actor: Actor, member_id: int | None, currency: str, start, end
 ) -> tuple[dict[int | None, Figures], int, dict[int, timedelta]]:
@@ -238,7 +227,7 @@ async def _figures(
                 func.count(),
                 func.count(case((in_currency, 1))),
                 func.sum(case((in_currency, Order.total))),
-                _median_of(sqlite, _claim_to_completion(sqlite), Order.claimed_at.is_not(None)),
+                _median_of(sqlite, Order.completion_seconds),
             ),
             actor,
             member_id,

@@ -147,3 +147,38 @@ async def test_the_median_to_claim_is_the_stored_wait(uows, clock):
     async with uows() as uow:
         result = await sales_report(uow, admin, custom_period(date(2026, 12, 8), date(2026, 12, 8)))
     assert {r.name: r.speed for r in result.rows}["@petya"] == Speed(timedelta(minutes=20), None)
+
+
+async def test_the_time_to_completion_is_stored_with_the_completion(uows, clock):
+    """change_status stores the seconds from the claim with completed_at, clears them when the
+    order is reopened and stores them again at the next completion; the report's median reads
+    the stored value (an order completed unclaimed has none and is left out)."""
+    clock.set(msk(7, 9))
+    owner = await new_account(uows)
+    admin = await join(uows, owner, 2000, "admin", username="admin")
+    petya = await join(uows, owner, 3001, username="petya")
+    order = await add_order(uows, owner.account_id, "A")
+    clock.set(msk(7, 9, 10))
+    async with uows() as uow:
+        await claim_order(uow, petya, order)
+
+    async def move(moment: datetime, status: OrderStatus) -> int | None:
+        clock.set(moment)
+        async with uows() as uow:
+            await change_status(uow, admin, order, status)
+        async with uows() as uow:
+            return await uow.session.scalar(
+                select(Order.completion_seconds).where(Order.id == order)
+            )
+
+    assert await move(msk(7, 9, 40), OrderStatus.COMPLETED) == 30 * 60
+    assert await move(msk(7, 10), OrderStatus.IN_PROGRESS) is None  # reopened
+    assert await move(msk(7, 11, 10), OrderStatus.COMPLETED) == 2 * 3600
+    async with uows() as uow:  # the report reads the stored value, not the two moments
+        await uow.session.execute(
+            update(Order).where(Order.id == order).values(completion_seconds=7 * 60)
+        )
+        await uow.commit()
+    async with uows() as uow:
+        result = await sales_report(uow, admin, custom_period(date(2026, 12, 7), date(2026, 12, 7)))
+    assert {r.name: r.speed for r in result.rows}["@petya"].to_complete == timedelta(minutes=7)
