@@ -15,7 +15,8 @@ Attribution rules (docs/guide.md, Sales reports):
 - Speed, per member: the median time to claim of orders first taken into work in the period
   (working time, as the claim timer counts it: core.accounts.hours; stored when the order is
   claimed or assigned, with the account's hours of that moment), and the median time from that
-  to completion of orders completed in the period (wall time), credited to the assignee.
+  to completion of orders completed in the period (wall time, stored with the completion:
+  orders.completion_seconds), credited to the assignee.
 """
 
 from __future__ import annotations
