@@ -1341,7 +1341,8 @@ async def main(args: argparse.Namespace) -> int:
             except Exception as exc:  # one broken figure must not hide the rest
                 logging.exception("%s failed", name)
                 report.fail(f"{name}: {exc!r}")
-            print(f"  ({time.perf_counter() - t:.1f} s)", flush=True)
+            # The peak so far: which step raised the whole run's peak RSS.
+            print(f"  ({time.perf_counter() - t:.1f} s, peak {peak_mb():.0f} MB)", flush=True)
         report.add(
             Figure(
                 "idle RSS",
