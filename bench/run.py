@@ -122,9 +122,9 @@ QUICK = {
     "dispatch_updates": 300,
     "orders_small": 1_000,
     "orders_large": 10_000,
-    "claim_orders": 50,
+    "claim_orders": 30,
     "claimers": 20,
-    "auto_orders": 200,
+    "auto_orders": 60,  # cap 3 each: the cap still binds and the spread is still checked
     "auto_managers": 20,
     "services_small": 100,
     "services_large": 300,
