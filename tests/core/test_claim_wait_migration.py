@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import inspect, text
 
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
-from tests.support.db import insert_as_it_was, migrated_to
+from tests.support.db import insert_as_it_was
 
 BEFORE = "0024_waiting_orders"
 
@@ -19,13 +18,6 @@ BEFORE = "0024_waiting_orders"
 def msk(day: int, hour: int, minute: int = 0) -> datetime:
     # December 2026: the 7th is a Monday; Moscow is UTC+3.
     return datetime(2026, 12, day, hour - 3, minute, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def old_engine(request, tmp_path):
-    """A database migrated up to the revision before the stored wait."""
-    async with migrated_to(BEFORE, request.param, tmp_path) as engine:
-        yield engine
 
 
 async def test_claimed_orders_get_their_wait_in_working_time(old_engine):

@@ -5,24 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import inspect, text
 
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from core.orders.service import completion_seconds
-from tests.support.db import insert_as_it_was, migrated_to
+from tests.support.db import insert_as_it_was
 
 BEFORE = "0025_claim_wait"
 T = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def old_engine(request, tmp_path):
-    """A database migrated up to the revision before the stored completion time."""
-    async with migrated_to(BEFORE, request.param, tmp_path) as engine:
-        yield engine
 
 
 async def test_completed_orders_get_their_time_from_claim_to_completion(old_engine):

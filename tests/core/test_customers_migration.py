@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from tests.conftest import T0
-from tests.support.db import insert_as_it_was, migrated_to
+from tests.support.db import insert_as_it_was
 
 BEFORE = "0016"
 # (number, phone, email): who is who is in the expected groups below.
@@ -28,13 +27,6 @@ STORED = (
     ("9", "+79001234567", None),
 )
 GROUPS = [{"1", "2", "3", "4", "9"}, {"5"}, {"6", "7"}, {"8"}]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def old_engine(request, tmp_path):
-    """A database migrated up to the revision before customers."""
-    async with migrated_to(BEFORE, request.param, tmp_path) as engine:
-        yield engine
 
 
 async def test_stored_orders_are_linked_to_deduplicated_customers(old_engine):
