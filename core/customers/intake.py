@@ -97,6 +97,22 @@ def _lookup(columns: tuple[str, ...]) -> Select:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    customer: Customer | None  # None: a new customer
+    merge: Customer | None  # the email's record, merged into `customer`
+    fill_phone: bool
+    fill_email: bool
+
+    @property
+    def changes_nothing(self) -> bool:
+        return (
+            self.customer is not None
+            and self.merge is None
+            and not (self.fill_phone or self.fill_email)
+        )
+
+
 class _Index:
     """The account's customers holding the batch's phones and emails, kept up to date as the
     batch creates, fills and merges them."""
@@ -144,23 +160,33 @@ class _Index:
         if customer.email is not None:
             self.by_email[customer.email] = customer
 
-    def unchanged(self, phone: str | None, email: str | None) -> Customer | None:
-        """The customer `resolve` would return for these keys when it would change nothing
-        (no new customer, no merge, nothing filled); else None. The same tests, in its order."""
+    def decide(self, phone: str | None, email: str | None) -> _Decision:
+        """What `resolve` does for these keys: the phone's customer first, else the email's,
+        else a new one; the email's record is merged into the phone's when it has no phone;
+        the customer fills the phone or email it lacks (an email another record holds stays
+        there)."""
         by_phone = self.by_phone.get(phone) if phone is not None else None
         by_email = self.by_email.get(email) if email is not None else None
+        merge = None
         if by_phone is not None and by_email is not None and by_phone is not by_email:
             if by_email.phone is None:
-                return None  # merged
+                merge = by_email
             by_email = None
         customer = by_phone or by_email
         if customer is None:
-            return None  # created
-        if customer.phone is None and phone is not None:
-            return None  # its phone filled
-        if customer.email is None and email is not None and email not in self.by_email:
-            return None  # its email filled
-        return customer
+            return _Decision(None, None, False, False)
+        return _Decision(
+            customer,
+            merge,
+            fill_phone=customer.phone is None and phone is not None,
+            fill_email=customer.email is None and email is not None and email not in self.by_email,
+        )
+
+    def unchanged(self, phone: str | None, email: str | None) -> Customer | None:
+        """The customer `resolve` would return for these keys when it would change nothing
+        (no new customer, no merge, nothing filled); else None."""
+        decision = self.decide(phone, email)
+        return decision.customer if decision.changes_nothing else None
 
     async def resolve(
         self,
@@ -171,19 +197,14 @@ class _Index:
         email: str | None,
         at: datetime | None,
     ) -> Customer:
-        """The phone first, else the email, else a new customer; fills what it lacks; joins a
-        phone's and an email's records when the email's has no phone."""
+        """Carries out `decide`: merges, creates or fills, and keeps the index up to date."""
         now = uow.clock.now()
-        by_phone = self.by_phone.get(phone) if phone is not None else None
-        by_email = self.by_email.get(email) if email is not None else None
-        if by_phone is not None and by_email is not None and by_phone is not by_email:
-            if by_email.phone is None:
-                await merge_into(uow, None, by_phone, by_email, now)
-                self.merged[by_email.id] = by_phone
-                self.by_email.pop(email)
-                self.add(by_phone)
-            by_email = None
-        customer = by_phone or by_email
+        decision = self.decide(phone, email)
+        customer = decision.customer
+        if decision.merge is not None:
+            await merge_into(uow, None, customer, decision.merge, now)
+            self.merged[decision.merge.id] = customer
+            self.by_email.pop(email)
         if customer is None:
             customer = Customer(
                 account_id=account_id,
@@ -194,14 +215,12 @@ class _Index:
                 updated_at=at or now,
             )
             uow.session.add(customer)
-        else:
-            filled = False
-            if customer.phone is None and phone is not None:
-                customer.phone, filled = phone, True
-            if customer.email is None and email is not None and email not in self.by_email:
-                customer.email, filled = email, True
-            if filled:
-                customer.updated_at = now
+        elif decision.fill_phone or decision.fill_email:
+            if decision.fill_phone:
+                customer.phone = phone
+            if decision.fill_email:
+                customer.email = email
+            customer.updated_at = now
         self.add(customer)
         return customer
 
