@@ -31,6 +31,12 @@ def _subject_id(subject: Any) -> int | None:
     return subject if subject is None or isinstance(subject, int) else subject.id
 
 
+def _subject_type(action: str) -> str:
+    """The type of an entry's subject by its action's prefix ("order.claimed" → "order")."""
+    prefix = action.partition(".")[0]
+    return SUBJECT_OF.get(prefix, prefix)
+
+
 def _account_of(subject: Any) -> int:
     account_id = (
         subject.id if isinstance(subject, Account) else getattr(subject, "account_id", None)
@@ -62,12 +68,11 @@ def audit(
         account_id, actor_id = by.account_id, by.member_id
     else:
         account_id, actor_id = _account_of(subject), by
-    prefix = action.partition(".")[0]
     entry = AuditEntry(
         account_id=account_id,
         actor_id=actor_id,
         action=action,
-        subject_type=subject_type or SUBJECT_OF.get(prefix, prefix),
+        subject_type=subject_type or _subject_type(action),
         subject_id=_subject_id(subject),
         before=before,
         after=after,
@@ -90,8 +95,7 @@ async def audit_each(
     if not entries:
         return
     now = uow.clock.now()
-    prefix = action.partition(".")[0]
-    subject_type = SUBJECT_OF.get(prefix, prefix)
+    subject_type = _subject_type(action)
     rows = [
         {
             "account_id": _account_of(subject),

@@ -97,11 +97,6 @@ async def revoke_token(uow: UnitOfWork, actor: Actor) -> None:
     await uow.commit()
 
 
-async def authenticate(uow: UnitOfWork, token: str) -> int:
-    """A bearer token → its account id; an unknown or revoked token is refused."""
-    return (await token_account(uow, token)).id
-
-
 @cache
 def _account_by_token() -> Select:
     """Built once: every intake request runs it (each call binds the token's hash)."""

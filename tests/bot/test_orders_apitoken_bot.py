@@ -7,14 +7,14 @@ import re
 import pytest
 
 from core.errors import DomainError
-from core.intake.tokens import authenticate
+from core.intake.tokens import token_account
 
 TOKEN = re.compile(r"<code>(sd_[\w-]+)</code>")
 
 
 async def account_of(uows, token: str) -> int:
     async with uows() as uow:
-        return await authenticate(uow, token)
+        return (await token_account(uow, token)).id
 
 
 async def test_admin_creates_and_rotates_the_token(client, shop, uows):
