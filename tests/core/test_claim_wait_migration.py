@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
-from tests.support.db import insert_as_it_was
+from tests.support.db import insert_as_it_was, stored_order
 
 BEFORE = "0024_waiting_orders"
 
@@ -33,19 +33,8 @@ async def test_claimed_orders_get_their_wait_in_working_time(old_engine):
         )
 
         def order(account_id, number, created, claimed):
-            return {
-                "account_id": account_id,
-                "number": number,
-                "source": "api",
-                "customer_name": "Customer",
-                "items": [],
-                "total": 100_00,
-                "currency": "RUB",
-                "status": "in_progress" if claimed else "new",
-                "created_at": created,
-                "updated_at": created,
-                "claimed_at": claimed,
-            }
+            status = "in_progress" if claimed else "new"
+            return stored_order(account_id, number, created, status=status, claimed_at=claimed)
 
         for row in (
             # Monday 17:50 → Tuesday 9:10: 10 minutes before closing, 10 after opening.

@@ -11,7 +11,7 @@ from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from core.orders.service import completion_seconds
-from tests.support.db import insert_as_it_was
+from tests.support.db import insert_as_it_was, stored_order
 
 BEFORE = "0025_claim_wait"
 T = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -38,24 +38,16 @@ async def test_completed_orders_get_their_time_from_claim_to_completion(old_engi
             "D": ("completed", T + timedelta(minutes=5), T + timedelta(minutes=1)),  # clock skew
         }
         for number, (status, claimed, completed) in rows.items():
-            await insert_as_it_was(
-                conn,
-                Order,
-                {
-                    "account_id": account,
-                    "number": number,
-                    "source": "api",
-                    "customer_name": "Customer",
-                    "items": [],
-                    "total": 100_00,
-                    "currency": "RUB",
-                    "status": status,
-                    "created_at": T - timedelta(hours=1),
-                    "updated_at": T,
-                    "claimed_at": claimed,
-                    "completed_at": completed,
-                },
+            row = stored_order(
+                account,
+                number,
+                T - timedelta(hours=1),
+                status=status,
+                updated_at=T,
+                claimed_at=claimed,
+                completed_at=completed,
             )
+            await insert_as_it_was(conn, Order, row)
 
     await upgrade(old_engine)
 

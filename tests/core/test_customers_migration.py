@@ -11,7 +11,7 @@ from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from tests.conftest import T0
-from tests.support.db import insert_as_it_was
+from tests.support.db import insert_as_it_was, stored_order
 
 BEFORE = "0016"
 # (number, phone, email): who is who is in the expected groups below.
@@ -43,20 +43,15 @@ async def test_stored_orders_are_linked_to_deduplicated_customers(old_engine):
             },
         )
     rows = [
-        {
-            "account_id": account_id,
-            "number": number,
-            "source": "api",
-            "customer_name": f"Customer {number}",
-            "customer_phone": phone,
-            "customer_email": email,
-            "items": [],
-            "total": 100_00,
-            "currency": "RUB",
-            "status": "new",
-            "created_at": T0 + timedelta(minutes=int(number)),
-            "updated_at": T0,
-        }
+        stored_order(
+            account_id,
+            number,
+            T0 + timedelta(minutes=int(number)),
+            customer_name=f"Customer {number}",
+            customer_phone=phone,
+            customer_email=email,
+            updated_at=T0,
+        )
         for number, phone, email in STORED
     ]
     async with old_engine.begin() as conn:

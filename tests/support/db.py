@@ -138,3 +138,21 @@ async def insert_as_it_was(conn, model, row: dict) -> int:
         if default is not None and default.is_scalar:
             values[column.name] = default.arg
     return (await conn.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
+
+
+def stored_order(account_id: int, number: str, created_at, **fields) -> dict:
+    """An order row for `insert_as_it_was`: what every order has (100 ₽, from the API, no
+    items), with `fields` on top (status, claim and completion times, the customer…)."""
+    return {
+        "account_id": account_id,
+        "number": number,
+        "source": "api",
+        "customer_name": "Customer",
+        "items": [],
+        "total": 100_00,
+        "currency": "RUB",
+        "status": "new",
+        "created_at": created_at,
+        "updated_at": created_at,
+        **fields,
+    }
