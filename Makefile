@@ -37,7 +37,7 @@ test: $(VENV)/.installed-dev locales
 
 # Benchmarks: ratios against anchors measured in the same run (bench/run.py); QUICK=1 for CI.
 bench: $(VENV)/.installed-dev locales
-	$(PY) -m bench.run $(if $(QUICK),--quick)
+	$(PY) -m bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,7 +2,10 @@
 
     make bench            # full sizes (see SIZES), SQLite; PostgreSQL too if TEST_POSTGRES_URL
     make bench QUICK=1    # small sizes, correctness only (CI)
-    .venv/bin/python -m bench.run --orders-large 300000   # override a size
+    .venv/bin/python -m bench --orders-large 300000   # override a size
+
+Run it as `python -m bench` (bench/__main__.py): aiogram's models are then built on first use,
+as in the bot's own process.
 
 Prints a table and writes bench/results.json. Exits non-zero on wrong results (duplicate or
 missing claim winners, lost or duplicated notifications, failed updates), never on speed.
@@ -1341,8 +1344,12 @@ async def main(args: argparse.Namespace) -> int:
             except Exception as exc:  # one broken figure must not hide the rest
                 logging.exception("%s failed", name)
                 report.fail(f"{name}: {exc!r}")
-            # The peak so far: which step raised the whole run's peak RSS.
-            print(f"  ({time.perf_counter() - t:.1f} s, peak {peak_mb():.0f} MB)", flush=True)
+            # The peak so far (which step raised the whole run's peak RSS) and what stays resident.
+            print(
+                f"  ({time.perf_counter() - t:.1f} s, peak {peak_mb():.0f} MB,"
+                f" now {rss_mb():.0f} MB)",
+                flush=True,
+            )
         report.add(
             Figure(
                 "idle RSS",
@@ -1400,6 +1407,3 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int)
     return parser.parse_args(argv)
 
-
-if __name__ == "__main__":
-    sys.exit(asyncio.run(main(parse())))

@@ -6,7 +6,7 @@ serializer for each at import — including types a bot never receives (payments
 accounts, gifts…). Importing aiogram costs ≈166 MB RSS that way; the bot uses a few dozen types.
 
 Each entry point calls `install()` before aiogram is first imported (shopdesk/cli.py for
-`python -m bot`, tests/conftest.py, bench/run.py); importing `bot` alone patches nothing. While
+`python -m bot`, tests/conftest.py, bench/__main__.py); importing `bot` alone patches nothing. While
 aiogram.types is imported, `model_rebuild(_types_namespace=…)` only records that namespace;
 afterwards every type and method gets it as its parent namespace, so pydantic builds a model,
 with its forward references resolved, the first time it validates or serializes one — what
