@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,21 +34,34 @@ class OutboxMessage(Base):
     (event_key, chat_id) is unique, so an event can never produce two messages to a chat —
     across retries, restarts and several bot processes. A row with `edit_of` edits the message
     sent to its chat under that event key, once that one is sent.
+
+    A delivery log written in bulk (the morning digest writes a row per member in one
+    statement), so `account_id` and `member_id` record whom a message was for without foreign
+    keys: every writer takes them from the account's and member's rows in the same
+    transaction, and neither is ever deleted (members are blocked, not removed). Their two
+    per-row checks were a fifth of the digest's statement on PostgreSQL.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("event_key", "chat_id"),
         Index("ix_outbox_due", "status", "not_before"),
-        Index("ix_outbox_edit_of", "edit_of", "chat_id"),
+        # Only edits are looked up by the message they edit: the index holds just those rows.
+        Index(
+            "ix_outbox_edit_of",
+            "edit_of",
+            "chat_id",
+            postgresql_where=text("edit_of IS NOT NULL"),
+            sqlite_where=text("edit_of IS NOT NULL"),
+        ),
         Index("ix_outbox_created_at", "created_at"),  # retention deletes the oldest first
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(BigId)
     event_key: Mapped[str] = mapped_column(String(200))
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    member_id: Mapped[int | None] = mapped_column(BigId)
     is_group: Mapped[bool] = mapped_column(Boolean, default=False)
     kind: Mapped[str] = mapped_column(String(64))
     edit_of: Mapped[str | None] = mapped_column(String(200))
