@@ -1,7 +1,7 @@
 """The invoice as a one-page A4 PDF in the usual layout of a Russian invoice (счёт на оплату).
 
 Rendered from the invoice's stored document (`service.document`), so it shows what was issued.
-The font is DejaVu Sans as matplotlib ships it (a declared dependency): no system fonts. The
+The font is DejaVu Sans as matplotlib ships it (core/fonts.py): no system fonts. The
 printed words are the document's own, in Russian or English by the invoice's language.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from core.fonts import dejavu_sans
 from core.invoices.service import vat_included
 from core.money import grouped
 
@@ -93,12 +93,6 @@ LABELS = {
 }
 
 
-def _font_dir() -> Path:
-    import matplotlib  # the font it ships; imported only when a PDF is made
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
 def long_date(value: date, lang: str) -> str:
     if lang == "en":
         return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
@@ -140,9 +134,8 @@ def _page():
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    fonts = _font_dir()
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "", str(dejavu_sans()))
+    pdf.add_font("DejaVu", "B", str(dejavu_sans(bold=True)))
     pdf.set_auto_page_break(False)
     pdf.set_margins(15, 12, 15)
     pdf.add_page()

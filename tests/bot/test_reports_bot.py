@@ -11,6 +11,7 @@ import threading
 import pytest
 from aiogram.enums import ChatAction
 from aiogram.methods import SendChatAction, SendDocument, SendMessage, SendPhoto
+from PIL import Image, ImageColor
 
 from bot.reports import chart
 from bot.reports.render import chart_data
@@ -126,17 +127,29 @@ async def test_chart_has_one_bar_per_member_with_sales(app, shop, uows):
     assert data.title == "Выручка по сотрудникам, ₽"
     assert data.labels == ("User 3001 · 2 заказа", "User 3002 · 1 заказ")
     assert data.values == ("4\u00a0500\u00a0₽", "2\u00a0000\u00a0₽")
-    figure = chart.build_figure(data)
-    (revenue_axes,) = figure.axes
-    assert [bar.get_width() for bar in revenue_axes.patches] == [4500.0, 2000.0]
-    written = [t.get_text() for t in revenue_axes.texts]
+    picture = chart.layout(data)
+    assert [bar.revenue for bar in picture.bars] == [4500.0, 2000.0]
+    # One scale: the bars' lengths are in the revenues' proportion, from one left edge.
+    (a_left, _, a_right, a_bottom), (b_left, b_top, b_right, _) = (b.box for b in picture.bars)
+    assert a_left == b_left and a_bottom < b_top  # the first member's bar is above
+    assert abs((a_right - a_left) / (b_right - b_left) - 4500 / 2000) < 1e-9
+    written = [t.text for t in picture.texts]
+    assert written[0] == data.title
     assert all(label in written for label in data.labels + data.values)
     with app.i18n.context(), app.i18n.use_locale("en"):
         english = chart_data(report)
     assert english.labels[0] == "User 3001 · 2 orders"
     assert english.values == ("4,500\u00a0₽", "2,000\u00a0₽")
-    png = chart.png_bytes(figure)
+    png = chart.png(picture)
     assert png_size(png) == (600, int(chart.height_inches(2) * chart.DPI))
+    assert (picture.width, picture.height) == png_size(png)
+    assert all(0 <= b.box[0] < b.box[2] <= picture.width for b in picture.bars)
+    drawn = Image.open(io.BytesIO(png))
+    for bar in picture.bars:
+        left, top, right, bottom = bar.box
+        middle = (int((left + right) / 2), int((top + bottom) / 2))
+        assert drawn.getpixel(middle) == ImageColor.getrgb(chart.BAR_COLOR)
+    assert drawn.getpixel((picture.width - 2, picture.height - 2)) == (255, 255, 255)
 
 
 async def test_chart_renders_off_the_event_loop(client, shop, uows, monkeypatch):
@@ -459,7 +472,7 @@ def test_many_members_share_one_others_bar(app):
     assert len(data.labels) == 20 and data.labels[-1] == "остальные · 4 заказа"
     assert data.revenue[-1] == 11 + 10 + 9 + 8  # members 19–22 together, in rubles
     assert data.orders[-1] == 4
-    assert len(chart.build_figure(data).axes[0].patches) == 20
+    assert len(chart.layout(data).bars) == 20
 
 
 async def test_the_report_counts_cancelled_orders_per_reason(client, shop, uows):

@@ -10,7 +10,8 @@ import textwrap
 
 from core.db.migrate import heads
 
-# fpdf2 pulls numpy, PIL and fontTools (≈40 MB); Alembic pulls Mako; matplotlib draws charts.
+# fpdf2 pulls numpy, PIL and fontTools (≈40 MB); Alembic pulls Mako; Pillow draws charts;
+# matplotlib only ships the font (core/fonts.py finds it without importing it).
 HEAVY = (
     "fpdf",
     "numpy",
