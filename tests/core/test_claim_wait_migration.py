@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
-from tests.support.db import insert_as_it_was, stored_order
+from tests.support.db import insert_as_it_was, stored_account, stored_order
 
 BEFORE = "0024_waiting_orders"
 
@@ -22,14 +22,13 @@ def msk(day: int, hour: int, minute: int = 0) -> datetime:
 
 async def test_claimed_orders_get_their_wait_in_working_time(old_engine):
     async with old_engine.begin() as conn:
-        shop = {"tariff_code": "standard", "created_at": msk(1, 9), "locale": "ru"}
         moscow = await insert_as_it_was(
-            conn, Account, {**shop, "name": "Moscow 9-18", "timezone": "Europe/Moscow"}
+            conn, Account, stored_account(msk(1, 9), name="Moscow 9-18")
         )
         early = await insert_as_it_was(
             conn,
             Account,
-            {**shop, "name": "UTC 6-8", "timezone": "UTC", "work_start": 6, "work_end": 8},
+            stored_account(msk(1, 9), name="UTC 6-8", timezone="UTC", work_start=6, work_end=8),
         )
 
         def order(account_id, number, created, claimed):

@@ -11,7 +11,7 @@ from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from core.orders.service import completion_seconds
-from tests.support.db import insert_as_it_was, stored_order
+from tests.support.db import insert_as_it_was, stored_account, stored_order
 
 BEFORE = "0025_claim_wait"
 T = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -19,17 +19,7 @@ T = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 async def test_completed_orders_get_their_time_from_claim_to_completion(old_engine):
     async with old_engine.begin() as conn:
-        account = await insert_as_it_was(
-            conn,
-            Account,
-            {
-                "tariff_code": "standard",
-                "created_at": T,
-                "locale": "ru",
-                "name": "Shop",
-                "timezone": "Europe/Moscow",
-            },
-        )
+        account = await insert_as_it_was(conn, Account, stored_account(T))
         rows = {
             # number: (status, claimed, completed)
             "A": ("completed", T, T + timedelta(hours=2, seconds=30)),

@@ -11,7 +11,7 @@ from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.orders.models import Order
 from tests.conftest import T0
-from tests.support.db import insert_as_it_was, stored_order
+from tests.support.db import insert_as_it_was, stored_account, stored_order
 
 BEFORE = "0016"
 # (number, phone, email): who is who is in the expected groups below.
@@ -32,15 +32,7 @@ GROUPS = [{"1", "2", "3", "4", "9"}, {"5"}, {"6", "7"}, {"8"}]
 async def test_stored_orders_are_linked_to_deduplicated_customers(old_engine):
     async with old_engine.begin() as conn:
         account_id = await insert_as_it_was(
-            conn,
-            Account,
-            {
-                "name": "Old shop",
-                "tariff_code": "standard",
-                "created_at": T0,
-                "timezone": "UTC",
-                "locale": "ru",
-            },
+            conn, Account, stored_account(T0, name="Old shop", timezone="UTC")
         )
     rows = [
         stored_order(

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from core.accounts.models import Account
 from core.db.migrate import upgrade
 from core.notifications.models import DeliveryAttempt, OutboxMessage
-from tests.support.db import insert_as_it_was
+from tests.support.db import insert_as_it_was, stored_account
 
 BEFORE = "0026_completion_time"
 T = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -33,17 +33,7 @@ def _message(account: int, key: str, edit_of: str | None = None) -> dict:
 
 async def test_the_outbox_keeps_its_rows_and_loses_its_foreign_keys(old_engine):
     async with old_engine.begin() as conn:
-        account = await insert_as_it_was(
-            conn,
-            Account,
-            {
-                "tariff_code": "standard",
-                "created_at": T,
-                "locale": "ru",
-                "name": "Shop",
-                "timezone": "Europe/Moscow",
-            },
-        )
+        account = await insert_as_it_was(conn, Account, stored_account(T))
         sent = await insert_as_it_was(conn, OutboxMessage, _message(account, "order:1"))
         edit = await insert_as_it_was(
             conn, OutboxMessage, _message(account, "order:1:claimed", edit_of="order:1")

@@ -140,6 +140,19 @@ async def insert_as_it_was(conn, model, row: dict) -> int:
     return (await conn.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
 
 
+def stored_account(created_at, **fields) -> dict:
+    """An account row for `insert_as_it_was`: what every account has (the standard tariff, in
+    Russian, in Moscow), with `fields` on top (its name, zone, working hours…)."""
+    return {
+        "name": "Shop",
+        "tariff_code": "standard",
+        "created_at": created_at,
+        "timezone": "Europe/Moscow",
+        "locale": "ru",
+        **fields,
+    }
+
+
 def stored_order(account_id: int, number: str, created_at, **fields) -> dict:
     """An order row for `insert_as_it_was`: what every order has (100 ₽, from the API, no
     items), with `fields` on top (status, claim and completion times, the customer…)."""
