@@ -49,6 +49,7 @@ from core.money import AmountError, parse_money
 from core.settings import Settings, SettingsError, load_settings
 from core.tariff.catalog import load_catalog
 from core.tariff.service import record_prepayment
+from shopdesk.heap import freeze_startup
 
 log = logging.getLogger(__name__)
 NO_TOKEN_DEMO = (
@@ -508,6 +509,8 @@ async def run(settings: Settings) -> int:
     await migrate(settings)
     app = build_app(settings)
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks)
+    frozen = freeze_startup()  # start-up is over: full collections skip what it made
+    log.debug("froze %d start-up objects out of the garbage collector", frozen)
     if settings.webhook_url:
         await serve_webhook(app)
     else:
