@@ -16,6 +16,7 @@ runway, as /balance does), once an account.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -54,7 +55,9 @@ from core.orders.models import OPEN_STATUSES, Order, OrderStatus
 from core.tasks.models import Task, TaskStatus
 
 EVERY = timedelta(minutes=5)
-BATCH = 10_000  # members a transaction (one list of their ids per statement)
+BATCH = 10_000  # members a transaction at most (one list of their ids per statement)
+WORKERS = 2  # transactions at once on PostgreSQL, each with its share of the owed members
+SHARE = 1_000  # members a worker at least: a smaller share is not worth a second transaction
 ACCOUNTS = 1_000  # accounts a group of batches (bounds the statements' parameters)
 
 
@@ -68,15 +71,15 @@ def _wants(today: date):
     )
 
 
-def _claim(account_ids: list[int], today: date) -> Update:
-    """Marks up to BATCH members of these accounts as sent `today`, in one statement, returning
+def _claim(account_ids: list[int], today: date, size: int) -> Update:
+    """Marks up to `size` members of these accounts as sent `today`, in one statement, returning
     the ones this run won (id, account_id, role_id, telegram_id, locale). PostgreSQL: rows
     another process holds are skipped, not waited for (theirs to send); SQLite has one writer."""
     owed = (
         select(Member.id)
         .where(Member.account_id.in_(account_ids), *_wants(today))
         .order_by(Member.id)
-        .limit(BATCH)
+        .limit(size)
         .with_for_update(skip_locked=True)
     )
     t = Member.__table__
@@ -142,6 +145,11 @@ def _open(account_ids, assignee=None):
     return (Order.account_id.in_(account_ids), mine, Order.status.in_(OPEN_STATUSES))
 
 
+def _among(column, src: FromClause | None):
+    """`column` is one of the batch's members (`src`), or any member when `src` is None."""
+    return column.is_not(None) if src is None else column.in_(select(src.c.id))
+
+
 def _unclaimed(account_ids):
     return (
         Order.account_id.in_(account_ids),
@@ -150,7 +158,7 @@ def _unclaimed(account_ids):
     )
 
 
-def _tasks(account_ids, now, tomorrow) -> Subquery:
+def _tasks(account_ids, now, tomorrow, src: FromClause | None) -> Subquery:
     """(open tasks due by tomorrow, of them overdue) per assignee."""
     return (
         select(
@@ -160,6 +168,7 @@ def _tasks(account_ids, now, tomorrow) -> Subquery:
         )
         .where(
             Task.account_id.in_(account_ids),
+            _among(Task.assignee_id, src),
             Task.status == TaskStatus.OPEN,
             Task.due_at < tomorrow,
         )
@@ -168,7 +177,7 @@ def _tasks(account_ids, now, tomorrow) -> Subquery:
     )
 
 
-def _yesterday(account_ids, start, end) -> Subquery:
+def _yesterday(account_ids, start, end, src: FromClause | None) -> Subquery:
     """(taken into work, completed, revenue in the account's currency) per assignee, one pass."""
     taken = and_(Order.claimed_at >= start, Order.claimed_at < end)
     done = and_(
@@ -185,6 +194,7 @@ def _yesterday(account_ids, start, end) -> Subquery:
         .join(Account, Account.id == Order.account_id)
         .where(
             Order.account_id.in_(account_ids),
+            _among(Order.assignee_id, src),
             or_(taken, done),
         )
         .group_by(Order.assignee_id)
@@ -244,22 +254,25 @@ async def _owed(uow: UnitOfWork, account_ids: list[int], today: date) -> _Owed:
 
 
 async def _messages(
-    uow: UnitOfWork, accounts: dict[int, Account], owed: _Owed, today: date, tz: str
+    uow: UnitOfWork,
+    accounts: dict[int, Account],
+    owed: _Owed,
+    today: date,
+    tz: str,
+    per_batch: bool,
 ) -> Callable[[FromClause], Select]:
     """The SELECT of the outbox rows for the members of `src` (a table of marked members: id,
     account_id, role_id, telegram_id, locale), composed by the database: their figures grouped
-    over the batch's accounts, the parameters built as JSON, members with nothing to say left
-    out, quiet hours holding each account's rows. Python works out the owner's part, once an
+    over the batch's accounts (`per_batch`: over `src`'s members only, when `src` is the batch
+    alone, as the claim's rows are), the parameters built as JSON, members with nothing to say
+    left out, quiet hours holding each account's rows. Python works out the owner's part, once an
     account whose owner is still owed the digest."""
     now = uow.clock.now()
     yesterday, start, tomorrow = (m.astimezone(UTC) for m in day_bounds(today, tz))
     ids = sorted(accounts)
     roles = await _roles(uow, ids)
     owners = await _owner_parts(uow, {a: accounts[a] for a in owed.owners}, today)
-    opened = _counted(Order.assignee_id, *_open(ids))
     waiting = _counted(Order.account_id, *_unclaimed(ids))
-    tasks = _tasks(ids, now, tomorrow)
-    results = _yesterday(ids, yesterday, start)
     # Quiet hours hold it: a digest hour inside them goes out when they end.
     released: dict[datetime, list[int]] = defaultdict(list)
     for account in accounts.values():
@@ -268,6 +281,10 @@ async def _messages(
 
     def rows(src: FromClause) -> Select:
         m = src.c
+        batch = src if per_batch else None
+        opened = _counted(Order.assignee_id, *_open(ids), _among(Order.assignee_id, batch))
+        tasks = _tasks(ids, now, tomorrow, batch)
+        results = _yesterday(ids, yesterday, start, batch)
         may_claim = m.role_id.in_(roles.claim)
         is_owner = m.role_id.in_(roles.owner)
         n = func.coalesce
@@ -333,18 +350,19 @@ async def _messages(
 
 
 async def _send_batch(
-    uow: UnitOfWork, accounts: dict[int, Account], today: date, tz: str
+    uow: UnitOfWork, accounts: dict[int, Account], today: date, tz: str, size: int
 ) -> tuple[int, bool]:
-    """Marks the next BATCH members owed today's digest and writes their digests: (digests
+    """Marks the next `size` members owed today's digest and writes their digests: (digests
     written, whether more may be owed). PostgreSQL: one statement does both
-    (`outbox.enqueue_claimed`); SQLite: the marking, then the INSERT … SELECT of the members
-    it returned."""
+    (`outbox.enqueue_claimed`), the figures counted for the batch's members only; SQLite: the
+    marking, then the INSERT … SELECT of the members it returned."""
     owed = await _owed(uow, list(accounts), today)
     if not owed.members:
         return 0, False
-    claim = _claim(list(accounts), today)
-    rows = await _messages(uow, accounts, owed, today, tz)
-    if outbox.claims_and_enqueues(uow):
+    claim = _claim(list(accounts), today, size)
+    one_statement = outbox.claims_and_enqueues(uow)
+    rows = await _messages(uow, accounts, owed, today, tz, per_batch=one_statement)
+    if one_statement:
         won, sent = await outbox.enqueue_claimed(uow, claim, rows)
     else:
         marked = [w.id for w in await uow.session.execute(claim)]
@@ -354,8 +372,8 @@ async def _send_batch(
             sent = await outbox.enqueue_select(
                 uow, rows(members).where(among(uow, members.c.id, marked))
             )
-    # Fewer than a batch: the rest is done, or another process is at it.
-    return sent, won == BATCH and owed.members > won
+    # Fewer than a batch: the rest is done, or another worker or process is at it.
+    return sent, won == size and owed.members > won
 
 
 def _groups(accounts: Iterable[Account], now: datetime) -> dict[tuple[str, date], list[Account]]:
@@ -383,12 +401,28 @@ async def send_digests(uows: UnitOfWorkFactory) -> int:
 async def _send_group(
     uows: UnitOfWorkFactory, by_id: dict[int, Account], today: date, tz: str
 ) -> int:
-    """Batch after batch of these accounts' members, one transaction each."""
-    total = 0
-    while True:
-        async with uows() as uow:
-            sent, more = await _send_batch(uow, by_id, today, tz)
-            total += sent
-            await uow.commit()
-        if not more:
-            return total
+    """Batch after batch of these accounts' members, one transaction each. On PostgreSQL up to
+    WORKERS transactions at once, each claiming its own batch (the claim skips the members
+    another holds), so the database works on both halves with two backends; SQLite has one
+    writer, and one worker."""
+    async with uows() as uow:
+        owed = (await _owed(uow, list(by_id), today)).members
+        workers = WORKERS if outbox.claims_and_enqueues(uow) else 1
+    if not owed:
+        return 0
+    workers = max(1, min(workers, owed // SHARE))
+    size = min(BATCH, -(-owed // workers))
+
+    async def drain() -> int:
+        total = 0
+        while True:
+            async with uows() as uow:
+                sent, more = await _send_batch(uow, by_id, today, tz, size)
+                total += sent
+                await uow.commit()
+            if not more:
+                return total
+
+    if workers == 1:
+        return await drain()
+    return sum(await asyncio.gather(*(drain() for _ in range(workers))))

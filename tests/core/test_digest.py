@@ -87,6 +87,45 @@ async def test_two_processes_send_each_member_one_digest(uows, other, clock, mon
     assert await job.send_digests(other) == 0
 
 
+async def test_workers_share_the_members_and_count_each_ones_own_figures(
+    uows, engine, clock, monkeypatch
+):
+    """On PostgreSQL two transactions at once, each with half of the owed members, and each
+    member's figures counted over the orders of its own batch's members only; SQLite one."""
+    monkeypatch.setattr(job, "SHARE", 2)
+    owner = await new_account(uows)
+    managers = [(await join(uows, owner, 2000 + n)).member_id for n in range(3)]
+    for n, manager in enumerate(managers, start=1):  # one, two and three open orders
+        for k in range(n):
+            mine = await add_order(uows, owner.account_id, f"M{n}-{k}")
+            async with uows() as uow:
+                await uow.session.execute(
+                    update(Order)
+                    .where(Order.id == mine)
+                    .values(assignee_id=manager, status=OrderStatus.IN_PROGRESS)
+                )
+                await uow.commit()
+    sizes = []
+    send_batch = job._send_batch
+
+    async def recorded(uow, accounts, today, tz, size):
+        sizes.append(size)
+        return await send_batch(uow, accounts, today, tz, size)
+
+    monkeypatch.setattr(job, "_send_batch", recorded)
+    clock.set(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    assert await job.send_digests(uows) == 3  # the owner has nothing to say
+    async with uows() as uow:
+        rows = {r.member_id: r.params for r in await uow.session.scalars(select(OutboxMessage))}
+    assert {m: rows[m]["open"] for m in managers} == dict(zip(managers, (1, 2, 3), strict=True))
+    assert {rows[m]["oldest_open"]["number"] for m in managers} == {"M1-0", "M2-0", "M3-0"}
+    owed = 4  # three managers and the owner
+    if engine.dialect.name == "postgresql":
+        assert sizes[:2] == [owed // 2, owed // 2]
+    else:
+        assert sizes == [owed]
+
+
 async def test_the_owners_runway_is_the_balances(uows, clock):
     owner = await new_account(uows)
     await fund(uows, owner, 790_00 + 500_00)
