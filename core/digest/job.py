@@ -9,9 +9,10 @@ composed by the database: per BATCH members one marking UPDATE … RETURNING and
 SELECT over the members it returned, which counts each member's figures (grouped over the
 batch's accounts), builds the outbox row's parameters as JSON and leaves out members with
 nothing to say. On PostgreSQL the two are one statement (a data-modifying WITH,
-`outbox.enqueue_claimed`): the marked members never travel to Python and back. Python only
-counts who is owed (nothing owed: no statement at all) and works out the owner's part (the
-runway, as /balance does), once an account.
+`outbox.enqueue_claimed`): the marked members never travel to Python and back, and the figures
+are counted for the batch's members only, so two such transactions run at once (WORKERS), each
+with its share, on two backends. Python only counts who is owed (nothing owed: no statement at
+all) and works out the owner's part (the runway, as /balance does), once an account.
 """
 
 from __future__ import annotations
