@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.accounts.models import Account
 from core.db.uow import UnitOfWork
@@ -210,7 +211,7 @@ def _lower_middles(packed: str) -> dict[int, timedelta]:
 
 
 async def _figures(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, currency: str, start, end
+    conn: AsyncConnection, actor: Actor, member_id: int | None, currency: str, start, end
 ) -> tuple[dict[int | None, Figures], int, dict[int, timedelta]]:
     """Per assignee: completed and revenue, open; completed orders in other currencies counted;
     the median time from claim to completion of the orders completed in the period.
@@ -218,9 +219,9 @@ async def _figures(
     Two GROUP BYs: completed orders by assignee (one pass over the covering ix_orders_completed
     serves the money, the other-currency count and the median to completion; grouping by the
     currency too made SQLite sort on two keys, ≈20 % slower), open ones by assignee."""
-    sqlite = uow.session.bind.dialect.name == "sqlite"
+    sqlite = conn.dialect.name == "sqlite"
     in_currency = Order.currency == currency
-    completed = await uow.session.execute(
+    completed = await conn.execute(
         _scoped(
             select(
                 Order.assignee_id,
@@ -248,7 +249,7 @@ async def _figures(
     # few groups, instead of the open orders of the period (ix_orders_status_feed, which covers
     # the assignee: no order row is read).
     assignee = (Order.assignee_id + literal_column("0")).label("assignee")
-    still_open = await uow.session.execute(
+    still_open = await conn.execute(
         _scoped(select(assignee, func.count()), actor, member_id)
         .where(_open_from(start, end))
         .group_by(assignee)
@@ -260,30 +261,30 @@ async def _figures(
 
 
 async def _to_claim(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
+    conn: AsyncConnection, actor: Actor, member_id: int | None, start, end
 ) -> dict[int, timedelta]:
     """Per assignee, the median time to claim of the orders first taken into work in the
     period: working time, stored at the claim (orders.claim_wait_seconds), read from the
     covering ix_orders_claimed. SQLite needs no GROUP BY (the packed values carry the member),
     so no sort."""
-    sqlite = uow.session.bind.dialect.name == "sqlite"
+    sqlite = conn.dialect.name == "sqlite"
     median = _median_of(sqlite, Order.claim_wait_seconds)
     query = _scoped(
         select(median) if sqlite else select(Order.assignee_id, median), actor, member_id
     ).where(Order.assignee_id.is_not(None), Order.claimed_at >= start, Order.claimed_at < end)
     if sqlite:
-        return _medians_in(sqlite, None, await uow.session.scalar(query))
+        return _medians_in(sqlite, None, await conn.scalar(query))
     medians: dict[int, timedelta] = {}
-    for assignee, value in await uow.session.execute(query.group_by(Order.assignee_id)):
+    for assignee, value in await conn.execute(query.group_by(Order.assignee_id)):
         medians.update(_medians_in(sqlite, assignee, value))
     return medians
 
 
 async def _cancelled(
-    uow: UnitOfWork, actor: Actor, member_id: int | None, start, end
+    conn: AsyncConnection, actor: Actor, member_id: int | None, start, end
 ) -> tuple[CancelledCount, ...]:
     """Orders cancelled in the period (by their last change) per reason, most frequent first."""
-    rows = await uow.session.execute(
+    rows = await conn.execute(
         _scoped(select(Order.cancel_reason, func.count()), actor, member_id)
         .where(
             Order.status == OrderStatus.CANCELLED,
@@ -322,19 +323,19 @@ async def sales_report(
 
     A read-only step: on SQLite it takes no write lock (a write transaction begun and rolled
     back cost ≈5 ms of a /report over 100,000 orders)."""
-    async with uow.reading():
-        return await _sales_report(uow, actor, period, member_id)
+    async with uow.reading() as conn:
+        return await _sales_report(uow, conn, actor, period, member_id)
 
 
 async def _sales_report(
-    uow: UnitOfWork, actor: Actor, period: Period, member_id: int | None
+    uow: UnitOfWork, conn: AsyncConnection, actor: Actor, period: Period, member_id: int | None
 ) -> SalesReport:
     scope, member_id = report_scope(actor, member_id)
     member_name = await _member_name(uow, actor, member_id) if member_id is not None else None
     account = await uow.session.get(Account, actor.account_id)
     start, end = period.bounds(actor.timezone)
     by_member, other, to_complete = await _figures(
-        uow, actor, member_id, account.currency, start, end
+        conn, actor, member_id, account.currency, start, end
     )
     if member_id is not None:
         names = {member_id: member_name}
@@ -352,7 +353,7 @@ async def _sales_report(
         revenue=sum(f.revenue for f in by_member.values()),
         open=sum(f.open for f in by_member.values()),
     )
-    to_claim = await _to_claim(uow, actor, member_id, start, end)
+    to_claim = await _to_claim(conn, actor, member_id, start, end)
     speeds = {
         m: Speed(to_claim.get(m), to_complete.get(m)) for m in to_claim.keys() | to_complete.keys()
     }
@@ -380,7 +381,7 @@ async def _sales_report(
         rows=rows,
         totals=totals,
         other_currency=other,
-        cancelled=await _cancelled(uow, actor, member_id, start, end),
+        cancelled=await _cancelled(conn, actor, member_id, start, end),
     )
 
 
