@@ -426,4 +426,6 @@ async def _send_group(
 
     if workers == 1:
         return await drain()
-    return sum(await asyncio.gather(*(drain() for _ in range(workers))))
+    async with asyncio.TaskGroup() as group:  # one worker failing stops the other
+        drains = [group.create_task(drain()) for _ in range(workers)]
+    return sum(d.result() for d in drains)
